@@ -1,0 +1,4 @@
+//! Driving (inbound) and driven (outbound) ports.
+
+pub mod inbound;
+pub mod outbound;

@@ -1,0 +1,57 @@
+//! Driven ports: what the use cases need from the outside world.
+//!
+//! [`Ports`] bundles one implementation of each so that use cases and the
+//! [`crate::Chat`] service take a single type parameter.
+
+mod clock;
+mod community_directory;
+mod event_bus;
+mod id_generator;
+mod message_store;
+mod presence_store;
+mod room_broadcaster;
+mod session_state_gateway;
+mod token_verifier;
+mod user_directory;
+
+pub use clock::Clock;
+pub use community_directory::{CommunityDirectory, DirectoryError};
+pub use event_bus::{BusError, EventBus, EventStream};
+pub use id_generator::IdGenerator;
+pub use message_store::{MessageStore, StoreError};
+pub use presence_store::{ClosedSession, PresenceError, PresenceStore};
+pub use room_broadcaster::RoomBroadcaster;
+pub use session_state_gateway::{GatewayError, SessionStateGateway};
+pub use token_verifier::{TokenError, TokenVerifier, VerifiedToken};
+pub use user_directory::{UserDirectory, UserDirectoryError};
+
+#[cfg(any(test, feature = "mocks"))]
+pub use {
+    clock::MockClock, community_directory::MockCommunityDirectory, event_bus::MockEventBus,
+    id_generator::MockIdGenerator, message_store::MockMessageStore,
+    presence_store::MockPresenceStore, room_broadcaster::MockRoomBroadcaster,
+    session_state_gateway::MockSessionStateGateway, token_verifier::MockTokenVerifier,
+    user_directory::MockUserDirectory,
+};
+
+/// One implementation of every driven port, chosen by `bootstrap` (or by tests).
+pub trait Ports: Send + Sync + 'static {
+    /// Durable messages.
+    type Store: MessageStore;
+    /// Fan-out of events to every instance.
+    type Bus: EventBus;
+    /// Sessions and who is online.
+    type Presence: PresenceStore;
+    /// The external state server.
+    type State: SessionStateGateway;
+    /// Who belongs where.
+    type Directory: CommunityDirectory;
+    /// Display profiles.
+    type Users: UserDirectory;
+    /// Access-token verification.
+    type Tokens: TokenVerifier;
+    /// Wall clock.
+    type Clock: Clock;
+    /// Fresh identifiers.
+    type Ids: IdGenerator;
+}

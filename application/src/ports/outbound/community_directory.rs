@@ -1,0 +1,34 @@
+use domain::{Audience, RoomRef, UserId};
+
+/// Who belongs to which DM room and community.
+///
+/// Implemented by `adapters/memory` (`OpenCommunityDirectory`); mocked as `MockCommunityDirectory`.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[trait_variant::make(Send)]
+pub trait CommunityDirectory: Send + Sync + 'static {
+    /// The DM rooms and communities of a user: where their presence is announced.
+    ///
+    /// # Errors
+    /// [`DirectoryError::Unavailable`] when the directory could not answer.
+    async fn rooms_of(&self, user: UserId) -> Result<Vec<Audience>, DirectoryError>;
+
+    /// Whether `user` may post in `room`.
+    ///
+    /// # Errors
+    /// [`DirectoryError::Unavailable`] when the directory could not answer.
+    async fn may_post(&self, user: UserId, room: RoomRef) -> Result<bool, DirectoryError>;
+
+    /// Whether `user` may hear `audience`.
+    ///
+    /// # Errors
+    /// [`DirectoryError::Unavailable`] when the directory could not answer.
+    async fn may_listen(&self, user: UserId, audience: Audience) -> Result<bool, DirectoryError>;
+}
+
+/// Failures of the community directory.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// The directory could not be reached or failed; the cause is attached.
+    #[error("community directory unavailable")]
+    Unavailable(#[source] anyhow::Error),
+}

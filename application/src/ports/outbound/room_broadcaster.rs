@@ -1,0 +1,12 @@
+use domain::{Audience, ChatEvent};
+
+/// Delivery of events to this instance's own subscribers (its sockets).
+///
+/// Implemented by `adapters/stomp` (`SubscriptionHub`); mocked as `MockRoomBroadcaster`.
+/// Synchronous on purpose: delivery only enqueues onto bounded per-connection
+/// queues and never waits for a slow client.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait RoomBroadcaster: Send + Sync + 'static {
+    /// Deliver `event` to every local subscriber of any of `audiences`.
+    fn deliver(&self, audiences: &[Audience], event: &ChatEvent);
+}

@@ -1,0 +1,196 @@
+//! Use case: the author changes the text of a message.
+
+use std::sync::Arc;
+
+use domain::{
+    ChatEvent, EditError, Message, MessageBody, MessageBodyError, MessageId, RoomRef, UserId,
+};
+
+use super::access::{AccessError, ensure_may_post};
+use crate::ports::outbound::{BusError, Clock, EventBus, MessageStore, Ports, StoreError};
+
+/// Input of [`EditMessage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditCommand {
+    /// The session's user.
+    pub editor: UserId,
+    /// The room the client says the message is in.
+    pub room: RoomRef,
+    /// The message to edit.
+    pub message: MessageId,
+    /// The new text.
+    pub body: String,
+}
+
+/// Every way [`EditMessage::execute`] can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum EditMessageError {
+    /// The new text breaks a content rule.
+    #[error(transparent)]
+    InvalidBody(#[from] MessageBodyError),
+    /// The editor is not a member of the room.
+    #[error("not a member of {0}")]
+    Forbidden(RoomRef),
+    /// No message with that id in that room.
+    #[error("message {0} not found")]
+    NotFound(MessageId),
+    /// Not the author, or the message is deleted.
+    #[error(transparent)]
+    Refused(#[from] EditError),
+    /// A dependency failed; nothing was published.
+    #[error("chat service temporarily unavailable")]
+    Unavailable(#[source] anyhow::Error),
+}
+
+impl From<AccessError> for EditMessageError {
+    fn from(err: AccessError) -> Self {
+        match err {
+            AccessError::Forbidden(room) => Self::Forbidden(room),
+            AccessError::Unavailable(cause) => Self::Unavailable(cause.into()),
+        }
+    }
+}
+
+unavailable_from!(EditMessageError: StoreError, BusError);
+
+/// Checks authorship, stores the new text (a new room event), then publishes it.
+pub struct EditMessage<P: Ports> {
+    directory: Arc<P::Directory>,
+    store: Arc<P::Store>,
+    bus: Arc<P::Bus>,
+    clock: Arc<P::Clock>,
+}
+
+impl<P: Ports> EditMessage<P> {
+    /// Wires the use case to its ports.
+    pub fn new(
+        directory: Arc<P::Directory>,
+        store: Arc<P::Store>,
+        bus: Arc<P::Bus>,
+        clock: Arc<P::Clock>,
+    ) -> Self {
+        Self {
+            directory,
+            store,
+            bus,
+            clock,
+        }
+    }
+
+    /// Runs the use case.
+    #[tracing::instrument(name = "edit_message", skip_all, fields(room = %cmd.room, editor = %cmd.editor, message = %cmd.message))]
+    pub async fn execute(&self, cmd: EditCommand) -> Result<Message, EditMessageError> {
+        let body = MessageBody::parse(&cmd.body)?;
+        ensure_may_post(&*self.directory, cmd.editor, cmd.room).await?;
+        let stored = self
+            .store
+            .find(&cmd.message)
+            .await?
+            .filter(|m| m.room() == cmd.room)
+            .ok_or_else(|| EditMessageError::NotFound(cmd.message.clone()))?;
+        let edited = stored.edited(cmd.editor, body, self.clock.now())?;
+        let seq = self.store.update(&edited).await?;
+        self.bus
+            .publish(&ChatEvent::Edited {
+                message: edited.clone(),
+                seq,
+            })
+            .await?;
+        Ok(edited)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::Seq;
+
+    use super::*;
+    use crate::usecases::test_support::{ALICE, BOB, DM, Mocks, MocksBuilder, OTHER_DM, stored};
+
+    fn command(editor: UserId) -> EditCommand {
+        EditCommand {
+            editor,
+            room: DM,
+            message: MessageId::parse("m1").expect("id"),
+            body: "edited".into(),
+        }
+    }
+
+    fn use_case(m: Mocks) -> EditMessage<Mocks> {
+        EditMessage::new(m.directory, m.store, m.bus, m.clock)
+    }
+
+    #[tokio::test]
+    async fn the_author_edits_and_the_edit_is_published_with_a_new_sequence_number() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find()
+            .returning(|_| Ok(Some(stored("m1", ALICE, DM, "original"))));
+        m.store
+            .expect_update()
+            .withf(|msg| msg.body().map(MessageBody::as_str) == Some("edited"))
+            .times(1)
+            .returning(|_| Ok(Seq::new(9)));
+        m.bus
+            .expect_publish()
+            .withf(|e| matches!(e, ChatEvent::Edited { seq, .. } if *seq == Seq::new(9)))
+            .times(1)
+            .returning(|_| Ok(()));
+
+        let edited = use_case(m.build())
+            .execute(command(ALICE))
+            .await
+            .expect("edited");
+
+        assert!(edited.edited_at().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_non_author_edit_writes_nothing() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find()
+            .returning(|_| Ok(Some(stored("m1", ALICE, DM, "original"))));
+        m.store.expect_update().never();
+        m.bus.expect_publish().never();
+
+        let err = use_case(m.build()).execute(command(BOB)).await;
+
+        assert!(
+            matches!(
+                err,
+                Err(EditMessageError::Refused(EditError::NotTheAuthor(_)))
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_message_of_another_room_is_not_found() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find()
+            .returning(|_| Ok(Some(stored("m1", ALICE, OTHER_DM, "original"))));
+        m.store.expect_update().never();
+
+        let err = use_case(m.build()).execute(command(ALICE)).await;
+
+        assert!(matches!(err, Err(EditMessageError::NotFound(_))));
+    }
+
+    #[tokio::test]
+    async fn when_the_store_fails_to_write_the_edit_nothing_is_published() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find()
+            .returning(|_| Ok(Some(stored("m1", ALICE, DM, "original"))));
+        m.store
+            .expect_update()
+            .returning(|_| Err(crate::usecases::test_support::store_down()));
+        m.bus.expect_publish().never();
+
+        let err = use_case(m.build()).execute(command(ALICE)).await;
+
+        assert!(matches!(err, Err(EditMessageError::Unavailable(_))));
+    }
+}

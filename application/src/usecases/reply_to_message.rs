@@ -1,0 +1,214 @@
+//! Use case: a member replies to a message of the same room.
+
+use std::sync::Arc;
+
+use domain::{
+    ChatEvent, Message, MessageBody, MessageBodyError, MessageId, NewMessage, ReplyError, RoomRef,
+    UserId,
+};
+
+use super::access::{AccessError, ensure_may_post};
+use crate::ports::outbound::{
+    BusError, Clock, EventBus, IdGenerator, MessageStore, Ports, StoreError, UserDirectory,
+    UserDirectoryError,
+};
+
+/// Input of [`ReplyToMessage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyCommand {
+    /// The session's user.
+    pub author: UserId,
+    /// Where the reply is posted.
+    pub room: RoomRef,
+    /// The message replied to. Its name and text are read from the store,
+    /// whatever the client claimed.
+    pub parent: MessageId,
+    /// The reply's text.
+    pub body: String,
+}
+
+/// Every way [`ReplyToMessage::execute`] can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyToMessageError {
+    /// The text breaks a content rule.
+    #[error(transparent)]
+    InvalidBody(#[from] MessageBodyError),
+    /// The author is not a member of the room.
+    #[error("not a member of {0}")]
+    Forbidden(RoomRef),
+    /// No message has the parent id.
+    #[error("message {0} not found")]
+    ParentNotFound(MessageId),
+    /// The parent is in another room or deleted.
+    #[error(transparent)]
+    Refused(#[from] ReplyError),
+    /// A dependency failed; nothing was published.
+    #[error("chat service temporarily unavailable")]
+    Unavailable(#[source] anyhow::Error),
+}
+
+impl From<AccessError> for ReplyToMessageError {
+    fn from(err: AccessError) -> Self {
+        match err {
+            AccessError::Forbidden(room) => Self::Forbidden(room),
+            AccessError::Unavailable(cause) => Self::Unavailable(cause.into()),
+        }
+    }
+}
+
+unavailable_from!(ReplyToMessageError: StoreError, BusError, UserDirectoryError);
+
+/// Stores a reply carrying a snapshot of its stored parent, then publishes it.
+pub struct ReplyToMessage<P: Ports> {
+    directory: Arc<P::Directory>,
+    users: Arc<P::Users>,
+    store: Arc<P::Store>,
+    bus: Arc<P::Bus>,
+    clock: Arc<P::Clock>,
+    ids: Arc<P::Ids>,
+}
+
+impl<P: Ports> ReplyToMessage<P> {
+    /// Wires the use case to its ports.
+    pub fn new(
+        directory: Arc<P::Directory>,
+        users: Arc<P::Users>,
+        store: Arc<P::Store>,
+        bus: Arc<P::Bus>,
+        clock: Arc<P::Clock>,
+        ids: Arc<P::Ids>,
+    ) -> Self {
+        Self {
+            directory,
+            users,
+            store,
+            bus,
+            clock,
+            ids,
+        }
+    }
+
+    /// Runs the use case.
+    #[tracing::instrument(name = "reply_to_message", skip_all, fields(room = %cmd.room, author = %cmd.author, parent = %cmd.parent))]
+    pub async fn execute(&self, cmd: ReplyCommand) -> Result<Message, ReplyToMessageError> {
+        let body = MessageBody::parse(&cmd.body)?;
+        ensure_may_post(&*self.directory, cmd.author, cmd.room).await?;
+        let parent = self
+            .store
+            .find(&cmd.parent)
+            .await?
+            .ok_or_else(|| ReplyToMessageError::ParentNotFound(cmd.parent.clone()))?;
+        let snapshot = parent.snapshot_for_reply_in(cmd.room)?;
+        let author = self.users.profile(cmd.author).await?;
+        let reply = self
+            .store
+            .append(NewMessage {
+                id: self.ids.message_id(),
+                room: cmd.room,
+                author,
+                body,
+                parent: Some(snapshot),
+                sent_at: self.clock.now(),
+            })
+            .await?;
+        self.bus.publish(&ChatEvent::Posted(reply.clone())).await?;
+        Ok(reply)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::{ParentContent, Seq};
+
+    use super::*;
+    use crate::usecases::test_support::{ALICE, BOB, DM, Mocks, MocksBuilder, OTHER_DM, stored};
+
+    fn command(parent: &str) -> ReplyCommand {
+        ReplyCommand {
+            author: BOB,
+            room: DM,
+            parent: MessageId::parse(parent).expect("id"),
+            body: "me too".into(),
+        }
+    }
+
+    fn use_case(m: Mocks) -> ReplyToMessage<Mocks> {
+        ReplyToMessage::new(m.directory, m.users, m.store, m.bus, m.clock, m.ids)
+    }
+
+    #[tokio::test]
+    async fn a_reply_carries_the_stored_parents_author_and_text() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find()
+            .returning(|_| Ok(Some(stored("p1", ALICE, DM, "original"))));
+        m.store
+            .expect_append()
+            .times(1)
+            .returning(|new| Ok(new.stored_at(Seq::new(2))));
+        m.bus.expect_publish().times(1).returning(|_| Ok(()));
+
+        let reply = use_case(m.build())
+            .execute(command("p1"))
+            .await
+            .expect("replied");
+
+        let parent = reply.parent().expect("snapshot");
+        assert_eq!(parent.author_name, "alice");
+        assert_eq!(parent.content, ParentContent::Text("original".into()));
+        assert_eq!(reply.author().id, BOB);
+    }
+
+    #[tokio::test]
+    async fn a_reply_to_an_unknown_parent_is_refused_and_nothing_is_written() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store.expect_find().returning(|_| Ok(None));
+        m.store.expect_append().never();
+        m.bus.expect_publish().never();
+
+        let err = use_case(m.build()).execute(command("nope")).await;
+
+        assert!(
+            matches!(err, Err(ReplyToMessageError::ParentNotFound(_))),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reply_to_a_parent_of_another_room_is_refused_and_nothing_is_written() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find()
+            .returning(|_| Ok(Some(stored("p1", ALICE, OTHER_DM, "elsewhere"))));
+        m.store.expect_append().never();
+        m.bus.expect_publish().never();
+
+        let err = use_case(m.build()).execute(command("p1")).await;
+
+        assert!(
+            matches!(
+                err,
+                Err(ReplyToMessageError::Refused(ReplyError::ParentInOtherRoom(
+                    _
+                )))
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn when_the_store_fails_to_write_the_reply_nothing_is_published() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find()
+            .returning(|_| Ok(Some(stored("p1", ALICE, DM, "original"))));
+        m.store
+            .expect_append()
+            .returning(|_| Err(crate::usecases::test_support::store_down()));
+        m.bus.expect_publish().never();
+
+        let err = use_case(m.build()).execute(command("p1")).await;
+
+        assert!(matches!(err, Err(ReplyToMessageError::Unavailable(_))));
+    }
+}

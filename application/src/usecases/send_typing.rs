@@ -1,0 +1,115 @@
+//! Use case: a member tells the room they are typing. Delivered, never stored.
+
+use std::sync::Arc;
+
+use domain::{ChatEvent, RoomRef, Typing, UserId};
+
+use super::access::{AccessError, ensure_may_post};
+use crate::ports::outbound::{BusError, EventBus, Ports, UserDirectory, UserDirectoryError};
+
+/// Input of [`SendTyping`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypingCommand {
+    /// The session's user.
+    pub user: UserId,
+    /// Where they type.
+    pub room: RoomRef,
+}
+
+/// Every way [`SendTyping::execute`] can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum TypingError {
+    /// The user is not a member of the room.
+    #[error("not a member of {0}")]
+    Forbidden(RoomRef),
+    /// A dependency failed.
+    #[error("chat service temporarily unavailable")]
+    Unavailable(#[source] anyhow::Error),
+}
+
+impl From<AccessError> for TypingError {
+    fn from(err: AccessError) -> Self {
+        match err {
+            AccessError::Forbidden(room) => Self::Forbidden(room),
+            AccessError::Unavailable(cause) => Self::Unavailable(cause.into()),
+        }
+    }
+}
+
+unavailable_from!(TypingError: BusError, UserDirectoryError);
+
+/// Publishes a typing notice with the user's directory name (not the name the client sent).
+pub struct SendTyping<P: Ports> {
+    directory: Arc<P::Directory>,
+    users: Arc<P::Users>,
+    bus: Arc<P::Bus>,
+}
+
+impl<P: Ports> SendTyping<P> {
+    /// Wires the use case to its ports.
+    pub fn new(directory: Arc<P::Directory>, users: Arc<P::Users>, bus: Arc<P::Bus>) -> Self {
+        Self {
+            directory,
+            users,
+            bus,
+        }
+    }
+
+    /// Runs the use case.
+    #[tracing::instrument(name = "send_typing", skip_all, fields(room = %cmd.room, user = %cmd.user))]
+    pub async fn execute(&self, cmd: TypingCommand) -> Result<(), TypingError> {
+        ensure_may_post(&*self.directory, cmd.user, cmd.room).await?;
+        let user = self.users.profile(cmd.user).await?;
+        self.bus
+            .publish(&ChatEvent::Typing(Typing {
+                room: cmd.room,
+                user,
+            }))
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usecases::test_support::{ALICE, DM, Mocks, MocksBuilder};
+
+    fn use_case(m: Mocks) -> SendTyping<Mocks> {
+        SendTyping::new(m.directory, m.users, m.bus)
+    }
+
+    #[tokio::test]
+    async fn typing_is_published_with_the_directory_name_and_nothing_is_stored() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store.expect_append().never();
+        m.bus
+            .expect_publish()
+            .withf(|e| matches!(e, ChatEvent::Typing(t) if t.user.name == "alice" && t.room == DM))
+            .times(1)
+            .returning(|_| Ok(()));
+
+        use_case(m.build())
+            .execute(TypingCommand {
+                user: ALICE,
+                room: DM,
+            })
+            .await
+            .expect("published");
+    }
+
+    #[tokio::test]
+    async fn a_non_member_cannot_type_in_a_room() {
+        let mut m = MocksBuilder::new().member_nowhere();
+        m.bus.expect_publish().never();
+
+        let err = use_case(m.build())
+            .execute(TypingCommand {
+                user: ALICE,
+                room: DM,
+            })
+            .await;
+
+        assert!(matches!(err, Err(TypingError::Forbidden(_))));
+    }
+}

@@ -1,0 +1,146 @@
+//! Mocks of every port and the fixtures the use-case tests share.
+
+use std::sync::Arc;
+
+use domain::{
+    MessageBody, MessageId, NewMessage, RoomId, RoomRef, Seq, SessionId, Timestamp, UserId,
+    UserProfile,
+};
+
+use crate::ports::outbound::{
+    MockClock, MockCommunityDirectory, MockEventBus, MockIdGenerator, MockMessageStore,
+    MockPresenceStore, MockSessionStateGateway, MockTokenVerifier, MockUserDirectory, Ports,
+    StoreError,
+};
+
+pub(crate) const ALICE: UserId = UserId::new(1);
+pub(crate) const BOB: UserId = UserId::new(2);
+pub(crate) const DM: RoomRef = RoomRef::Direct(RoomId::new(5));
+pub(crate) const OTHER_DM: RoomRef = RoomRef::Direct(RoomId::new(6));
+pub(crate) const NOW: Timestamp = Timestamp::from_unix_micros(1_700_000_000_000_000);
+
+/// The port bundle of the tests: every port is a mock.
+pub(crate) struct Mocks {
+    pub(crate) store: Arc<MockMessageStore>,
+    pub(crate) bus: Arc<MockEventBus>,
+    pub(crate) presence: Arc<MockPresenceStore>,
+    pub(crate) state: Arc<MockSessionStateGateway>,
+    pub(crate) directory: Arc<MockCommunityDirectory>,
+    pub(crate) users: Arc<MockUserDirectory>,
+    pub(crate) tokens: Arc<MockTokenVerifier>,
+    pub(crate) clock: Arc<MockClock>,
+    pub(crate) ids: Arc<MockIdGenerator>,
+}
+
+impl Ports for Mocks {
+    type Store = MockMessageStore;
+    type Bus = MockEventBus;
+    type Presence = MockPresenceStore;
+    type State = MockSessionStateGateway;
+    type Directory = MockCommunityDirectory;
+    type Users = MockUserDirectory;
+    type Tokens = MockTokenVerifier;
+    type Clock = MockClock;
+    type Ids = MockIdGenerator;
+}
+
+/// Mocks still open to expectations; clock, ids and user profiles are preset.
+pub(crate) struct MocksBuilder {
+    pub(crate) store: MockMessageStore,
+    pub(crate) bus: MockEventBus,
+    pub(crate) presence: MockPresenceStore,
+    pub(crate) state: MockSessionStateGateway,
+    pub(crate) directory: MockCommunityDirectory,
+    pub(crate) users: MockUserDirectory,
+    pub(crate) tokens: MockTokenVerifier,
+    pub(crate) clock: MockClock,
+    pub(crate) ids: MockIdGenerator,
+}
+
+impl MocksBuilder {
+    pub(crate) fn new() -> Self {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(NOW);
+        let mut ids = MockIdGenerator::new();
+        ids.expect_message_id()
+            .returning(|| MessageId::parse("000000000000000000000042").expect("id"));
+        ids.expect_session_id()
+            .returning(|| SessionId::parse("session-1").expect("id"));
+        let mut users = MockUserDirectory::new();
+        users.expect_profile().returning(|id| Ok(profile(id)));
+        Self {
+            store: MockMessageStore::new(),
+            bus: MockEventBus::new(),
+            presence: MockPresenceStore::new(),
+            state: MockSessionStateGateway::new(),
+            directory: MockCommunityDirectory::new(),
+            users,
+            tokens: MockTokenVerifier::new(),
+            clock,
+            ids,
+        }
+    }
+
+    /// The directory lets everyone post and listen everywhere.
+    pub(crate) fn member_everywhere(mut self) -> Self {
+        self.directory.expect_may_post().returning(|_, _| Ok(true));
+        self.directory
+            .expect_may_listen()
+            .returning(|_, _| Ok(true));
+        self
+    }
+
+    /// The directory lets nobody post or listen anywhere.
+    pub(crate) fn member_nowhere(mut self) -> Self {
+        self.directory.expect_may_post().returning(|_, _| Ok(false));
+        self.directory
+            .expect_may_listen()
+            .returning(|_, _| Ok(false));
+        self
+    }
+
+    pub(crate) fn build(self) -> Mocks {
+        Mocks {
+            store: Arc::new(self.store),
+            bus: Arc::new(self.bus),
+            presence: Arc::new(self.presence),
+            state: Arc::new(self.state),
+            directory: Arc::new(self.directory),
+            users: Arc::new(self.users),
+            tokens: Arc::new(self.tokens),
+            clock: Arc::new(self.clock),
+            ids: Arc::new(self.ids),
+        }
+    }
+}
+
+/// The profile the mocked user directory knows: alice is 1, bob is 2.
+pub(crate) fn profile(id: UserId) -> UserProfile {
+    let name = match id.get() {
+        1 => "alice",
+        2 => "bob",
+        _ => "someone",
+    };
+    UserProfile {
+        id,
+        name: name.into(),
+        image: None,
+    }
+}
+
+/// A stored message of `author` in `room`.
+pub(crate) fn stored(id: &str, author: UserId, room: RoomRef, text: &str) -> domain::Message {
+    NewMessage {
+        id: MessageId::parse(id).expect("id"),
+        room,
+        author: profile(author),
+        body: MessageBody::parse(text).expect("body"),
+        parent: None,
+        sent_at: Timestamp::from_unix_micros(1),
+    }
+    .stored_at(Seq::new(1))
+}
+
+pub(crate) fn store_down() -> StoreError {
+    StoreError::Unavailable(anyhow::anyhow!("connection refused"))
+}

@@ -1,0 +1,30 @@
+//! The chat domain: who talks where, what a message is, and the rules every
+//! message, reply, edit, delete, typing notice and presence change obeys.
+//!
+//! Pure and synchronous on purpose: no I/O, no async runtime, no serialisation.
+//! Wire and storage shapes belong to the adapters that own them.
+
+mod content;
+mod event;
+mod ids;
+mod message;
+mod presence;
+mod room;
+mod sequence;
+mod timestamp;
+mod typing;
+mod user;
+
+pub use content::{MessageBody, MessageBodyError};
+pub use event::ChatEvent;
+pub use ids::{ChannelId, CommunityId, IdError, MessageId, RoomId, SessionId, UserId};
+pub use message::{
+    DeleteError, EditError, Message, MessageParts, MessageState, NewMessage, ParentContent,
+    ParentSnapshot, ReplyError,
+};
+pub use presence::{PresenceChange, PresenceStatus, Session};
+pub use room::{Audience, RoomRef};
+pub use sequence::Seq;
+pub use timestamp::Timestamp;
+pub use typing::Typing;
+pub use user::UserProfile;
