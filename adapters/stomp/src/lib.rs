@@ -1,1 +1,22 @@
-//! placeholder
+//! Inbound STOMP over WebSocket, compatible with the seed's web and iOS clients.
+//!
+//! - [`frame`]: a pure STOMP 1.0-1.2 codec;
+//! - `session`: one task per connection, turning frames into chat use-case calls;
+//! - [`SubscriptionHub`]: local subscribers, and the `RoomBroadcaster` port that
+//!   delivers bus events to them;
+//! - `payload` / `event_json`: the seed's JSON shapes, owned here and nowhere else.
+
+mod destination;
+mod event_json;
+pub mod frame;
+mod heartbeat;
+mod hub;
+mod payload;
+mod refusal;
+mod server;
+mod session;
+mod settings;
+
+pub use hub::SubscriptionHub;
+pub use server::{StompServer, websocket_endpoint};
+pub use settings::StompSettings;

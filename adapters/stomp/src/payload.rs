@@ -1,0 +1,242 @@
+//! SEND bodies as the seed's clients write them (original-system §2.1), turned into
+//! use-case commands. Identity fields in the body (`userId`, `name`, `profileImage`,
+//! `parentName`, `parentContent`) are ignored: the author is the session's user.
+//! Ids may be numbers or numeric strings; unknown fields are ignored.
+
+use application::usecases::{DeleteCommand, EditCommand, PostCommand, ReplyCommand, TypingCommand};
+use domain::{ChannelId, CommunityId, MessageId, RoomId, RoomRef, UserId};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::destination::{RoomKind, Verb};
+use crate::refusal::Refusal;
+
+/// A chat request ready for the use case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Request {
+    Post(PostCommand),
+    Reply(ReplyCommand),
+    Edit(EditCommand),
+    Delete(DeleteCommand),
+    Typing(TypingCommand),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChatPayload {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    content: Option<String>,
+    channel_id: Option<Value>,
+    community_id: Option<Value>,
+    id: Option<Value>,
+    parent_id: Option<Value>,
+}
+
+fn invalid(message: impl Into<String>) -> Refusal {
+    Refusal::new("invalid_payload", message)
+}
+
+fn text_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn numeric<T>(
+    value: Option<&Value>,
+    field: &str,
+    parse: fn(&str) -> Result<T, domain::IdError>,
+) -> Result<T, Refusal> {
+    let text = text_of(value).ok_or_else(|| invalid(format!("`{field}` is required")))?;
+    parse(&text).map_err(|e| invalid(format!("`{field}`: {e}")))
+}
+
+fn message_id(value: Option<&Value>, field: &str) -> Result<MessageId, Refusal> {
+    let text = text_of(value).ok_or_else(|| invalid(format!("`{field}` is required")))?;
+    MessageId::parse(&text).map_err(|e| invalid(format!("`{field}`: {e}")))
+}
+
+fn content(payload: &ChatPayload) -> Result<String, Refusal> {
+    payload
+        .content
+        .clone()
+        .ok_or_else(|| invalid("`content` is required"))
+}
+
+fn room(kind: RoomKind, payload: &ChatPayload) -> Result<RoomRef, Refusal> {
+    let channel = payload.channel_id.as_ref();
+    Ok(match kind {
+        RoomKind::Direct => RoomRef::Direct(numeric(channel, "channelId", RoomId::parse)?),
+        RoomKind::Channel => RoomRef::Channel {
+            community: numeric(
+                payload.community_id.as_ref(),
+                "communityId",
+                CommunityId::parse,
+            )?,
+            channel: numeric(channel, "channelId", ChannelId::parse)?,
+        },
+    })
+}
+
+/// Builds the request a SEND to `/kafka/send-{kind}-{verb}` asks for, on behalf of `user`.
+pub(crate) fn parse_request(
+    kind: RoomKind,
+    verb: Verb,
+    user: UserId,
+    body: &[u8],
+) -> Result<Request, Refusal> {
+    let payload: ChatPayload = serde_json::from_slice(body)
+        .map_err(|e| invalid(format!("body is not the expected JSON object: {e}")))?;
+    // The seed switched on the payload's `type`, so `{type:"delete"}` sent to a
+    // modify destination deleted; here the destination decides and a contradiction is refused.
+    if let Some(declared) = payload.kind.as_deref()
+        && declared != verb.payload_type()
+    {
+        return Err(Refusal::new(
+            "type_mismatch",
+            format!(
+                "payload type `{declared}` does not match the destination's `{}`",
+                verb.payload_type()
+            ),
+        ));
+    }
+    let room = room(kind, &payload)?;
+    Ok(match verb {
+        Verb::Message => Request::Post(PostCommand {
+            author: user,
+            room,
+            body: content(&payload)?,
+        }),
+        Verb::Reply => Request::Reply(ReplyCommand {
+            author: user,
+            room,
+            parent: message_id(payload.parent_id.as_ref(), "parentId")?,
+            body: content(&payload)?,
+        }),
+        Verb::Modify => Request::Edit(EditCommand {
+            editor: user,
+            room,
+            message: message_id(payload.id.as_ref(), "id")?,
+            body: content(&payload)?,
+        }),
+        Verb::Delete => Request::Delete(DeleteCommand {
+            deleter: user,
+            room,
+            message: message_id(payload.id.as_ref(), "id")?,
+        }),
+        Verb::Typing => Request::Typing(TypingCommand { user, room }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ME: UserId = UserId::new(1);
+
+    #[test]
+    fn the_seeds_dm_send_payload_posts_as_the_session_user() {
+        let body =
+            br#"{"content":"hello","channelId":"5","userId":99,"name":"spoof","profileImage":"x"}"#;
+        assert_eq!(
+            parse_request(RoomKind::Direct, Verb::Message, ME, body),
+            Ok(Request::Post(PostCommand {
+                author: ME,
+                room: RoomRef::Direct(RoomId::new(5)),
+                body: "hello".into()
+            }))
+        );
+    }
+
+    #[test]
+    fn a_channel_payload_needs_community_and_channel_ids_as_numbers_or_strings() {
+        let body = br#"{"content":"hi","communityId":3,"channelId":"12"}"#;
+        let Ok(Request::Post(cmd)) = parse_request(RoomKind::Channel, Verb::Message, ME, body)
+        else {
+            panic!("parsed");
+        };
+        assert_eq!(
+            cmd.room,
+            RoomRef::Channel {
+                community: CommunityId::new(3),
+                channel: ChannelId::new(12)
+            }
+        );
+
+        let missing = parse_request(
+            RoomKind::Channel,
+            Verb::Message,
+            ME,
+            br#"{"content":"hi","channelId":"12"}"#,
+        );
+        assert_eq!(missing.map_err(|r| r.code), Err("invalid_payload"));
+    }
+
+    #[test]
+    fn a_reply_uses_only_the_parent_id_from_the_client() {
+        let body = br#"{"content":"me too","channelId":"5","parentId":"620f1c2a9b1e8a3d4c5b6a79","parentName":"fake","parentContent":"fake","type":"reply"}"#;
+        let Ok(Request::Reply(cmd)) = parse_request(RoomKind::Direct, Verb::Reply, ME, body) else {
+            panic!("parsed");
+        };
+        assert_eq!(cmd.parent.as_str(), "620f1c2a9b1e8a3d4c5b6a79");
+    }
+
+    #[test]
+    fn a_payload_type_that_contradicts_the_destination_is_refused() {
+        let body = br#"{"id":"620f","userId":1,"type":"delete","channelId":"5"}"#;
+        let refused = parse_request(RoomKind::Direct, Verb::Modify, ME, body);
+        assert_eq!(refused.map_err(|r| r.code), Err("type_mismatch"));
+    }
+
+    #[test]
+    fn wrong_json_is_an_invalid_payload() {
+        for body in [
+            &b"not json"[..],
+            b"[1,2]",
+            br#"{"content":5,"channelId":"5"}"#,
+            br#"{"content":"x","channelId":"abc"}"#,
+        ] {
+            let refused = parse_request(RoomKind::Direct, Verb::Message, ME, body);
+            assert_eq!(
+                refused.map_err(|r| r.code),
+                Err("invalid_payload"),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn modify_delete_and_typing_payloads_parse() {
+        assert!(matches!(
+            parse_request(
+                RoomKind::Direct,
+                Verb::Modify,
+                ME,
+                br#"{"id":"m1","content":"edited","channelId":"5","type":"modify"}"#
+            ),
+            Ok(Request::Edit(_))
+        ));
+        assert!(matches!(
+            parse_request(
+                RoomKind::Direct,
+                Verb::Delete,
+                ME,
+                br#"{"id":"m1","type":"delete","channelId":"5"}"#
+            ),
+            Ok(Request::Delete(_))
+        ));
+        assert!(matches!(
+            parse_request(
+                RoomKind::Direct,
+                Verb::Typing,
+                ME,
+                br#"{"content":"nick","channelId":"5","type":"typing"}"#
+            ),
+            Ok(Request::Typing(_))
+        ));
+    }
+}

@@ -1,0 +1,523 @@
+//! One task per WebSocket connection: decode frames, call the chat, write frames.
+//!
+//! The task owns the socket. It reads client frames, drains its mailbox of
+//! deliveries from the hub, keeps heart-beats, and stops on DISCONNECT, ERROR,
+//! socket loss, slow-consumer overflow or server shutdown. Whatever the reason,
+//! the session is closed exactly once through the chat's disconnect use case.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::ports::inbound::ChatService;
+use application::usecases::ConnectCommand;
+use bytes::BytesMut;
+use domain::{Audience, SessionId, UserId};
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt as _, StreamExt as _};
+use poem::web::websocket::{CloseCode, Message, WebSocketStream};
+use tokio::time::Instant;
+
+use crate::destination::{ERROR_QUEUE, Listen, SendTarget, parse_listen, parse_send};
+use crate::frame::{Command, Decoded, Decoder, Frame, FrameError, Limits, Version, to_bytes};
+use crate::heartbeat::{HeartBeats, negotiate};
+use crate::hub::{Delivery, Mailbox};
+use crate::payload::{Request, parse_request};
+use crate::refusal::Refusal;
+use crate::server::StompServer;
+
+/// What the loop does after handling something.
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// The authenticated part of a connection.
+struct Open {
+    session: SessionId,
+    user: UserId,
+}
+
+pub(crate) struct Connection<S: ChatService> {
+    server: Arc<StompServer<S>>,
+    sink: SplitSink<WebSocketStream, Message>,
+    decoder: Decoder,
+    buffer: BytesMut,
+    version: Version,
+    mailbox: Mailbox,
+    open: Option<Open>,
+    subscriptions: HashMap<String, Audience>,
+    error_queue: Option<String>,
+    sent_messages: u64,
+    heart_beats: HeartBeats,
+    last_sent: Instant,
+    last_received: Instant,
+}
+
+impl<S: ChatService> Connection<S> {
+    pub(crate) fn new(
+        server: Arc<StompServer<S>>,
+        sink: SplitSink<WebSocketStream, Message>,
+    ) -> Self {
+        let settings = &server.settings;
+        let limits = Limits {
+            max_frame_bytes: settings.max_frame_bytes,
+            max_body_bytes: settings.max_frame_bytes,
+            ..Limits::default()
+        };
+        let mailbox = server.hub.open_mailbox(settings.outbound_queue);
+        let now = Instant::now();
+        Self {
+            decoder: Decoder::new(limits),
+            buffer: BytesMut::new(),
+            version: Version::V1_2,
+            mailbox,
+            open: None,
+            subscriptions: HashMap::new(),
+            error_queue: None,
+            sent_messages: 0,
+            heart_beats: HeartBeats::default(),
+            last_sent: now,
+            last_received: now,
+            server,
+            sink,
+        }
+    }
+
+    /// Serves the connection until it ends, then releases everything it held.
+    pub(crate) async fn run(mut self, mut stream: SplitStream<WebSocketStream>) {
+        let started = Instant::now();
+        let connect_timeout = Duration::from_millis(self.server.settings.connect_timeout_ms);
+        let mut ticker = tokio::time::interval(Duration::from_millis(250));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let shutdown = self.server.shutdown.clone();
+        let overflow = self.mailbox.overflow.clone();
+        loop {
+            let flow = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => {
+                    self.close(CloseCode::Away, "server shutting down").await;
+                    Flow::Stop
+                }
+                () = overflow.cancelled() => {
+                    self.fail("slow consumer", "too many undelivered messages; reconnect to catch up", None).await
+                }
+                incoming = stream.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => self.received(text.as_bytes()).await,
+                    Some(Ok(Message::Binary(data))) => self.received(&data).await,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                        self.last_received = Instant::now();
+                        Flow::Continue
+                    }
+                    Some(Ok(Message::Close(_))) | None => Flow::Stop,
+                    Some(Err(error)) => {
+                        tracing::debug!(?error, "socket error");
+                        Flow::Stop
+                    }
+                },
+                Some(delivery) = self.mailbox.deliveries.recv() => self.deliver(delivery).await,
+                _ = ticker.tick() => self.tick(started, connect_timeout).await,
+            };
+            if matches!(flow, Flow::Stop) {
+                break;
+            }
+        }
+        self.release().await;
+    }
+
+    async fn release(&mut self) {
+        self.server
+            .hub
+            .close(self.mailbox.id, self.subscriptions.values().copied());
+        if let Some(open) = self.open.take()
+            && let Err(error) = self.server.chat.disconnect(open.session).await
+        {
+            tracing::error!(?error, "session could not be closed");
+        }
+    }
+
+    async fn tick(&mut self, started: Instant, connect_timeout: Duration) -> Flow {
+        let now = Instant::now();
+        if self.open.is_none() && now.duration_since(started) > connect_timeout {
+            return self
+                .fail("connect timeout", "no CONNECT frame received in time", None)
+                .await;
+        }
+        if let Some(expect) = self.heart_beats.expect_every
+            && now.duration_since(self.last_received) > expect * 2
+        {
+            return self
+                .fail(
+                    "heart-beat timeout",
+                    "no data or heart-beat received from the client in time",
+                    None,
+                )
+                .await;
+        }
+        if let Some(every) = self.heart_beats.send_every
+            && now.duration_since(self.last_sent) >= every
+        {
+            return self.write(Message::Text("\n".into())).await;
+        }
+        Flow::Continue
+    }
+
+    async fn received(&mut self, bytes: &[u8]) -> Flow {
+        self.last_received = Instant::now();
+        self.buffer.extend_from_slice(bytes);
+        loop {
+            match self.decoder.decode(&mut self.buffer) {
+                Ok(Some(Decoded::HeartBeat)) => {}
+                Ok(Some(Decoded::Frame(frame))) => {
+                    if let Flow::Stop = self.handle(frame).await {
+                        return Flow::Stop;
+                    }
+                }
+                Ok(None) => return Flow::Continue,
+                Err(error) => return self.malformed(&error).await,
+            }
+        }
+    }
+
+    async fn malformed(&mut self, error: &FrameError) -> Flow {
+        tracing::info!(%error, "malformed frame");
+        self.fail("malformed frame", &error.to_string(), None).await
+    }
+
+    async fn handle(&mut self, frame: Frame) -> Flow {
+        let receipt = frame.header("receipt").map(str::to_owned);
+        let Some(user) = self.open.as_ref().map(|o| o.user) else {
+            return match frame.command {
+                Command::Connect | Command::Stomp => self.connect(&frame).await,
+                _ => {
+                    self.fail(
+                        "not connected",
+                        "the first frame must be CONNECT",
+                        receipt.as_deref(),
+                    )
+                    .await
+                }
+            };
+        };
+        match frame.command {
+            Command::Subscribe => self.subscribe(user, &frame, receipt.as_deref()).await,
+            Command::Unsubscribe => self.unsubscribe(&frame, receipt.as_deref()).await,
+            Command::Send => self.send(user, &frame, receipt.as_deref()).await,
+            Command::Disconnect => self.disconnect(receipt.as_deref()).await,
+            // Subscriptions are auto-acknowledged, so acknowledgements change nothing.
+            Command::Ack | Command::Nack => self.receipt(receipt.as_deref()).await,
+            Command::Begin | Command::Commit | Command::Abort => {
+                let refusal = Refusal::new(
+                    "transactions_not_supported",
+                    "STOMP transactions are not supported",
+                );
+                self.refuse(&refusal, None, receipt.as_deref()).await
+            }
+            Command::Connect | Command::Stomp => {
+                self.fail(
+                    "already connected",
+                    "CONNECT sent twice",
+                    receipt.as_deref(),
+                )
+                .await
+            }
+            Command::Connected | Command::Message | Command::Receipt | Command::Error => {
+                self.fail(
+                    "unexpected frame",
+                    "clients may not send server frames",
+                    receipt.as_deref(),
+                )
+                .await
+            }
+        }
+    }
+
+    async fn connect(&mut self, frame: &Frame) -> Flow {
+        let Some(version) = Version::negotiate(frame.header("accept-version")) else {
+            let error = Frame::new(Command::Error)
+                .with_header("version", "1.0,1.1,1.2")
+                .with_header("message", "unsupported protocol version")
+                .with_header("content-type", "text/plain")
+                .with_body("supported versions are 1.0, 1.1 and 1.2");
+            self.write_frame(&error).await;
+            self.close(CloseCode::Protocol, "unsupported protocol version")
+                .await;
+            return Flow::Stop;
+        };
+        let token = frame
+            .header("access-token")
+            .or_else(|| {
+                frame
+                    .header("Authorization")
+                    .or_else(|| frame.header("authorization"))
+                    .map(|h| h.strip_prefix("Bearer ").unwrap_or(h))
+            })
+            .or_else(|| frame.header("passcode"))
+            .map(str::to_owned);
+        let command = ConnectCommand {
+            token,
+            claimed_user: frame.header("user-id").map(str::to_owned),
+        };
+        match self.server.chat.connect(command).await {
+            Ok(connected) => {
+                self.version = version;
+                self.decoder.set_version(version);
+                let settings = &self.server.settings;
+                self.heart_beats = if version == Version::V1_0 {
+                    HeartBeats::default()
+                } else {
+                    negotiate(
+                        frame.header("heart-beat"),
+                        settings.heartbeat_send_ms,
+                        settings.heartbeat_receive_ms,
+                    )
+                };
+                let offered = format!(
+                    "{},{}",
+                    self.heart_beats.send_every.map_or(0, |d| d.as_millis()),
+                    self.heart_beats.expect_every.map_or(0, |d| d.as_millis())
+                );
+                let reply = Frame::new(Command::Connected)
+                    .with_header("version", version.as_str())
+                    .with_header("heart-beat", offered)
+                    .with_header("server", concat!("chat-server/", env!("CARGO_PKG_VERSION")))
+                    .with_header("session", connected.session.id.as_str())
+                    .with_header("user-name", connected.session.user.to_string());
+                self.open = Some(Open {
+                    session: connected.session.id,
+                    user: connected.session.user,
+                });
+                self.write_frame(&reply).await
+            }
+            Err(error) => {
+                tracing::info!(%error, "connect refused");
+                self.fail(
+                    "connect refused",
+                    &error.to_string(),
+                    frame.header("receipt"),
+                )
+                .await
+            }
+        }
+    }
+
+    async fn subscribe(&mut self, user: UserId, frame: &Frame, receipt: Option<&str>) -> Flow {
+        let Some(destination) = frame.header("destination") else {
+            return self
+                .fail(
+                    "missing header",
+                    "SUBSCRIBE needs a destination header",
+                    receipt,
+                )
+                .await;
+        };
+        // STOMP 1.0 made `id` optional; the destination then names the subscription.
+        let id = match (frame.header("id"), self.version) {
+            (Some(id), _) => id.to_owned(),
+            (None, Version::V1_0) => destination.to_owned(),
+            (None, _) => {
+                return self
+                    .fail("missing header", "SUBSCRIBE needs an id header", receipt)
+                    .await;
+            }
+        };
+        let destination = destination.to_owned();
+        let audience = match parse_listen(&destination) {
+            Some(Listen::Errors) => {
+                self.error_queue = Some(id);
+                return self.receipt(receipt).await;
+            }
+            Some(Listen::Audience(audience)) => audience,
+            None => {
+                let refusal = Refusal::new(
+                    "unknown_destination",
+                    format!("cannot subscribe to `{destination}`"),
+                );
+                return self.refuse(&refusal, Some(&destination), receipt).await;
+            }
+        };
+        if self.subscriptions.contains_key(&id) {
+            let refusal = Refusal::new(
+                "duplicate_subscription",
+                format!("subscription id `{id}` is already in use"),
+            );
+            return self.refuse(&refusal, Some(&destination), receipt).await;
+        }
+        if self.subscriptions.len() >= self.server.settings.max_subscriptions {
+            let refusal = Refusal::new("too_many_subscriptions", "subscription limit reached");
+            return self.refuse(&refusal, Some(&destination), receipt).await;
+        }
+        match self.server.chat.authorize_listen(user, audience).await {
+            Ok(()) => {
+                self.server.hub.subscribe(&self.mailbox, &id, audience);
+                self.subscriptions.insert(id, audience);
+                self.receipt(receipt).await
+            }
+            Err(error) => {
+                self.refuse(&Refusal::from(error), Some(&destination), receipt)
+                    .await
+            }
+        }
+    }
+
+    async fn unsubscribe(&mut self, frame: &Frame, receipt: Option<&str>) -> Flow {
+        let Some(id) = frame.header("id").or_else(|| frame.header("destination")) else {
+            return self
+                .fail("missing header", "UNSUBSCRIBE needs an id header", receipt)
+                .await;
+        };
+        if self.error_queue.as_deref() == Some(id) {
+            self.error_queue = None;
+        } else if let Some(audience) = self.subscriptions.remove(id) {
+            self.server.hub.unsubscribe(self.mailbox.id, id, audience);
+        }
+        self.receipt(receipt).await
+    }
+
+    async fn send(&mut self, user: UserId, frame: &Frame, receipt: Option<&str>) -> Flow {
+        let Some(destination) = frame.header("destination").map(str::to_owned) else {
+            return self
+                .fail("missing header", "SEND needs a destination header", receipt)
+                .await;
+        };
+        let request = match parse_send(&destination) {
+            SendTarget::Chat(kind, verb) => parse_request(kind, verb, user, &frame.body),
+            SendTarget::Lobby => Err(Refusal::new(
+                "not_supported",
+                format!("`{destination}` needs the lobby, which this server does not provide yet"),
+            )),
+            SendTarget::Broker => Err(Refusal::new(
+                "forbidden_destination",
+                format!("clients may not send to `{destination}`; use the /kafka/ destinations"),
+            )),
+            SendTarget::Unknown => Err(Refusal::new(
+                "unknown_destination",
+                format!("unknown destination `{destination}`"),
+            )),
+        };
+        let outcome = match request {
+            Ok(request) => self.execute(request).await,
+            Err(refusal) => Err(refusal),
+        };
+        match outcome {
+            Ok(()) => self.receipt(receipt).await,
+            Err(refusal) => self.refuse(&refusal, Some(&destination), receipt).await,
+        }
+    }
+
+    async fn execute(&self, request: Request) -> Result<(), Refusal> {
+        let chat = &self.server.chat;
+        match request {
+            Request::Post(cmd) => chat.post(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Reply(cmd) => chat.reply(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Edit(cmd) => chat.edit(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Delete(cmd) => chat.delete(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Typing(cmd) => chat.typing(cmd).await.map_err(Refusal::from),
+        }
+    }
+
+    async fn disconnect(&mut self, receipt: Option<&str>) -> Flow {
+        if let Some(open) = self.open.take()
+            && let Err(error) = self.server.chat.disconnect(open.session).await
+        {
+            tracing::error!(?error, "session could not be closed");
+        }
+        self.receipt(receipt).await;
+        self.close(CloseCode::Normal, "bye").await;
+        Flow::Stop
+    }
+
+    async fn receipt(&mut self, receipt: Option<&str>) -> Flow {
+        match receipt {
+            Some(id) => {
+                let frame = Frame::new(Command::Receipt).with_header("receipt-id", id);
+                self.write_frame(&frame).await
+            }
+            None => Flow::Continue,
+        }
+    }
+
+    /// A refusal that keeps the session: logged, and sent to `/user/queue/errors`
+    /// when the client subscribed to it.
+    async fn refuse(
+        &mut self,
+        refusal: &Refusal,
+        destination: Option<&str>,
+        receipt: Option<&str>,
+    ) -> Flow {
+        tracing::info!(code = refusal.code, message = %refusal.message, destination, "request refused");
+        let Some(subscription) = self.error_queue.clone() else {
+            return Flow::Continue;
+        };
+        self.sent_messages += 1;
+        let body = refusal.to_json(destination, receipt);
+        let frame = Frame::new(Command::Message)
+            .with_header("destination", ERROR_QUEUE)
+            .with_header("subscription", subscription)
+            .with_header("message-id", format!("e-{}", self.sent_messages))
+            .with_header("content-type", "application/json;charset=UTF-8")
+            .with_header("content-length", body.len().to_string())
+            .with_body(body);
+        self.write_frame(&frame).await
+    }
+
+    /// A fatal error: an ERROR frame, then the socket closes.
+    async fn fail(&mut self, message: &str, detail: &str, receipt: Option<&str>) -> Flow {
+        tracing::info!(message, detail, "closing session with ERROR");
+        let mut frame = Frame::new(Command::Error)
+            .with_header("message", message)
+            .with_header("content-type", "text/plain");
+        if let Some(id) = receipt {
+            frame = frame.with_header("receipt-id", id);
+        }
+        let frame = frame
+            .with_header("content-length", detail.len().to_string())
+            .with_body(detail.to_owned());
+        self.write_frame(&frame).await;
+        self.close(CloseCode::Policy, message).await;
+        Flow::Stop
+    }
+
+    async fn deliver(&mut self, delivery: Delivery) -> Flow {
+        self.sent_messages += 1;
+        let frame = Frame::new(Command::Message)
+            .with_header("destination", &*delivery.destination)
+            .with_header("subscription", &*delivery.subscription)
+            .with_header("message-id", self.sent_messages.to_string())
+            // The seed sent its JSON as a Spring String payload, hence text/plain.
+            .with_header("content-type", "text/plain;charset=UTF-8")
+            .with_header("content-length", delivery.body.len().to_string())
+            .with_body(delivery.body);
+        self.write_frame(&frame).await
+    }
+
+    async fn write_frame(&mut self, frame: &Frame) -> Flow {
+        let bytes = to_bytes(frame, self.version);
+        let message = match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Message::Text(text),
+            Err(raw) => Message::Binary(raw.into_bytes()),
+        };
+        self.write(message).await
+    }
+
+    async fn write(&mut self, message: Message) -> Flow {
+        match self.sink.send(message).await {
+            Ok(()) => {
+                self.last_sent = Instant::now();
+                Flow::Continue
+            }
+            Err(error) => {
+                tracing::debug!(?error, "socket write failed");
+                Flow::Stop
+            }
+        }
+    }
+
+    async fn close(&mut self, code: CloseCode, reason: &str) {
+        let _ = self
+            .sink
+            .send(Message::close_with(code, reason.to_owned()))
+            .await;
+        let _ = self.sink.close().await;
+    }
+}
