@@ -1,1 +1,145 @@
-//! placeholder
+//! Composition root: settings, telemetry, the choice of adapters and their wiring.
+//! No business rule lives here.
+
+pub mod embedded;
+pub mod settings;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter_stomp::{StompServer, SubscriptionHub, websocket_endpoint};
+use anyhow::Context as _;
+use application::Chat;
+use application::ports::outbound::EventBus as _;
+use application::usecases::DeliverEvent;
+use poem::listener::{Acceptor as _, Listener as _, TcpAcceptor, TcpListener};
+use poem::{EndpointExt as _, Route, Server, get, handler};
+use tokio_util::sync::CancellationToken;
+
+pub use settings::Settings;
+
+/// The WebSocket STOMP endpoint's path (the seed's iOS client connects here).
+pub const WEBSOCKET_PATH: &str = "/my-chat/websocket";
+
+/// A wired server bound to its socket, not yet serving.
+pub struct App {
+    acceptor: TcpAcceptor,
+    local_addr: SocketAddr,
+    routes: poem::endpoint::BoxEndpoint<'static>,
+    stomp: Arc<StompServer<Arc<Chat<embedded::Embedded>>>>,
+    shutdown: CancellationToken,
+}
+
+#[handler]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+impl App {
+    /// Builds the adapters and use cases, starts event delivery, binds the socket.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if settings.jwt.secret == settings::DEVELOPMENT_SECRET {
+            tracing::warn!(
+                "using the development JWT secret; set CHAT_JWT__SECRET for anything but local use"
+            );
+        }
+        let adapters =
+            embedded::adapters(&settings).context("failed to build the embedded adapters")?;
+        let chat = Arc::new(Chat::new(&adapters));
+        let hub = Arc::new(SubscriptionHub::default());
+
+        let events = adapters
+            .bus
+            .subscribe()
+            .context("failed to subscribe to the event bus")?;
+        let deliver = DeliverEvent::new(hub.clone());
+        tokio::spawn(async move { deliver.run(events).await });
+
+        let shutdown = CancellationToken::new();
+        let stomp = StompServer::new(chat, hub, settings.stomp.clone(), shutdown.clone());
+        let routes = Route::new()
+            .at(WEBSOCKET_PATH, websocket_endpoint(stomp.clone()))
+            .at("/healthz", get(healthz))
+            .with(poem::middleware::Tracing)
+            .boxed();
+
+        let bind = format!("{}:{}", settings.http.host, settings.http.port);
+        let acceptor = TcpListener::bind(bind.clone())
+            .into_acceptor()
+            .await
+            .with_context(|| format!("failed to bind {bind}"))?;
+        let local_addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .context("listener has no socket address")?;
+        Ok(Self {
+            acceptor,
+            local_addr,
+            routes,
+            stomp,
+            shutdown,
+        })
+    }
+
+    /// The bound address (the OS-assigned port when configured with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `signal` resolves; then every STOMP session is closed cleanly
+    /// (its user goes offline) before the server stops, waiting at most 10 s.
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            acceptor,
+            routes,
+            stomp,
+            shutdown,
+            ..
+        } = self;
+        let drained = async move {
+            signal.await;
+            tracing::info!("shutting down: closing sessions");
+            shutdown.cancel();
+            stomp.drained().await;
+        };
+        Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(routes, drained, Some(Duration::from_secs(10)))
+            .await
+            .context("HTTP server failed")
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(?error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(?error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,1 +1,67 @@
-fn main() {}
+//! The `chat-server` binary: serve (default) or print a development token.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bootstrap::{App, Settings, WEBSOCKET_PATH, shutdown_signal, telemetry};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "chat-server",
+    version,
+    about = "STOMP-over-WebSocket chat server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Print an access token signed with the configured secret, for development.
+    Token {
+        /// The user id (the token's `id` claim).
+        #[arg(long)]
+        user: u64,
+        /// The display name (the token's `name` claim).
+        #[arg(long)]
+        name: Option<String>,
+        /// Hours until the token expires.
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Token {
+            user,
+            name,
+            ttl_hours,
+        } => {
+            anyhow::ensure!(user > 0, "--user must be a positive number");
+            let token = adapter_jwt::JwtIssuer::new(&settings.jwt)?.issue(
+                user,
+                name.as_deref(),
+                Duration::from_secs(ttl_hours * 3600),
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Serve => {
+            telemetry::init(settings.log.format);
+            let app = App::build(settings).await.context("failed to start")?;
+            tracing::info!(
+                "listening on http://{addr} - STOMP over WebSocket at ws://{addr}{WEBSOCKET_PATH}; embedded mode keeps messages, sessions and presence in memory only: everything is lost on restart",
+                addr = app.local_addr()
+            );
+            app.run_until(shutdown_signal()).await
+        }
+    }
+}

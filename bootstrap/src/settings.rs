@@ -1,0 +1,102 @@
+//! Typed settings, layered: the checked-in `config/default.toml` (compiled in), then
+//! an optional file named by `CHAT_CONFIG`, then `CHAT_`-prefixed environment
+//! variables with `__` between levels (`CHAT_HTTP__PORT=9000` sets `http.port`).
+
+use adapter_jwt::JwtSettings;
+use adapter_stomp::StompSettings;
+use anyhow::Context as _;
+use figment::Figment;
+use figment::providers::{Env, Format as _, Toml};
+use serde::Deserialize;
+
+/// The defaults, compiled in so the binary runs from any directory.
+const DEFAULTS: &str = include_str!("../../config/default.toml");
+
+/// The development secret of `config/default.toml`.
+pub const DEVELOPMENT_SECRET: &str = "chat-server-development-secret";
+
+/// Every setting of the server.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Where to listen.
+    pub http: HttpSettings,
+    /// Access tokens.
+    pub jwt: JwtSettings,
+    /// The STOMP endpoint.
+    pub stomp: StompSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// The `[http]` table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    /// Interface to bind.
+    pub host: String,
+    /// Port to bind; 0 lets the OS choose.
+    pub port: u16,
+}
+
+/// The `[log]` table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `pretty` or `json`.
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Settings {
+    /// Loads the layered settings.
+    pub fn load() -> anyhow::Result<Self> {
+        Self::figment()
+            .extract()
+            .context("invalid configuration (defaults, CHAT_CONFIG file, CHAT_* variables)")
+    }
+
+    /// The layered sources, so tests can merge overrides on top.
+    pub fn figment() -> Figment {
+        let mut figment = Figment::new().merge(Toml::string(DEFAULTS));
+        if let Ok(path) = std::env::var("CHAT_CONFIG") {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment.merge(Env::prefixed("CHAT_").split("__"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use figment::providers::Serialized;
+
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_embedded_mode_on_localhost_8080() {
+        let settings: Settings = Figment::new()
+            .merge(Toml::string(DEFAULTS))
+            .extract()
+            .expect("defaults parse");
+        assert_eq!(settings.http.host, "127.0.0.1");
+        assert_eq!(settings.http.port, 8080);
+        assert_eq!(settings.jwt.secret, DEVELOPMENT_SECRET);
+        assert_eq!(settings.log.format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn later_layers_override_earlier_ones() {
+        let settings: Settings = Figment::new()
+            .merge(Toml::string(DEFAULTS))
+            .merge(Serialized::default("http.port", 0))
+            .extract()
+            .expect("parse");
+        assert_eq!(settings.http.port, 0);
+    }
+}
