@@ -1,0 +1,118 @@
+//! The real `chat-server` binary, started on port 0 and stopped on drop.
+
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+/// A running server process and everything it logged.
+pub struct TestServer {
+    child: Child,
+    addr: SocketAddr,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+/// The binary built by `cargo build -p chat-bootstrap` next to this test executable.
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/chat-server
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let path = dir.join(format!("chat-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (`cargo build -p chat-bootstrap`), as the README's test command does",
+        path.display()
+    );
+    path
+}
+
+impl TestServer {
+    /// Starts the server in embedded mode on a free port.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts the server with extra `CHAT_*` environment settings.
+    pub fn start_with(env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(binary());
+        command
+            .env("CHAT_HTTP__PORT", "0")
+            .env("CHAT_LOG__FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .env_remove("CHAT_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("chat-server starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (found, address) = mpsc::channel();
+        let sink = logs.clone();
+        // Keep draining stdout for the whole run: a full pipe would block the server.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr: String = rest
+                        .chars()
+                        .take_while(|c| !c.is_whitespace() && *c != '"')
+                        .collect();
+                    let _ = found.send(addr);
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let addr = address
+            .recv_timeout(Duration::from_secs(20))
+            .expect("chat-server reports where it listens")
+            .parse()
+            .expect("a socket address");
+        Self { child, addr, logs }
+    }
+
+    /// The STOMP WebSocket URL.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/my-chat/websocket", self.addr)
+    }
+
+    /// Every log line so far that contains `needle`.
+    pub fn log_lines_containing(&self, needle: &str) -> Vec<String> {
+        self.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .cloned()
+            .collect()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns whether it exited successfully.
+    pub fn terminate(&mut self) -> bool {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM delivered");
+        for _ in 0..200 {
+            if let Some(exit) = self.child.try_wait().expect("process status") {
+                return exit.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("chat-server did not stop within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

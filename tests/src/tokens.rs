@@ -1,0 +1,42 @@
+//! Access tokens signed like the seed's auth server signs them.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::json;
+
+/// The development secret the server uses unless configured otherwise.
+pub const DEVELOPMENT_SECRET: &str = "chat-server-development-secret";
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+/// A token with arbitrary claims signed with `secret`.
+pub fn token_signed_with(secret: &str, claims: &serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &Header::default(),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("token is signed")
+}
+
+/// A valid token for `user` named `name`.
+pub fn token(user: u64, name: &str) -> String {
+    token_signed_with(
+        DEVELOPMENT_SECRET,
+        &json!({"sub": format!("{name}@example.com"), "role": "ROLE_USER", "id": user, "name": name, "iat": now(), "exp": now() + 3600}),
+    )
+}
+
+/// A token for `user` that expired a minute ago.
+pub fn expired_token(user: u64) -> String {
+    token_signed_with(
+        DEVELOPMENT_SECRET,
+        &json!({"sub": "late@example.com", "id": user, "iat": now() - 7200, "exp": now() - 3600}),
+    )
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `chat-server` binary, driven by real WebSocket STOMP clients.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod auth;
+mod chat;
+mod lobby;
+mod protocol;
+mod refusals;
+mod shutdown;
