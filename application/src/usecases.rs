@@ -11,6 +11,23 @@ macro_rules! unavailable_from {
     };
 }
 
+/// `impl From<AccessError> for UseCaseError`: not a member becomes `Forbidden`,
+/// a directory failure `Unavailable`.
+macro_rules! forbidden_from_access {
+    ($target:ty) => {
+        impl From<super::access::AccessError> for $target {
+            fn from(err: super::access::AccessError) -> Self {
+                match err {
+                    super::access::AccessError::Forbidden(room) => Self::Forbidden(room),
+                    super::access::AccessError::Unavailable(cause) => {
+                        Self::Unavailable(cause.into())
+                    }
+                }
+            }
+        }
+    };
+}
+
 mod access;
 pub mod authorize_listen;
 pub mod connect_session;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::{ChatEvent, DeleteError, Message, MessageId, RoomRef, UserId};
 
-use super::access::{AccessError, ensure_may_post};
+use super::access::ensure_may_post;
 use crate::ports::outbound::{BusError, Clock, EventBus, MessageStore, Ports, StoreError};
 
 /// Input of [`DeleteMessage`].
@@ -35,14 +35,7 @@ pub enum DeleteMessageError {
     Unavailable(#[source] anyhow::Error),
 }
 
-impl From<AccessError> for DeleteMessageError {
-    fn from(err: AccessError) -> Self {
-        match err {
-            AccessError::Forbidden(room) => Self::Forbidden(room),
-            AccessError::Unavailable(cause) => Self::Unavailable(cause.into()),
-        }
-    }
-}
+forbidden_from_access!(DeleteMessageError);
 
 unavailable_from!(DeleteMessageError: StoreError, BusError);
 

@@ -6,7 +6,7 @@ use domain::{
     ChatEvent, EditError, Message, MessageBody, MessageBodyError, MessageId, RoomRef, UserId,
 };
 
-use super::access::{AccessError, ensure_may_post};
+use super::access::ensure_may_post;
 use crate::ports::outbound::{BusError, Clock, EventBus, MessageStore, Ports, StoreError};
 
 /// Input of [`EditMessage`].
@@ -42,14 +42,7 @@ pub enum EditMessageError {
     Unavailable(#[source] anyhow::Error),
 }
 
-impl From<AccessError> for EditMessageError {
-    fn from(err: AccessError) -> Self {
-        match err {
-            AccessError::Forbidden(room) => Self::Forbidden(room),
-            AccessError::Unavailable(cause) => Self::Unavailable(cause.into()),
-        }
-    }
-}
+forbidden_from_access!(EditMessageError);
 
 unavailable_from!(EditMessageError: StoreError, BusError);
 

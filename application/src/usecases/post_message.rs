@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::{Message, MessageBody, MessageBodyError, NewMessage, RoomRef, UserId};
 
-use super::access::{AccessError, ensure_may_post};
+use super::access::ensure_may_post;
 use crate::ports::outbound::{
     BusError, Clock, EventBus, IdGenerator, MessageStore, Ports, StoreError, UserDirectory,
     UserDirectoryError,
@@ -35,14 +35,7 @@ pub enum PostError {
     Unavailable(#[source] anyhow::Error),
 }
 
-impl From<AccessError> for PostError {
-    fn from(err: AccessError) -> Self {
-        match err {
-            AccessError::Forbidden(room) => Self::Forbidden(room),
-            AccessError::Unavailable(cause) => Self::Unavailable(cause.into()),
-        }
-    }
-}
+forbidden_from_access!(PostError);
 
 unavailable_from!(PostError: StoreError, BusError, UserDirectoryError);
 

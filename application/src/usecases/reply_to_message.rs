@@ -7,7 +7,7 @@ use domain::{
     UserId,
 };
 
-use super::access::{AccessError, ensure_may_post};
+use super::access::ensure_may_post;
 use crate::ports::outbound::{
     BusError, Clock, EventBus, IdGenerator, MessageStore, Ports, StoreError, UserDirectory,
     UserDirectoryError,
@@ -47,14 +47,7 @@ pub enum ReplyToMessageError {
     Unavailable(#[source] anyhow::Error),
 }
 
-impl From<AccessError> for ReplyToMessageError {
-    fn from(err: AccessError) -> Self {
-        match err {
-            AccessError::Forbidden(room) => Self::Forbidden(room),
-            AccessError::Unavailable(cause) => Self::Unavailable(cause.into()),
-        }
-    }
-}
+forbidden_from_access!(ReplyToMessageError);
 
 unavailable_from!(ReplyToMessageError: StoreError, BusError, UserDirectoryError);
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::{ChatEvent, RoomRef, Typing, UserId};
 
-use super::access::{AccessError, ensure_may_post};
+use super::access::ensure_may_post;
 use crate::ports::outbound::{BusError, EventBus, Ports, UserDirectory, UserDirectoryError};
 
 /// Input of [`SendTyping`].
@@ -27,14 +27,7 @@ pub enum TypingError {
     Unavailable(#[source] anyhow::Error),
 }
 
-impl From<AccessError> for TypingError {
-    fn from(err: AccessError) -> Self {
-        match err {
-            AccessError::Forbidden(room) => Self::Forbidden(room),
-            AccessError::Unavailable(cause) => Self::Unavailable(cause.into()),
-        }
-    }
-}
+forbidden_from_access!(TypingError);
 
 unavailable_from!(TypingError: BusError, UserDirectoryError);
 
