@@ -14,21 +14,22 @@ pub struct TestServer {
     logs: Arc<Mutex<Vec<String>>>,
 }
 
-/// The binary built by `cargo build -p chat-bootstrap` next to this test executable.
+/// The binary built by `cargo build -p chat-bootstrap` in the same target directory
+/// as this executable (a test lives in `target/<profile>/deps/`, a tool in `target/<profile>/`).
 fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> -> target/<profile>/chat-server
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory");
-    let path = dir.join(format!("chat-server{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: build it first (`cargo build -p chat-bootstrap`), as the README's test command does",
-        path.display()
-    );
-    path
+    let exe = std::env::current_exe().expect("executable path");
+    let name = format!("chat-server{}", std::env::consts::EXE_SUFFIX);
+    exe.ancestors()
+        .skip(1)
+        .take(2)
+        .map(|dir| dir.join(&name))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "no {name} next to {}: build it first (`cargo build -p chat-bootstrap`), as the README's test command does",
+                exe.display()
+            )
+        })
 }
 
 impl TestServer {
@@ -75,6 +76,20 @@ impl TestServer {
             .parse()
             .expect("a socket address");
         Self { child, addr, logs }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's resident memory in KiB (Linux `/proc`), if readable.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
     /// The STOMP WebSocket URL.

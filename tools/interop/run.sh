@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Drives a chat-server binary with Node's @stomp/stompjs client (stompjs-chat.mjs).
+#
+#   tools/interop/run.sh path/to/chat-server
+#
+# Builds nothing: starts the given binary in embedded mode on a free loopback port, mints
+# tokens for alice (user 1) and bob (user 2) with its `token` subcommand, installs the
+# locked npm packages if node_modules is missing, runs the check, stops the server and
+# exits with the check's status. Needs node, npm and python3.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 path/to/chat-server" >&2
+  exit 2
+fi
+
+server="$1"
+case "$server" in /*) ;; *) server="$PWD/$server" ;; esac
+if [ ! -f "$server" ] || [ ! -x "$server" ]; then
+  echo "$0: $1 is not an executable chat-server binary" >&2
+  exit 2
+fi
+here="$(cd "$(dirname "$0")" && pwd)"
+
+for tool in node npm python3; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "$0: $tool is required" >&2
+    exit 2
+  fi
+done
+
+cd "$here"
+if [ ! -d node_modules ]; then
+  npm ci --no-audit --no-fund
+fi
+
+# A free port: bind to port 0, read what the kernel chose, release it.
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+
+log="$(mktemp "${TMPDIR:-/tmp}/chat-server-interop.XXXXXX.log")"
+server_pid=""
+stop_server() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -f "$log"
+}
+trap stop_server EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+CHAT_HTTP__HOST=127.0.0.1 CHAT_HTTP__PORT="$port" RUST_LOG="${RUST_LOG:-info}" NO_COLOR=1 \
+  "$server" >"$log" 2>&1 &
+server_pid=$!
+
+# Wait (at most 10 s) until the port accepts connections.
+ready=""
+for _ in $(seq 1 100); do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    break
+  fi
+  if python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()' "$port" 2>/dev/null; then
+    ready=yes
+    break
+  fi
+  sleep 0.1
+done
+if [ -z "$ready" ]; then
+  echo "$0: chat-server did not start listening on 127.0.0.1:$port; its log:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+
+alice_token="$("$server" token --user 1 --name alice)"
+bob_token="$("$server" token --user 2 --name bob)"
+
+status=0
+CHAT_WS_URL="ws://127.0.0.1:$port/my-chat/websocket" \
+  ALICE_TOKEN="$alice_token" BOB_TOKEN="$bob_token" \
+  node stompjs-chat.mjs || status=$?
+
+if [ "$status" -ne 0 ]; then
+  echo "--- chat-server log ---" >&2
+  cat "$log" >&2
+fi
+exit "$status"
