@@ -88,11 +88,10 @@ impl<S: ChatService> Connection<S> {
     pub(crate) async fn run(mut self, mut stream: SplitStream<WebSocketStream>) {
         let started = Instant::now();
         let connect_timeout = Duration::from_millis(self.server.settings.connect_timeout_ms);
-        let mut ticker = tokio::time::interval(Duration::from_millis(250));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let shutdown = self.server.shutdown.clone();
         let overflow = self.mailbox.overflow.clone();
         loop {
+            let deadline = self.next_deadline(started, connect_timeout);
             let flow = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => {
@@ -116,7 +115,9 @@ impl<S: ChatService> Connection<S> {
                     }
                 },
                 Some(delivery) = self.mailbox.deliveries.recv() => self.deliver(delivery).await,
-                _ = ticker.tick() => self.tick(started, connect_timeout).await,
+                () = tokio::time::sleep_until(deadline) => {
+                    self.tick(started, connect_timeout).await
+                }
             };
             if matches!(flow, Flow::Stop) {
                 break;
@@ -136,15 +137,34 @@ impl<S: ChatService> Connection<S> {
         }
     }
 
+    /// When the next timer check is due: no periodic wake-ups, so an idle
+    /// connection without heart-beats costs no CPU at all.
+    fn next_deadline(&self, started: Instant, connect_timeout: Duration) -> Instant {
+        let connect = self.open.is_none().then(|| started + connect_timeout);
+        let silence = self
+            .heart_beats
+            .expect_every
+            .map(|every| self.last_received + every * 2);
+        let heart_beat = self
+            .heart_beats
+            .send_every
+            .map(|every| self.last_sent + every);
+        [connect, silence, heart_beat]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))
+    }
+
     async fn tick(&mut self, started: Instant, connect_timeout: Duration) -> Flow {
         let now = Instant::now();
-        if self.open.is_none() && now.duration_since(started) > connect_timeout {
+        if self.open.is_none() && now.duration_since(started) >= connect_timeout {
             return self
                 .fail("connect timeout", "no CONNECT frame received in time", None)
                 .await;
         }
         if let Some(expect) = self.heart_beats.expect_every
-            && now.duration_since(self.last_received) > expect * 2
+            && now.duration_since(self.last_received) >= expect * 2
         {
             return self
                 .fail(

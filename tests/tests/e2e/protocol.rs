@@ -153,3 +153,15 @@ async fn a_client_that_stops_sending_heart_beats_is_disconnected() {
     assert_eq!(error.header("message"), Some("heart-beat timeout"));
     client.expect_closed().await;
 }
+
+#[tokio::test]
+async fn a_socket_that_never_sends_connect_is_closed_after_the_connect_timeout() {
+    let server = TestServer::start_with(&[("CHAT_STOMP__CONNECT_TIMEOUT_MS", "300")]);
+    let mut client = StompClient::open(&server.ws_url()).await;
+
+    let error = client.next_frame().await;
+
+    assert_eq!(error.command, "ERROR");
+    assert_eq!(error.header("message"), Some("connect timeout"));
+    client.expect_closed().await;
+}
