@@ -2,21 +2,27 @@
 
 use std::sync::Arc;
 
-use domain::{Audience, Message, SessionId, UserId};
+use domain::{Audience, Message, MessageId, RoomKey, Seq, SessionId, UserId, VoiceLeave};
 
 use crate::ports::inbound::ChatService;
-use crate::ports::outbound::Ports;
+use crate::ports::outbound::{Ports, TokenError, VerifiedToken};
 use crate::usecases::{
-    AuthorizeListen, ConnectCommand, ConnectError, ConnectSession, Connected, DeleteCommand,
-    DeleteMessage, DeleteMessageError, DisconnectError, DisconnectSession, EditCommand,
-    EditMessage, EditMessageError, ListenError, PostCommand, PostError, PostMessage, ReplyCommand,
-    ReplyToMessage, ReplyToMessageError, SendTyping, TypingCommand, TypingError,
+    AnnounceVoiceLeave, Authenticate, AuthorizeListen, ConnectCommand, ConnectError,
+    ConnectSession, Connected, CountUnread, DeleteCommand, DeleteMessage, DeleteMessageError,
+    DisconnectError, DisconnectSession, EditCommand, EditMessage, EditMessageError, GetMessage,
+    GetMessageError, HistoryCommand, HistoryError, ListRooms, ListRoomsError, ListenError,
+    MarkRead, MarkReadError, PostCommand, PostError, PostMessage, PresenceQueryError,
+    QueryPresence, ReadHistory, ReplyCommand, ReplyToMessage, ReplyToMessageError, RoomUnread,
+    SendTyping, SetMembers, SetMembersError, TypingCommand, TypingError, UnreadError, UserPresence,
+    VoiceLeaveCommandError,
 };
 
 /// The driven ports, one shared instance each, as `bootstrap` builds them.
 pub struct Adapters<P: Ports> {
     /// Durable messages.
     pub store: Arc<P::Store>,
+    /// How far users have read.
+    pub markers: Arc<P::Markers>,
     /// Fan-out to every instance.
     pub bus: Arc<P::Bus>,
     /// Sessions and who is online.
@@ -45,6 +51,15 @@ pub struct Chat<P: Ports> {
     delete: DeleteMessage<P>,
     typing: SendTyping<P>,
     listen: AuthorizeListen<P>,
+    authenticate: Authenticate<P>,
+    history: ReadHistory<P>,
+    message: GetMessage<P>,
+    rooms: ListRooms<P>,
+    unread: CountUnread<P>,
+    mark_read: MarkRead<P>,
+    presence: QueryPresence<P>,
+    set_members: SetMembers<P>,
+    voice_leave: AnnounceVoiceLeave<P>,
 }
 
 impl<P: Ports> Chat<P> {
@@ -97,6 +112,15 @@ impl<P: Ports> Chat<P> {
             ),
             typing: SendTyping::new(a.directory.clone(), a.users.clone(), a.bus.clone()),
             listen: AuthorizeListen::new(a.directory.clone()),
+            authenticate: Authenticate::new(a.tokens.clone()),
+            history: ReadHistory::new(a.directory.clone(), a.store.clone()),
+            message: GetMessage::new(a.directory.clone(), a.store.clone()),
+            rooms: ListRooms::new(a.directory.clone()),
+            unread: CountUnread::new(a.directory.clone(), a.store.clone(), a.markers.clone()),
+            mark_read: MarkRead::new(a.directory.clone(), a.store.clone(), a.markers.clone()),
+            presence: QueryPresence::new(a.presence.clone()),
+            set_members: SetMembers::new(a.directory.clone()),
+            voice_leave: AnnounceVoiceLeave::new(a.bus.clone()),
         }
     }
 }
@@ -125,5 +149,45 @@ impl<P: Ports> ChatService for Chat<P> {
     }
     async fn authorize_listen(&self, user: UserId, audience: Audience) -> Result<(), ListenError> {
         self.listen.execute(user, audience).await
+    }
+    fn authenticate(&self, token: &str) -> Result<VerifiedToken, TokenError> {
+        self.authenticate.execute(token)
+    }
+    async fn history(&self, cmd: HistoryCommand) -> Result<Vec<Message>, HistoryError> {
+        self.history.execute(cmd).await
+    }
+    async fn message(&self, reader: UserId, id: MessageId) -> Result<Message, GetMessageError> {
+        self.message.execute(reader, id).await
+    }
+    async fn rooms(&self, user: UserId) -> Result<Vec<Audience>, ListRoomsError> {
+        self.rooms.execute(user).await
+    }
+    async fn unread(
+        &self,
+        reader: UserId,
+        rooms: Vec<RoomKey>,
+    ) -> Result<Vec<RoomUnread>, UnreadError> {
+        self.unread.execute(reader, rooms).await
+    }
+    async fn mark_read(
+        &self,
+        reader: UserId,
+        room: RoomKey,
+        up_to: Option<MessageId>,
+    ) -> Result<Option<Seq>, MarkReadError> {
+        self.mark_read.execute(reader, room, up_to).await
+    }
+    async fn presence(&self, users: Vec<UserId>) -> Result<Vec<UserPresence>, PresenceQueryError> {
+        self.presence.execute(users).await
+    }
+    async fn set_members(
+        &self,
+        group: Audience,
+        members: Vec<UserId>,
+    ) -> Result<(), SetMembersError> {
+        self.set_members.execute(group, members).await
+    }
+    async fn voice_leave(&self, leave: VoiceLeave) -> Result<(), VoiceLeaveCommandError> {
+        self.voice_leave.execute(leave).await
     }
 }

@@ -15,8 +15,11 @@ macro_rules! unavailable_from {
 /// a directory failure `Unavailable`.
 macro_rules! forbidden_from_access {
     ($target:ty) => {
-        impl From<super::access::AccessError> for $target {
-            fn from(err: super::access::AccessError) -> Self {
+        forbidden_from_access!($target: domain::RoomRef);
+    };
+    ($target:ty: $room:ty) => {
+        impl From<super::access::AccessError<$room>> for $target {
+            fn from(err: super::access::AccessError<$room>) -> Self {
                 match err {
                     super::access::AccessError::Forbidden(room) => Self::Forbidden(room),
                     super::access::AccessError::Unavailable(cause) => {
@@ -29,25 +32,43 @@ macro_rules! forbidden_from_access {
 }
 
 mod access;
+pub mod announce_voice_leave;
+pub mod authenticate;
 pub mod authorize_listen;
 pub mod connect_session;
+pub mod count_unread;
 pub mod delete_message;
 pub mod deliver_event;
 pub mod disconnect_session;
 pub mod edit_message;
+pub mod get_message;
+pub mod list_rooms;
 mod lobby;
+pub mod mark_read;
 pub mod post_message;
+pub mod query_presence;
+pub mod read_history;
 pub mod reply_to_message;
 pub mod send_typing;
+pub mod set_members;
 #[cfg(test)]
 mod test_support;
 
+pub use announce_voice_leave::{AnnounceVoiceLeave, VoiceLeaveCommandError};
+pub use authenticate::Authenticate;
 pub use authorize_listen::{AuthorizeListen, ListenError};
 pub use connect_session::{ConnectCommand, ConnectError, ConnectSession, Connected};
+pub use count_unread::{CountUnread, RoomUnread, UnreadError};
 pub use delete_message::{DeleteCommand, DeleteMessage, DeleteMessageError};
 pub use deliver_event::DeliverEvent;
 pub use disconnect_session::{DisconnectError, DisconnectSession};
 pub use edit_message::{EditCommand, EditMessage, EditMessageError};
+pub use get_message::{GetMessage, GetMessageError};
+pub use list_rooms::{ListRooms, ListRoomsError};
+pub use mark_read::{MarkRead, MarkReadError};
 pub use post_message::{PostCommand, PostError, PostMessage};
+pub use query_presence::{PresenceQueryError, QueryPresence, UserPresence};
+pub use read_history::{HistoryCommand, HistoryError, HistoryPosition, ReadHistory};
 pub use reply_to_message::{ReplyCommand, ReplyToMessage, ReplyToMessageError};
 pub use send_typing::{SendTyping, TypingCommand, TypingError};
+pub use set_members::{SetMembers, SetMembersError};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use adapter_jwt::JwtTokenVerifier;
 use adapter_memory::{
     ClaimsUserDirectory, MemoryEventBus, MemoryMessageStore, MemoryPresenceStore,
-    MemoryStateServer, OpenCommunityDirectory, RandomIds, SystemClock,
+    MemoryReadMarkers, MemoryStateServer, OpenCommunityDirectory, RandomIds, SystemClock,
 };
 use application::Adapters;
 use application::ports::outbound::Ports;
@@ -17,6 +17,7 @@ pub struct Embedded;
 
 impl Ports for Embedded {
     type Store = MemoryMessageStore;
+    type Markers = MemoryReadMarkers;
     type Bus = MemoryEventBus;
     type Presence = MemoryPresenceStore;
     type State = MemoryStateServer;
@@ -31,6 +32,7 @@ impl Ports for Embedded {
 pub fn adapters(settings: &Settings) -> anyhow::Result<Adapters<Embedded>> {
     Ok(Adapters {
         store: Arc::default(),
+        markers: Arc::default(),
         bus: Arc::default(),
         presence: Arc::default(),
         state: Arc::default(),

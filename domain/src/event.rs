@@ -1,6 +1,6 @@
 //! What happened, as every instance delivers it to its subscribers.
 
-use crate::{Audience, Message, PresenceChange, Seq, Typing};
+use crate::{Audience, Message, PresenceChange, Seq, Typing, VoiceLeave};
 
 /// An event the event bus carries and the room broadcaster delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,8 @@ pub enum ChatEvent {
     Typing(Typing),
     /// A user's first session opened or last session closed.
     Presence(PresenceChange),
+    /// Users left a voice channel.
+    VoiceLeft(VoiceLeave),
 }
 
 impl ChatEvent {
@@ -36,6 +38,7 @@ impl ChatEvent {
             | Self::Deleted { message, .. } => vec![message.room().audience()],
             Self::Typing(typing) => vec![typing.room.audience()],
             Self::Presence(change) => change.audiences.clone(),
+            Self::VoiceLeft(leave) => vec![leave.audience()],
         }
     }
 
@@ -44,7 +47,7 @@ impl ChatEvent {
         match self {
             Self::Posted(message) => Some(message.seq()),
             Self::Edited { seq, .. } | Self::Deleted { seq, .. } => Some(*seq),
-            Self::Typing(_) | Self::Presence(_) => None,
+            Self::Typing(_) | Self::Presence(_) | Self::VoiceLeft(_) => None,
         }
     }
 }

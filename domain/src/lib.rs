@@ -7,6 +7,7 @@
 mod content;
 mod event;
 mod ids;
+mod location;
 mod message;
 mod presence;
 mod room;
@@ -18,12 +19,13 @@ mod user;
 pub use content::{MessageBody, MessageBodyError};
 pub use event::ChatEvent;
 pub use ids::{ChannelId, CommunityId, IdError, MessageId, RoomId, SessionId, UserId};
+pub use location::{Location, LocationError, VoiceLeave, VoiceLeaveError};
 pub use message::{
     DeleteError, EditError, Message, MessageParts, MessageState, NewMessage, ParentContent,
     ParentSnapshot, ReplyError,
 };
 pub use presence::{PresenceChange, PresenceStatus, Session};
-pub use room::{Audience, RoomRef};
+pub use room::{Audience, RoomKey, RoomRef};
 pub use sequence::Seq;
 pub use timestamp::Timestamp;
 pub use typing::Typing;

@@ -19,6 +19,14 @@ pub enum RoomRef {
 }
 
 impl RoomRef {
+    /// The room's identity, as history and read markers key it.
+    pub const fn key(self) -> RoomKey {
+        match self {
+            Self::Direct(room) => RoomKey::Direct(room),
+            Self::Channel { channel, .. } => RoomKey::Channel(channel),
+        }
+    }
+
     /// The audience that hears what happens in this room.
     pub const fn audience(self) -> Audience {
         match self {
@@ -44,6 +52,35 @@ impl fmt::Display for RoomRef {
             Self::Channel { community, channel } => {
                 write!(f, "community/{community}/channel/{channel}")
             }
+        }
+    }
+}
+
+/// A room's identity without its community: channel ids are unique across
+/// communities, so a channel alone names its room (as the seed's history API does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RoomKey {
+    /// A DM room.
+    Direct(RoomId),
+    /// A community text channel.
+    Channel(ChannelId),
+}
+
+impl RoomKey {
+    /// The audience that hears this room.
+    pub const fn audience(self) -> Audience {
+        match self {
+            Self::Direct(room) => Audience::Direct(room),
+            Self::Channel(channel) => Audience::Group(channel),
+        }
+    }
+}
+
+impl fmt::Display for RoomKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Direct(room) => write!(f, "direct/{room}"),
+            Self::Channel(channel) => write!(f, "channel/{channel}"),
         }
     }
 }

@@ -4,62 +4,116 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use application::ports::outbound::{CommunityDirectory, DirectoryError};
-use domain::{Audience, RoomRef, UserId};
+use domain::{Audience, ChannelId, CommunityId, RoomRef, UserId};
 
 use crate::lock;
 
-/// Any authenticated user may use any room. A user's room list is the DM rooms and
-/// communities they have posted in or listened to, which is what the lobby announces
-/// their presence to.
 #[derive(Debug, Default)]
-pub struct OpenCommunityDirectory {
-    used: Mutex<HashMap<UserId, BTreeSet<Audience>>>,
+struct Directory {
+    /// Rooms and communities each user has used.
+    used: HashMap<UserId, BTreeSet<Audience>>,
+    /// Member lists set explicitly (by the community service's PUT calls).
+    members: HashMap<Audience, BTreeSet<UserId>>,
+    /// Which community a channel belongs to, learned from posts.
+    channels: HashMap<ChannelId, CommunityId>,
 }
 
-impl OpenCommunityDirectory {
-    fn remember(&self, user: UserId, audience: Audience) {
-        lock(&self.used).entry(user).or_default().insert(audience);
+impl Directory {
+    /// A group without an explicit member list is open to everyone.
+    fn admits(&self, group: Audience, user: UserId) -> bool {
+        self.members
+            .get(&group)
+            .is_none_or(|members| members.contains(&user))
     }
+}
+
+/// Any authenticated user may use any room, unless a member list was set for the
+/// DM room or community (then only its members may). A user's room list is the DM
+/// rooms and communities they have used, plus the groups listing them as members;
+/// that is where the lobby announces their presence.
+#[derive(Debug, Default)]
+pub struct OpenCommunityDirectory {
+    state: Mutex<Directory>,
 }
 
 impl CommunityDirectory for OpenCommunityDirectory {
     async fn rooms_of(&self, user: UserId) -> Result<Vec<Audience>, DirectoryError> {
-        Ok(lock(&self.used)
-            .get(&user)
-            .map(|rooms| rooms.iter().copied().collect())
-            .unwrap_or_default())
+        let state = lock(&self.state);
+        let mut rooms: BTreeSet<Audience> = state.used.get(&user).cloned().unwrap_or_default();
+        rooms.extend(
+            state
+                .members
+                .iter()
+                .filter(|(_, members)| members.contains(&user))
+                .map(|(group, _)| *group),
+        );
+        Ok(rooms
+            .into_iter()
+            .filter(|group| state.admits(*group, user))
+            .collect())
     }
 
     async fn may_post(&self, user: UserId, room: RoomRef) -> Result<bool, DirectoryError> {
-        self.remember(user, room.lobby());
+        let mut state = lock(&self.state);
+        if let RoomRef::Channel { community, channel } = room {
+            state.channels.insert(channel, community);
+        }
+        let group = room.lobby();
+        if !state.admits(group, user) {
+            return Ok(false);
+        }
+        state.used.entry(user).or_default().insert(group);
         Ok(true)
     }
 
     async fn may_listen(&self, user: UserId, audience: Audience) -> Result<bool, DirectoryError> {
-        // A text channel alone does not say which community it belongs to.
+        let mut state = lock(&self.state);
+        let group = match audience {
+            // A channel is as open as its community, when we know which that is.
+            Audience::Group(channel) => match state.channels.get(&channel) {
+                Some(community) => Audience::Community(*community),
+                None => return Ok(true),
+            },
+            other => other,
+        };
+        if !state.admits(group, user) {
+            return Ok(false);
+        }
         if !matches!(audience, Audience::Group(_)) {
-            self.remember(user, audience);
+            state.used.entry(user).or_default().insert(group);
         }
         Ok(true)
+    }
+
+    async fn set_members(
+        &self,
+        group: Audience,
+        members: Vec<UserId>,
+    ) -> Result<(), DirectoryError> {
+        lock(&self.state)
+            .members
+            .insert(group, members.into_iter().collect());
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use domain::{ChannelId, CommunityId, RoomId};
+    use domain::RoomId;
 
     use super::*;
+
+    const CHANNEL: RoomRef = RoomRef::Channel {
+        community: CommunityId::new(3),
+        channel: ChannelId::new(12),
+    };
 
     #[tokio::test]
     async fn everyone_may_use_any_room_and_the_room_list_is_what_they_used() {
         let directory = OpenCommunityDirectory::default();
         let user = UserId::new(1);
-        let channel = RoomRef::Channel {
-            community: CommunityId::new(3),
-            channel: ChannelId::new(12),
-        };
 
-        assert!(directory.may_post(user, channel).await.expect("answer"));
+        assert!(directory.may_post(user, CHANNEL).await.expect("answer"));
         assert!(
             directory
                 .may_listen(user, Audience::Direct(RoomId::new(5)))
@@ -86,6 +140,43 @@ mod tests {
                 .await
                 .expect("answer")
                 .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn once_a_member_list_is_set_only_members_may_use_the_group_and_its_channels() {
+        let directory = OpenCommunityDirectory::default();
+        let (member, outsider) = (UserId::new(1), UserId::new(9));
+        assert!(directory.may_post(member, CHANNEL).await.expect("answer"));
+        directory
+            .set_members(Audience::Community(CommunityId::new(3)), vec![member])
+            .await
+            .expect("set");
+
+        assert!(directory.may_post(member, CHANNEL).await.expect("answer"));
+        assert!(!directory.may_post(outsider, CHANNEL).await.expect("answer"));
+        assert!(
+            !directory
+                .may_listen(outsider, Audience::Group(ChannelId::new(12)))
+                .await
+                .expect("answer")
+        );
+        assert!(
+            !directory
+                .may_listen(outsider, Audience::Community(CommunityId::new(3)))
+                .await
+                .expect("answer")
+        );
+        assert!(
+            directory
+                .rooms_of(outsider)
+                .await
+                .expect("answer")
+                .is_empty()
+        );
+        assert_eq!(
+            directory.rooms_of(member).await.expect("answer"),
+            vec![Audience::Community(CommunityId::new(3))]
         );
     }
 }

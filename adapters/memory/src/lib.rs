@@ -9,6 +9,7 @@ mod event_bus;
 mod ids;
 mod message_store;
 mod presence_store;
+mod read_markers;
 mod state_server;
 mod user_directory;
 
@@ -18,6 +19,7 @@ pub use event_bus::MemoryEventBus;
 pub use ids::RandomIds;
 pub use message_store::MemoryMessageStore;
 pub use presence_store::MemoryPresenceStore;
+pub use read_markers::MemoryReadMarkers;
 pub use state_server::MemoryStateServer;
 pub use user_directory::ClaimsUserDirectory;
 

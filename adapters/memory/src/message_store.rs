@@ -1,24 +1,36 @@
 //! Messages in a map, with per-room sequence numbers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use application::ports::outbound::{MessageStore, StoreError};
-use domain::{Message, MessageId, NewMessage, RoomRef, Seq};
+use application::ports::outbound::{
+    HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError,
+};
+use domain::{Message, MessageId, NewMessage, RoomKey, Seq, UserId};
 
 use crate::lock;
 
 #[derive(Debug, Default)]
 struct Rooms {
     messages: HashMap<MessageId, Message>,
-    last_seq: HashMap<RoomRef, Seq>,
+    /// Each room's messages by posting sequence number: the history index.
+    by_seq: HashMap<RoomKey, BTreeMap<Seq, MessageId>>,
+    last_seq: HashMap<RoomKey, Seq>,
 }
 
 impl Rooms {
-    fn next_seq(&mut self, room: RoomRef) -> Seq {
+    fn next_seq(&mut self, room: RoomKey) -> Seq {
         let next = self.last_seq.get(&room).map_or(Seq::FIRST, |s| s.next());
         self.last_seq.insert(room, next);
         next
+    }
+
+    fn in_room(&self, room: RoomKey) -> impl DoubleEndedIterator<Item = &Message> {
+        self.by_seq
+            .get(&room)
+            .into_iter()
+            .flat_map(|index| index.values())
+            .filter_map(|id| self.messages.get(id))
     }
 }
 
@@ -32,8 +44,14 @@ pub struct MemoryMessageStore {
 impl MessageStore for MemoryMessageStore {
     async fn append(&self, message: NewMessage) -> Result<Message, StoreError> {
         let mut rooms = lock(&self.rooms);
-        let seq = rooms.next_seq(message.room);
+        let room = message.room.key();
+        let seq = rooms.next_seq(room);
         let stored = message.stored_at(seq);
+        rooms
+            .by_seq
+            .entry(room)
+            .or_default()
+            .insert(seq, stored.id().clone());
         rooms.messages.insert(stored.id().clone(), stored.clone());
         Ok(stored)
     }
@@ -50,15 +68,66 @@ impl MessageStore for MemoryMessageStore {
                 message.id()
             )));
         }
-        let seq = rooms.next_seq(message.room());
+        let seq = rooms.next_seq(message.room().key());
         rooms.messages.insert(message.id().clone(), message.clone());
         Ok(seq)
+    }
+
+    async fn history(
+        &self,
+        room: RoomKey,
+        query: HistoryQuery,
+    ) -> Result<Vec<Message>, StoreError> {
+        let rooms = lock(&self.rooms);
+        let in_range = |m: &&Message| {
+            query.after.is_none_or(|after| m.seq() > after)
+                && query.before.is_none_or(|before| m.seq() < before)
+        };
+        let page = match query.order {
+            HistoryOrder::OldestFirst => rooms
+                .in_room(room)
+                .filter(in_range)
+                .skip(query.skip)
+                .take(query.limit)
+                .cloned()
+                .collect(),
+            HistoryOrder::NewestFirst => rooms
+                .in_room(room)
+                .rev()
+                .filter(in_range)
+                .skip(query.skip)
+                .take(query.limit)
+                .cloned()
+                .collect(),
+        };
+        Ok(page)
+    }
+
+    async fn activity(
+        &self,
+        room: RoomKey,
+        reader: UserId,
+        read_up_to: Option<Seq>,
+    ) -> Result<RoomActivity, StoreError> {
+        let rooms = lock(&self.rooms);
+        let newest = rooms.in_room(room).next_back();
+        let unread = rooms
+            .in_room(room)
+            .rev()
+            .take_while(|m| read_up_to.is_none_or(|marker| m.seq() > marker))
+            .filter(|m| !m.is_deleted() && m.author().id != reader)
+            .count();
+        Ok(RoomActivity {
+            unread: u64::try_from(unread).unwrap_or(u64::MAX),
+            last_message_at: newest.map(Message::sent_at),
+            last_seq: newest.map(Message::seq),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use domain::{ChannelId, CommunityId, MessageBody, RoomId, Timestamp, UserId, UserProfile};
+    use domain::{ChannelId, CommunityId, MessageBody, RoomId, RoomRef, Timestamp, UserProfile};
 
     use super::*;
 
@@ -105,6 +174,70 @@ mod tests {
         assert_eq!(other_room.seq(), Seq::new(1));
         assert_eq!(second.seq(), Seq::new(2));
         assert_eq!(edit, Seq::new(3));
+    }
+
+    #[tokio::test]
+    async fn history_pages_by_sequence_number_in_either_order() {
+        let store = MemoryMessageStore::default();
+        let dm = RoomRef::Direct(RoomId::new(5));
+        for id in ["a", "b", "c", "d"] {
+            store.append(new_message(id, dm)).await.expect("stored");
+        }
+        let query = |before: Option<u64>, after: Option<u64>, order| HistoryQuery {
+            before: before.map(Seq::new),
+            after: after.map(Seq::new),
+            order,
+            skip: 0,
+            limit: 2,
+        };
+        let ids = |page: Vec<Message>| {
+            page.iter()
+                .map(|m| m.id().as_str().to_owned())
+                .collect::<Vec<_>>()
+        };
+
+        let newest = store
+            .history(dm.key(), query(None, None, HistoryOrder::NewestFirst))
+            .await
+            .expect("page");
+        let older = store
+            .history(dm.key(), query(Some(3), None, HistoryOrder::NewestFirst))
+            .await
+            .expect("page");
+        let oldest = store
+            .history(dm.key(), query(None, Some(1), HistoryOrder::OldestFirst))
+            .await
+            .expect("page");
+
+        assert_eq!(ids(newest), ["d", "c"]);
+        assert_eq!(ids(older), ["b", "a"]);
+        assert_eq!(ids(oldest), ["b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn unread_counts_live_messages_of_others_after_the_marker() {
+        let store = MemoryMessageStore::default();
+        let dm = RoomRef::Direct(RoomId::new(5));
+        let reader = UserId::new(2);
+        for id in ["a", "b", "c"] {
+            store.append(new_message(id, dm)).await.expect("stored");
+        }
+        let mut own = new_message("mine", dm);
+        own.author = UserProfile::anonymous(reader);
+        store.append(own).await.expect("stored");
+
+        let all = store
+            .activity(dm.key(), reader, None)
+            .await
+            .expect("activity");
+        let after_first = store
+            .activity(dm.key(), reader, Some(Seq::new(1)))
+            .await
+            .expect("activity");
+
+        assert_eq!(all.unread, 3);
+        assert_eq!(after_first.unread, 2);
+        assert_eq!(all.last_seq, Some(Seq::new(4)));
     }
 
     #[tokio::test]

@@ -59,6 +59,15 @@ impl PresenceStore for MemoryPresenceStore {
         };
         Ok(Some(ClosedSession { session, remaining }))
     }
+
+    async fn online_among(&self, users: &[UserId]) -> Result<Vec<UserId>, PresenceError> {
+        let sessions = lock(&self.sessions);
+        Ok(users
+            .iter()
+            .copied()
+            .filter(|user| sessions.per_user.contains_key(user))
+            .collect())
+    }
 }
 
 #[cfg(test)]

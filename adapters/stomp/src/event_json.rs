@@ -68,6 +68,17 @@ struct TypingEvent<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+struct VoiceOutEvent {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    community_id: Option<String>,
+    channel_id: String,
+    ids: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct PresenceEvent {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -145,6 +156,12 @@ fn encode(event: &ChatEvent) -> Result<Vec<u8>, serde_json::Error> {
                 PresenceStatus::Offline => "disconnect",
             },
             user_id: change.user.to_string(),
+        }),
+        ChatEvent::VoiceLeft(leave) => serde_json::to_vec(&VoiceOutEvent {
+            kind: "out",
+            community_id: leave.community().map(|c| c.to_string()),
+            channel_id: leave.location().to_string(),
+            ids: leave.users().iter().map(ToString::to_string).collect(),
         }),
     }
 }
@@ -264,5 +281,18 @@ mod tests {
             audiences: vec![],
         }));
         assert_eq!(presence, json!({"type": "disconnect", "userId": "1"}));
+
+        let out = json_of(&ChatEvent::VoiceLeft(
+            domain::VoiceLeave::new(
+                Some(domain::CommunityId::new(3)),
+                domain::Location::Channel(domain::ChannelId::new(12)),
+                vec![UserId::new(4), UserId::new(7)],
+            )
+            .expect("valid"),
+        ));
+        assert_eq!(
+            out,
+            json!({"type": "out", "communityId": "3", "channelId": "c-12", "ids": ["4", "7"]})
+        );
     }
 }

@@ -1,11 +1,14 @@
 //! The driving port: everything an inbound adapter (STOMP, REST) may ask of the chat.
 
-use domain::{Audience, Message, SessionId, UserId};
+use domain::{Audience, Message, MessageId, RoomKey, Seq, SessionId, UserId, VoiceLeave};
 
+use crate::ports::outbound::{TokenError, VerifiedToken};
 use crate::usecases::{
     ConnectCommand, ConnectError, Connected, DeleteCommand, DeleteMessageError, DisconnectError,
-    EditCommand, EditMessageError, ListenError, PostCommand, PostError, ReplyCommand,
-    ReplyToMessageError, TypingCommand, TypingError,
+    EditCommand, EditMessageError, GetMessageError, HistoryCommand, HistoryError, ListRoomsError,
+    ListenError, MarkReadError, PostCommand, PostError, PresenceQueryError, ReplyCommand,
+    ReplyToMessageError, RoomUnread, SetMembersError, TypingCommand, TypingError, UnreadError,
+    UserPresence, VoiceLeaveCommandError,
 };
 
 /// The chat as inbound adapters see it. Implemented by [`crate::Chat`], which
@@ -29,6 +32,37 @@ pub trait ChatService: Send + Sync + 'static {
     async fn typing(&self, cmd: TypingCommand) -> Result<(), TypingError>;
     /// Whether `user` may subscribe to `audience`. See [`ListenError`].
     async fn authorize_listen(&self, user: UserId, audience: Audience) -> Result<(), ListenError>;
+    /// Verify an access token (REST requests). See [`TokenError`].
+    fn authenticate(&self, token: &str) -> Result<VerifiedToken, TokenError>;
+    /// A page of a room's history. See [`HistoryError`].
+    async fn history(&self, cmd: HistoryCommand) -> Result<Vec<Message>, HistoryError>;
+    /// One message. See [`GetMessageError`].
+    async fn message(&self, reader: UserId, id: MessageId) -> Result<Message, GetMessageError>;
+    /// The user's DM rooms and communities. See [`ListRoomsError`].
+    async fn rooms(&self, user: UserId) -> Result<Vec<Audience>, ListRoomsError>;
+    /// Unread counts, most recently active room first. See [`UnreadError`].
+    async fn unread(
+        &self,
+        reader: UserId,
+        rooms: Vec<RoomKey>,
+    ) -> Result<Vec<RoomUnread>, UnreadError>;
+    /// Mark a room read up to a message or its newest. See [`MarkReadError`].
+    async fn mark_read(
+        &self,
+        reader: UserId,
+        room: RoomKey,
+        up_to: Option<MessageId>,
+    ) -> Result<Option<Seq>, MarkReadError>;
+    /// Online/offline of users. See [`PresenceQueryError`].
+    async fn presence(&self, users: Vec<UserId>) -> Result<Vec<UserPresence>, PresenceQueryError>;
+    /// Replace a DM room's or community's member list. See [`SetMembersError`].
+    async fn set_members(
+        &self,
+        group: Audience,
+        members: Vec<UserId>,
+    ) -> Result<(), SetMembersError>;
+    /// Announce users leaving a voice channel. See [`VoiceLeaveCommandError`].
+    async fn voice_leave(&self, leave: VoiceLeave) -> Result<(), VoiceLeaveCommandError>;
 }
 
 impl<T: ChatService> ChatService for std::sync::Arc<T> {
@@ -55,5 +89,45 @@ impl<T: ChatService> ChatService for std::sync::Arc<T> {
     }
     async fn authorize_listen(&self, user: UserId, audience: Audience) -> Result<(), ListenError> {
         (**self).authorize_listen(user, audience).await
+    }
+    fn authenticate(&self, token: &str) -> Result<VerifiedToken, TokenError> {
+        (**self).authenticate(token)
+    }
+    async fn history(&self, cmd: HistoryCommand) -> Result<Vec<Message>, HistoryError> {
+        (**self).history(cmd).await
+    }
+    async fn message(&self, reader: UserId, id: MessageId) -> Result<Message, GetMessageError> {
+        (**self).message(reader, id).await
+    }
+    async fn rooms(&self, user: UserId) -> Result<Vec<Audience>, ListRoomsError> {
+        (**self).rooms(user).await
+    }
+    async fn unread(
+        &self,
+        reader: UserId,
+        rooms: Vec<RoomKey>,
+    ) -> Result<Vec<RoomUnread>, UnreadError> {
+        (**self).unread(reader, rooms).await
+    }
+    async fn mark_read(
+        &self,
+        reader: UserId,
+        room: RoomKey,
+        up_to: Option<MessageId>,
+    ) -> Result<Option<Seq>, MarkReadError> {
+        (**self).mark_read(reader, room, up_to).await
+    }
+    async fn presence(&self, users: Vec<UserId>) -> Result<Vec<UserPresence>, PresenceQueryError> {
+        (**self).presence(users).await
+    }
+    async fn set_members(
+        &self,
+        group: Audience,
+        members: Vec<UserId>,
+    ) -> Result<(), SetMembersError> {
+        (**self).set_members(group, members).await
+    }
+    async fn voice_leave(&self, leave: VoiceLeave) -> Result<(), VoiceLeaveCommandError> {
+        (**self).voice_leave(leave).await
     }
 }

@@ -9,6 +9,7 @@ mod event_bus;
 mod id_generator;
 mod message_store;
 mod presence_store;
+mod read_markers;
 mod room_broadcaster;
 mod session_state_gateway;
 mod token_verifier;
@@ -18,8 +19,9 @@ pub use clock::Clock;
 pub use community_directory::{CommunityDirectory, DirectoryError};
 pub use event_bus::{BusError, EventBus, EventStream};
 pub use id_generator::IdGenerator;
-pub use message_store::{MessageStore, StoreError};
+pub use message_store::{HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError};
 pub use presence_store::{ClosedSession, PresenceError, PresenceStore};
+pub use read_markers::{MarkerError, ReadMarkers};
 pub use room_broadcaster::RoomBroadcaster;
 pub use session_state_gateway::{GatewayError, SessionStateGateway};
 pub use token_verifier::{TokenError, TokenVerifier, VerifiedToken};
@@ -29,15 +31,17 @@ pub use user_directory::{UserDirectory, UserDirectoryError};
 pub use {
     clock::MockClock, community_directory::MockCommunityDirectory, event_bus::MockEventBus,
     id_generator::MockIdGenerator, message_store::MockMessageStore,
-    presence_store::MockPresenceStore, room_broadcaster::MockRoomBroadcaster,
-    session_state_gateway::MockSessionStateGateway, token_verifier::MockTokenVerifier,
-    user_directory::MockUserDirectory,
+    presence_store::MockPresenceStore, read_markers::MockReadMarkers,
+    room_broadcaster::MockRoomBroadcaster, session_state_gateway::MockSessionStateGateway,
+    token_verifier::MockTokenVerifier, user_directory::MockUserDirectory,
 };
 
 /// One implementation of every driven port, chosen by `bootstrap` (or by tests).
 pub trait Ports: Send + Sync + 'static {
     /// Durable messages.
     type Store: MessageStore;
+    /// How far users have read.
+    type Markers: ReadMarkers;
     /// Fan-out of events to every instance.
     type Bus: EventBus;
     /// Sessions and who is online.

@@ -1,14 +1,14 @@
-//! The membership check every room action starts with.
+//! The membership checks room actions and reads start with.
 
-use domain::{RoomRef, UserId};
+use domain::{RoomKey, RoomRef, UserId};
 
 use crate::ports::outbound::{CommunityDirectory, DirectoryError};
 
-/// Why an actor may not act in a room.
+/// Why an actor may not act in (or read) a room; `R` names the room.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum AccessError {
+pub(crate) enum AccessError<R: std::fmt::Display> {
     #[error("not a member of {0}")]
-    Forbidden(RoomRef),
+    Forbidden(R),
     #[error(transparent)]
     Unavailable(#[from] DirectoryError),
 }
@@ -18,8 +18,21 @@ pub(crate) async fn ensure_may_post<D: CommunityDirectory>(
     directory: &D,
     user: UserId,
     room: RoomRef,
-) -> Result<(), AccessError> {
+) -> Result<(), AccessError<RoomRef>> {
     if directory.may_post(user, room).await? {
+        Ok(())
+    } else {
+        Err(AccessError::Forbidden(room))
+    }
+}
+
+/// Succeeds when `user` may read `room` (hear it live or read its history).
+pub(crate) async fn ensure_may_read<D: CommunityDirectory>(
+    directory: &D,
+    user: UserId,
+    room: RoomKey,
+) -> Result<(), AccessError<RoomKey>> {
+    if directory.may_listen(user, room.audience()).await? {
         Ok(())
     } else {
         Err(AccessError::Forbidden(room))

@@ -9,8 +9,8 @@ use domain::{
 
 use crate::ports::outbound::{
     MockClock, MockCommunityDirectory, MockEventBus, MockIdGenerator, MockMessageStore,
-    MockPresenceStore, MockSessionStateGateway, MockTokenVerifier, MockUserDirectory, Ports,
-    StoreError,
+    MockPresenceStore, MockReadMarkers, MockSessionStateGateway, MockTokenVerifier,
+    MockUserDirectory, Ports, StoreError,
 };
 
 pub(crate) const ALICE: UserId = UserId::new(1);
@@ -22,6 +22,7 @@ pub(crate) const NOW: Timestamp = Timestamp::from_unix_micros(1_700_000_000_000_
 /// The port bundle of the tests: every port is a mock.
 pub(crate) struct Mocks {
     pub(crate) store: Arc<MockMessageStore>,
+    pub(crate) markers: Arc<MockReadMarkers>,
     pub(crate) bus: Arc<MockEventBus>,
     pub(crate) presence: Arc<MockPresenceStore>,
     pub(crate) state: Arc<MockSessionStateGateway>,
@@ -34,6 +35,7 @@ pub(crate) struct Mocks {
 
 impl Ports for Mocks {
     type Store = MockMessageStore;
+    type Markers = MockReadMarkers;
     type Bus = MockEventBus;
     type Presence = MockPresenceStore;
     type State = MockSessionStateGateway;
@@ -47,6 +49,7 @@ impl Ports for Mocks {
 /// Mocks still open to expectations; clock, ids and user profiles are preset.
 pub(crate) struct MocksBuilder {
     pub(crate) store: MockMessageStore,
+    pub(crate) markers: MockReadMarkers,
     pub(crate) bus: MockEventBus,
     pub(crate) presence: MockPresenceStore,
     pub(crate) state: MockSessionStateGateway,
@@ -70,6 +73,7 @@ impl MocksBuilder {
         users.expect_profile().returning(|id| Ok(profile(id)));
         Self {
             store: MockMessageStore::new(),
+            markers: MockReadMarkers::new(),
             bus: MockEventBus::new(),
             presence: MockPresenceStore::new(),
             state: MockSessionStateGateway::new(),
@@ -102,6 +106,7 @@ impl MocksBuilder {
     pub(crate) fn build(self) -> Mocks {
         Mocks {
             store: Arc::new(self.store),
+            markers: Arc::new(self.markers),
             bus: Arc::new(self.bus),
             presence: Arc::new(self.presence),
             state: Arc::new(self.state),

@@ -23,6 +23,17 @@ pub trait CommunityDirectory: Send + Sync + 'static {
     /// # Errors
     /// [`DirectoryError::Unavailable`] when the directory could not answer.
     async fn may_listen(&self, user: UserId, audience: Audience) -> Result<bool, DirectoryError>;
+
+    /// The members of a DM room (`Audience::Direct`) or a community
+    /// (`Audience::Community`) changed: replace what is known (or cached) of them.
+    ///
+    /// # Errors
+    /// [`DirectoryError::Unavailable`] when the directory could not record it.
+    async fn set_members(
+        &self,
+        group: Audience,
+        members: Vec<UserId>,
+    ) -> Result<(), DirectoryError>;
 }
 
 /// Failures of the community directory.

@@ -1,4 +1,4 @@
-use domain::{Message, MessageId, NewMessage, Seq};
+use domain::{Message, MessageId, NewMessage, RoomKey, Seq, Timestamp, UserId};
 
 /// Durable store of messages and tombstones. The store, and only the store,
 /// assigns each room event its per-room [`Seq`].
@@ -25,6 +25,63 @@ pub trait MessageStore: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError::Unavailable`] when the store failed; nothing was changed.
     async fn update(&self, message: &Message) -> Result<Seq, StoreError>;
+
+    /// Messages and tombstones of `room` whose posting [`Seq`] lies strictly between
+    /// `query.after` and `query.before`, in `query.order`, skipping `query.skip`,
+    /// at most `query.limit`. Keyset pagination on `Seq`: a page never repeats or
+    /// misses a message, whatever is posted meanwhile.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store failed.
+    async fn history(&self, room: RoomKey, query: HistoryQuery)
+    -> Result<Vec<Message>, StoreError>;
+
+    /// What `reader` has not read in `room`: live messages of others posted after
+    /// `read_up_to`, and when the room's last message was posted.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store failed.
+    async fn activity(
+        &self,
+        room: RoomKey,
+        reader: UserId,
+        read_up_to: Option<Seq>,
+    ) -> Result<RoomActivity, StoreError>;
+}
+
+/// Which way a history page runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryOrder {
+    /// Highest `Seq` first.
+    NewestFirst,
+    /// Lowest `Seq` first.
+    OldestFirst,
+}
+
+/// A slice of a room's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryQuery {
+    /// Only messages posted before this one.
+    pub before: Option<Seq>,
+    /// Only messages posted after this one.
+    pub after: Option<Seq>,
+    /// Which way the page runs.
+    pub order: HistoryOrder,
+    /// Messages to pass over first (the seed's page numbers).
+    pub skip: usize,
+    /// Most messages returned.
+    pub limit: usize,
+}
+
+/// Unread messages and recency of a room for one reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RoomActivity {
+    /// Live messages of others after the reader's marker.
+    pub unread: u64,
+    /// When the room's newest message was posted.
+    pub last_message_at: Option<Timestamp>,
+    /// The newest message's [`Seq`].
+    pub last_seq: Option<Seq>,
 }
 
 /// Failures of the message store.

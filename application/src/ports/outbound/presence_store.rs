@@ -1,4 +1,4 @@
-use domain::{Session, SessionId};
+use domain::{Session, SessionId, UserId};
 
 /// The session a [`PresenceStore::close`] removed, and how many of its user's sessions remain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +27,12 @@ pub trait PresenceStore: Send + Sync + 'static {
     /// # Errors
     /// [`PresenceError::Unavailable`] when the store failed.
     async fn close(&self, id: &SessionId) -> Result<Option<ClosedSession>, PresenceError>;
+
+    /// Those of `users` who have at least one open session.
+    ///
+    /// # Errors
+    /// [`PresenceError::Unavailable`] when the store failed.
+    async fn online_among(&self, users: &[UserId]) -> Result<Vec<UserId>, PresenceError>;
 }
 
 /// Failures of the presence store.

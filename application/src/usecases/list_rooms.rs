@@ -1,0 +1,58 @@
+//! Use case: the caller's DM rooms and communities.
+
+use std::sync::Arc;
+
+use domain::{Audience, UserId};
+
+use crate::ports::outbound::{CommunityDirectory, DirectoryError, Ports};
+
+/// Every way [`ListRooms::execute`] can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ListRoomsError {
+    /// The directory could not answer.
+    #[error("chat service temporarily unavailable")]
+    Unavailable(#[source] anyhow::Error),
+}
+
+unavailable_from!(ListRoomsError: DirectoryError);
+
+/// Lists a user's DM rooms and communities.
+pub struct ListRooms<P: Ports> {
+    directory: Arc<P::Directory>,
+}
+
+impl<P: Ports> ListRooms<P> {
+    /// Wires the use case to the directory.
+    pub fn new(directory: Arc<P::Directory>) -> Self {
+        Self { directory }
+    }
+
+    /// Runs the use case.
+    pub async fn execute(&self, user: UserId) -> Result<Vec<Audience>, ListRoomsError> {
+        Ok(self.directory.rooms_of(user).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::RoomId;
+
+    use super::*;
+    use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder};
+
+    #[tokio::test]
+    async fn the_room_list_comes_from_the_directory() {
+        let mut m = MocksBuilder::new();
+        m.directory
+            .expect_rooms_of()
+            .returning(|_| Ok(vec![Audience::Direct(RoomId::new(5))]));
+        let m = m.build();
+
+        let rooms = ListRooms::<Mocks>::new(m.directory).execute(ALICE).await;
+
+        assert_eq!(
+            rooms.expect("listed"),
+            vec![Audience::Direct(RoomId::new(5))]
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! Use case: a member reads a page of a room's history.
+
+use std::sync::Arc;
+
+use domain::{Message, MessageId, RoomKey, Seq, UserId};
+
+use super::access::ensure_may_read;
+use crate::ports::outbound::{HistoryOrder, HistoryQuery, MessageStore, Ports, StoreError};
+
+/// Where the page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryPosition {
+    /// From the newest (or oldest, by order) end.
+    Edge,
+    /// Messages posted before this one.
+    Before(MessageId),
+    /// Messages posted after this one.
+    After(MessageId),
+    /// The seed's numbered pages of `limit` messages, newest page 0.
+    Page(usize),
+}
+
+/// Input of [`ReadHistory`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryCommand {
+    /// Who reads.
+    pub reader: UserId,
+    /// Which room.
+    pub room: RoomKey,
+    /// Where the page starts.
+    pub position: HistoryPosition,
+    /// Which way it runs.
+    pub order: HistoryOrder,
+    /// How many messages, 1 to [`ReadHistory::MAX_LIMIT`].
+    pub limit: usize,
+}
+
+/// Every way [`ReadHistory::execute`] can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// The reader is not a member of the room.
+    #[error("not a member of {0}")]
+    Forbidden(RoomKey),
+    /// The limit is outside 1 to [`ReadHistory::MAX_LIMIT`].
+    #[error("limit must be between 1 and {max}, got {got}")]
+    InvalidLimit {
+        /// What was asked.
+        got: usize,
+        /// The largest page.
+        max: usize,
+    },
+    /// The cursor message is not in this room.
+    #[error("message {0} not found in this room")]
+    CursorNotFound(MessageId),
+    /// The store failed.
+    #[error("chat service temporarily unavailable")]
+    Unavailable(#[source] anyhow::Error),
+}
+
+forbidden_from_access!(HistoryError: RoomKey);
+unavailable_from!(HistoryError: StoreError);
+
+/// Reads history with keyset pagination on the room's sequence numbers.
+pub struct ReadHistory<P: Ports> {
+    directory: Arc<P::Directory>,
+    store: Arc<P::Store>,
+}
+
+impl<P: Ports> ReadHistory<P> {
+    /// The largest page.
+    pub const MAX_LIMIT: usize = 100;
+
+    /// Wires the use case to its ports.
+    pub fn new(directory: Arc<P::Directory>, store: Arc<P::Store>) -> Self {
+        Self { directory, store }
+    }
+
+    async fn seq_of(&self, id: &MessageId, room: RoomKey) -> Result<Seq, HistoryError> {
+        self.store
+            .find(id)
+            .await?
+            .filter(|m| m.room().key() == room)
+            .map(|m| m.seq())
+            .ok_or_else(|| HistoryError::CursorNotFound(id.clone()))
+    }
+
+    /// Runs the use case.
+    #[tracing::instrument(name = "read_history", skip_all, fields(room = %cmd.room, reader = %cmd.reader))]
+    pub async fn execute(&self, cmd: HistoryCommand) -> Result<Vec<Message>, HistoryError> {
+        if !(1..=Self::MAX_LIMIT).contains(&cmd.limit) {
+            return Err(HistoryError::InvalidLimit {
+                got: cmd.limit,
+                max: Self::MAX_LIMIT,
+            });
+        }
+        ensure_may_read(&*self.directory, cmd.reader, cmd.room).await?;
+        let mut query = HistoryQuery {
+            before: None,
+            after: None,
+            order: cmd.order,
+            skip: 0,
+            limit: cmd.limit,
+        };
+        match &cmd.position {
+            HistoryPosition::Edge => {}
+            HistoryPosition::Before(id) => query.before = Some(self.seq_of(id, cmd.room).await?),
+            HistoryPosition::After(id) => query.after = Some(self.seq_of(id, cmd.room).await?),
+            HistoryPosition::Page(page) => query.skip = page.saturating_mul(cmd.limit),
+        }
+        Ok(self.store.history(cmd.room, query).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::RoomId;
+
+    use super::*;
+    use crate::usecases::test_support::{ALICE, DM, Mocks, MocksBuilder, OTHER_DM, stored};
+
+    const ROOM: RoomKey = RoomKey::Direct(RoomId::new(5));
+
+    fn command(position: HistoryPosition, limit: usize) -> HistoryCommand {
+        HistoryCommand {
+            reader: ALICE,
+            room: ROOM,
+            position,
+            order: HistoryOrder::NewestFirst,
+            limit,
+        }
+    }
+
+    fn use_case(m: Mocks) -> ReadHistory<Mocks> {
+        ReadHistory::new(m.directory, m.store)
+    }
+
+    #[tokio::test]
+    async fn a_page_before_a_message_asks_the_store_for_seqs_below_that_messages() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find()
+            .returning(|_| Ok(Some(stored("m1", ALICE, DM, "x"))));
+        m.store
+            .expect_history()
+            .withf(|room, q| *room == ROOM && q.before == Some(Seq::new(1)) && q.limit == 20)
+            .times(1)
+            .returning(|_, _| Ok(vec![]));
+
+        let page = use_case(m.build())
+            .execute(command(
+                HistoryPosition::Before(MessageId::parse("m1").expect("id")),
+                20,
+            ))
+            .await;
+
+        assert!(page.is_ok());
+    }
+
+    #[tokio::test]
+    async fn seed_pages_skip_whole_pages() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_history()
+            .withf(|_, q| q.skip == 100 && q.limit == 50)
+            .times(1)
+            .returning(|_, _| Ok(vec![]));
+
+        assert!(
+            use_case(m.build())
+                .execute(command(HistoryPosition::Page(2), 50))
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cursor_from_another_room_is_not_found() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find()
+            .returning(|_| Ok(Some(stored("m1", ALICE, OTHER_DM, "x"))));
+        m.store.expect_history().never();
+
+        let err = use_case(m.build())
+            .execute(command(
+                HistoryPosition::After(MessageId::parse("m1").expect("id")),
+                20,
+            ))
+            .await;
+
+        assert!(matches!(err, Err(HistoryError::CursorNotFound(_))));
+    }
+
+    #[tokio::test]
+    async fn a_non_member_cannot_read_history() {
+        let mut m = MocksBuilder::new().member_nowhere();
+        m.store.expect_history().never();
+
+        let err = use_case(m.build())
+            .execute(command(HistoryPosition::Edge, 20))
+            .await;
+
+        assert!(matches!(err, Err(HistoryError::Forbidden(room)) if room == ROOM));
+    }
+
+    #[tokio::test]
+    async fn a_limit_outside_one_to_a_hundred_is_refused() {
+        for limit in [0, 101] {
+            let m = MocksBuilder::new().member_everywhere();
+            let err = use_case(m.build())
+                .execute(command(HistoryPosition::Edge, limit))
+                .await;
+            assert!(
+                matches!(err, Err(HistoryError::InvalidLimit { .. })),
+                "{limit}"
+            );
+        }
+    }
+}

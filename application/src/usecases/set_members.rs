@@ -1,0 +1,106 @@
+//! Use case: the community service says who the members of a DM room or community now are.
+
+use std::sync::Arc;
+
+use domain::{Audience, UserId};
+
+use crate::ports::outbound::{CommunityDirectory, DirectoryError, Ports};
+
+/// Every way [`SetMembers::execute`] can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum SetMembersError {
+    /// Only DM rooms and communities have member lists.
+    #[error("{0} has no member list of its own")]
+    NotAGroup(Audience),
+    /// More members than [`SetMembers::MAX_MEMBERS`].
+    #[error("at most {max} members, got {got}")]
+    TooManyMembers {
+        /// Members given.
+        got: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The directory failed.
+    #[error("chat service temporarily unavailable")]
+    Unavailable(#[source] anyhow::Error),
+}
+
+unavailable_from!(SetMembersError: DirectoryError);
+
+/// Replaces the known member list of a DM room or a community.
+pub struct SetMembers<P: Ports> {
+    directory: Arc<P::Directory>,
+}
+
+impl<P: Ports> SetMembers<P> {
+    /// Largest member list accepted.
+    pub const MAX_MEMBERS: usize = 100_000;
+
+    /// Wires the use case to the directory.
+    pub fn new(directory: Arc<P::Directory>) -> Self {
+        Self { directory }
+    }
+
+    /// Runs the use case.
+    pub async fn execute(
+        &self,
+        group: Audience,
+        mut members: Vec<UserId>,
+    ) -> Result<(), SetMembersError> {
+        if matches!(group, Audience::Group(_)) {
+            return Err(SetMembersError::NotAGroup(group));
+        }
+        if members.len() > Self::MAX_MEMBERS {
+            return Err(SetMembersError::TooManyMembers {
+                got: members.len(),
+                max: Self::MAX_MEMBERS,
+            });
+        }
+        members.sort_unstable();
+        members.dedup();
+        Ok(self.directory.set_members(group, members).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::{ChannelId, CommunityId};
+
+    use super::*;
+    use crate::usecases::test_support::{ALICE, BOB, Mocks, MocksBuilder};
+
+    #[tokio::test]
+    async fn a_community_member_list_is_stored_without_duplicates() {
+        let mut m = MocksBuilder::new();
+        m.directory
+            .expect_set_members()
+            .withf(|group, members| {
+                *group == Audience::Community(CommunityId::new(3)) && members == &[ALICE, BOB]
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let m = m.build();
+
+        let result = SetMembers::<Mocks>::new(m.directory)
+            .execute(
+                Audience::Community(CommunityId::new(3)),
+                vec![BOB, ALICE, BOB],
+            )
+            .await;
+
+        assert!(result.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_channel_has_no_member_list_of_its_own() {
+        let mut m = MocksBuilder::new();
+        m.directory.expect_set_members().never();
+        let m = m.build();
+
+        let err = SetMembers::<Mocks>::new(m.directory)
+            .execute(Audience::Group(ChannelId::new(12)), vec![ALICE])
+            .await;
+
+        assert!(matches!(err, Err(SetMembersError::NotAGroup(_))));
+    }
+}
