@@ -201,6 +201,19 @@ impl Message {
         self.0.seq
     }
 
+    /// This reply as history shows it: the parent snapshot brought up to date with
+    /// the parent's current text, or marked deleted when the parent is gone.
+    #[must_use]
+    pub fn with_current_parent(mut self, parent: Option<&Message>) -> Self {
+        if let Some(snapshot) = self.0.parent.as_mut() {
+            snapshot.content = match parent.and_then(Message::body) {
+                Some(body) => ParentContent::Text(body.as_str().to_owned()),
+                None => ParentContent::Deleted,
+            };
+        }
+        self
+    }
+
     /// The snapshot a reply to this message carries, if `room` may reply to it.
     pub fn snapshot_for_reply_in(&self, room: RoomRef) -> Result<ParentSnapshot, ReplyError> {
         if self.0.room != room {
@@ -356,6 +369,43 @@ mod tests {
         assert_eq!(snapshot.author, ALICE);
         assert_eq!(snapshot.author_name, "alice");
         assert_eq!(snapshot.content, ParentContent::Text("original".into()));
+    }
+
+    #[test]
+    fn history_shows_a_reply_with_its_parents_current_state() {
+        let parent = posted_by(ALICE, "original");
+        let snapshot = parent.snapshot_for_reply_in(DM).expect("snapshot");
+        let reply = NewMessage {
+            id: MessageId::parse("r1").expect("id"),
+            room: DM,
+            author: UserProfile::anonymous(BOB),
+            body: body("me too"),
+            parent: Some(snapshot),
+            sent_at: Timestamp::from_unix_micros(11),
+        }
+        .stored_at(Seq::new(2));
+        let edited = parent
+            .edited(ALICE, body("changed"), Timestamp::from_unix_micros(12))
+            .expect("edit");
+        let deleted = parent
+            .deleted(ALICE, Timestamp::from_unix_micros(13))
+            .expect("delete");
+
+        let after_edit = reply.clone().with_current_parent(Some(&edited));
+        let after_delete = reply.clone().with_current_parent(Some(&deleted));
+        let parent_gone = reply.with_current_parent(None);
+
+        let content = |m: &Message| m.parent().map(|p| p.content.clone());
+        assert_eq!(
+            content(&after_edit),
+            Some(ParentContent::Text("changed".into()))
+        );
+        assert_eq!(content(&after_delete), Some(ParentContent::Deleted));
+        assert_eq!(content(&parent_gone), Some(ParentContent::Deleted));
+        assert_eq!(
+            after_delete.parent().map(|p| p.author_name.as_str()),
+            Some("alice")
+        );
     }
 
     #[test]

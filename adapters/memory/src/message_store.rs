@@ -60,6 +60,14 @@ impl MessageStore for MemoryMessageStore {
         Ok(lock(&self.rooms).messages.get(id).cloned())
     }
 
+    async fn find_many(&self, ids: &[MessageId]) -> Result<Vec<Message>, StoreError> {
+        let rooms = lock(&self.rooms);
+        Ok(ids
+            .iter()
+            .filter_map(|id| rooms.messages.get(id).cloned())
+            .collect())
+    }
+
     async fn update(&self, message: &Message) -> Result<Seq, StoreError> {
         let mut rooms = lock(&self.rooms);
         if !rooms.messages.contains_key(message.id()) {

@@ -44,7 +44,11 @@ impl<P: Ports> GetMessage<P> {
             .await?
             .ok_or(GetMessageError::NotFound(id))?;
         ensure_may_read(&*self.directory, reader, message.room().key()).await?;
-        Ok(message)
+        let parent = match message.parent() {
+            Some(snapshot) => self.store.find(&snapshot.id).await?,
+            None => None,
+        };
+        Ok(message.with_current_parent(parent.as_ref()))
     }
 }
 

@@ -107,7 +107,31 @@ impl<P: Ports> ReadHistory<P> {
             HistoryPosition::After(id) => query.after = Some(self.seq_of(id, cmd.room).await?),
             HistoryPosition::Page(page) => query.skip = page.saturating_mul(cmd.limit),
         }
-        Ok(self.store.history(cmd.room, query).await?)
+        let page = self.store.history(cmd.room, query).await?;
+        self.with_current_parents(page).await
+    }
+
+    /// Brings every reply's parent snapshot up to date, with one store call per page.
+    async fn with_current_parents(&self, page: Vec<Message>) -> Result<Vec<Message>, HistoryError> {
+        let mut parent_ids: Vec<MessageId> = page
+            .iter()
+            .filter_map(|m| m.parent().map(|p| p.id.clone()))
+            .collect();
+        if parent_ids.is_empty() {
+            return Ok(page);
+        }
+        parent_ids.sort();
+        parent_ids.dedup();
+        let parents = self.store.find_many(&parent_ids).await?;
+        Ok(page
+            .into_iter()
+            .map(|message| {
+                let parent = message
+                    .parent()
+                    .and_then(|snapshot| parents.iter().find(|p| p.id() == &snapshot.id));
+                message.with_current_parent(parent)
+            })
+            .collect())
     }
 }
 
@@ -154,6 +178,46 @@ mod tests {
             .await;
 
         assert!(page.is_ok());
+    }
+
+    #[tokio::test]
+    async fn replies_show_their_parents_current_state_with_one_lookup_per_page() {
+        use domain::{ParentContent, Timestamp};
+        let mut m = MocksBuilder::new().member_everywhere();
+        let parent = stored("p1", ALICE, DM, "original");
+        let reply = |id: &str| {
+            domain::NewMessage {
+                id: MessageId::parse(id).expect("id"),
+                room: DM,
+                author: crate::usecases::test_support::profile(ALICE),
+                body: domain::MessageBody::parse("re").expect("body"),
+                parent: Some(parent.snapshot_for_reply_in(DM).expect("snapshot")),
+                sent_at: Timestamp::from_unix_micros(2),
+            }
+            .stored_at(Seq::new(2))
+        };
+        let page = vec![reply("r1"), reply("r2")];
+        m.store
+            .expect_history()
+            .returning(move |_, _| Ok(page.clone()));
+        let tombstone = parent
+            .deleted(ALICE, Timestamp::from_unix_micros(3))
+            .expect("deleted");
+        m.store
+            .expect_find_many()
+            .withf(|ids| ids.len() == 1)
+            .times(1)
+            .returning(move |_| Ok(vec![tombstone.clone()]));
+
+        let page = use_case(m.build())
+            .execute(command(HistoryPosition::Edge, 20))
+            .await
+            .expect("page");
+
+        assert!(
+            page.iter()
+                .all(|m| m.parent().map(|p| &p.content) == Some(&ParentContent::Deleted))
+        );
     }
 
     #[tokio::test]

@@ -19,6 +19,12 @@ pub trait MessageStore: Send + Sync + 'static {
     /// [`StoreError::Unavailable`] when the store failed.
     async fn find(&self, id: &MessageId) -> Result<Option<Message>, StoreError>;
 
+    /// The stored messages among `ids` (unknown ids are left out), in one round trip.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store failed.
+    async fn find_many(&self, ids: &[MessageId]) -> Result<Vec<Message>, StoreError>;
+
     /// Replace a stored message by its edited or deleted version and give that
     /// change the next sequence number of its room.
     ///
