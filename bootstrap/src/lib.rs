@@ -2,6 +2,7 @@
 //! No business rule lives here.
 
 pub mod embedded;
+pub mod metrics;
 pub mod settings;
 pub mod telemetry;
 
@@ -33,9 +34,27 @@ pub struct App {
     shutdown: CancellationToken,
 }
 
+/// Liveness: the process is up.
 #[handler]
 fn healthz() -> &'static str {
     "ok"
+}
+
+/// Readiness: every configured dependency is reachable. Embedded mode has only
+/// in-process adapters, which are ready once the server listens.
+#[handler]
+fn readyz() -> poem::web::Json<serde_json::Value> {
+    poem::web::Json(serde_json::json!({
+        "status": "ready",
+        "mode": "embedded",
+        "dependencies": {
+            "message_store": "in-process",
+            "event_bus": "in-process",
+            "presence": "in-process",
+            "state_server": "in-process",
+            "community_directory": "in-process",
+        }
+    }))
 }
 
 impl App {
@@ -59,10 +78,13 @@ impl App {
         tokio::spawn(async move { deliver.run(events).await });
 
         let shutdown = CancellationToken::new();
+        let rest = adapter_rest::routes(chat.clone(), &settings.rest);
         let stomp = StompServer::new(chat, hub, settings.stomp.clone(), shutdown.clone());
         let routes = Route::new()
             .at(WEBSOCKET_PATH, websocket_endpoint(stomp.clone()))
             .at("/healthz", get(healthz))
+            .at("/readyz", get(readyz))
+            .nest("/", rest)
             .with(poem::middleware::Tracing)
             .boxed();
 

@@ -3,6 +3,7 @@
 //! variables with `__` between levels (`CHAT_HTTP__PORT=9000` sets `http.port`).
 
 use adapter_jwt::JwtSettings;
+use adapter_rest::RestSettings;
 use adapter_stomp::StompSettings;
 use anyhow::Context as _;
 use figment::Figment;
@@ -15,6 +16,9 @@ const DEFAULTS: &str = include_str!("../../config/default.toml");
 /// The development secret of `config/default.toml`.
 pub const DEVELOPMENT_SECRET: &str = "chat-server-development-secret";
 
+/// The development service token of `config/default.toml`.
+pub const DEVELOPMENT_SERVICE_TOKEN: &str = "chat-server-development-service-token";
+
 /// Every setting of the server.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -22,6 +26,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// Access tokens.
     pub jwt: JwtSettings,
+    /// The REST API.
+    pub rest: RestSettings,
     /// The STOMP endpoint.
     pub stomp: StompSettings,
     /// Logging.

@@ -6,6 +6,8 @@
 //! waits: a connection whose queue is full is a slow consumer and is told to
 //! close (its client reconnects and catches up), so one slow client never
 //! slows the others.
+//!
+//! The names of every metric the adapter records live here too, in [`metric`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +21,34 @@ use tokio_util::sync::CancellationToken;
 
 use crate::destination::audience_destination;
 use crate::event_json::event_body;
+
+/// Names and label keys of the metrics this adapter records, in one place.
+///
+/// Label values are bounded: `command` is a STOMP command name or [`HEARTBEAT`](metric::HEARTBEAT),
+/// `code` a refusal code or a fatal error's code, both from fixed sets.
+pub(crate) mod metric {
+    /// Gauge: WebSocket sessions currently running.
+    pub(crate) const CONNECTIONS: &str = "stomp_connections";
+    /// Gauge: subscriptions currently registered in the hub.
+    pub(crate) const SUBSCRIPTIONS: &str = "stomp_subscriptions";
+    /// Counter by `command`: frames and heart-beats read from clients.
+    pub(crate) const FRAMES_RECEIVED: &str = "stomp_frames_received_total";
+    /// Counter by `command`: frames and heart-beats written to clients.
+    pub(crate) const FRAMES_SENT: &str = "stomp_frames_sent_total";
+    /// Counter: MESSAGE frames queued for a subscriber.
+    pub(crate) const EVENTS_DELIVERED: &str = "stomp_events_delivered_total";
+    /// Counter: connections disconnected because their outbound queue was full.
+    pub(crate) const SLOW_CONSUMERS: &str = "stomp_slow_consumers_total";
+    /// Counter by `code`: refusals and fatal errors sent to clients.
+    pub(crate) const CHAT_ERRORS: &str = "chat_errors_total";
+
+    /// Label key of the frame counters.
+    pub(crate) const COMMAND: &str = "command";
+    /// The `command` label value of a heart-beat (a bare EOL, not a frame).
+    pub(crate) const HEARTBEAT: &str = "HEARTBEAT";
+    /// Label key of [`CHAT_ERRORS`].
+    pub(crate) const CODE: &str = "code";
+}
 
 /// Identifies one connection inside the hub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,6 +107,7 @@ impl SubscriptionHub {
             overflow: mailbox.overflow.clone(),
         };
         self.write().entry(audience).or_default().push(subscriber);
+        metrics::gauge!(metric::SUBSCRIPTIONS).increment(1.0);
     }
 
     /// Stops one subscription of a connection.
@@ -86,10 +117,16 @@ impl SubscriptionHub {
         subscription: &str,
         audience: Audience,
     ) {
+        let gauge = metrics::gauge!(metric::SUBSCRIPTIONS);
         let mut audiences = self.write();
         if let Some(subscribers) = audiences.get_mut(&audience) {
-            subscribers
-                .retain(|s| !(s.connection == connection && &*s.subscription == subscription));
+            subscribers.retain(|s| {
+                let keep = !(s.connection == connection && &*s.subscription == subscription);
+                if !keep {
+                    gauge.decrement(1.0);
+                }
+                keep
+            });
             if subscribers.is_empty() {
                 audiences.remove(&audience);
             }
@@ -102,10 +139,17 @@ impl SubscriptionHub {
         connection: ConnectionId,
         audiences: impl IntoIterator<Item = Audience>,
     ) {
+        let gauge = metrics::gauge!(metric::SUBSCRIPTIONS);
         let mut map = self.write();
         for audience in audiences {
             if let Some(subscribers) = map.get_mut(&audience) {
-                subscribers.retain(|s| s.connection != connection);
+                subscribers.retain(|s| {
+                    let keep = s.connection != connection;
+                    if !keep {
+                        gauge.decrement(1.0);
+                    }
+                    keep
+                });
                 if subscribers.is_empty() {
                     map.remove(&audience);
                 }
@@ -116,6 +160,41 @@ impl SubscriptionHub {
     /// Local subscriptions in total, for metrics and tests.
     pub fn subscription_count(&self) -> usize {
         self.read().values().map(Vec::len).sum()
+    }
+
+    /// Describes every metric the STOMP adapter records to the installed
+    /// `metrics` recorder; call it once, after installing the recorder.
+    pub fn describe_metrics() {
+        use metrics::{describe_counter, describe_gauge};
+
+        describe_gauge!(
+            metric::CONNECTIONS,
+            "STOMP WebSocket sessions currently open."
+        );
+        describe_gauge!(
+            metric::SUBSCRIPTIONS,
+            "STOMP subscriptions currently registered on this node."
+        );
+        describe_counter!(
+            metric::FRAMES_RECEIVED,
+            "STOMP frames received from clients, by command (HEARTBEAT for heart-beats)."
+        );
+        describe_counter!(
+            metric::FRAMES_SENT,
+            "STOMP frames sent to clients, by command (HEARTBEAT for heart-beats)."
+        );
+        describe_counter!(
+            metric::EVENTS_DELIVERED,
+            "Chat events queued to subscribers as MESSAGE frames."
+        );
+        describe_counter!(
+            metric::SLOW_CONSUMERS,
+            "Connections closed because their outbound queue was full."
+        );
+        describe_counter!(
+            metric::CHAT_ERRORS,
+            "Refusals and fatal errors sent to clients, by stable code."
+        );
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Audience, Vec<Subscriber>>> {
@@ -134,6 +213,7 @@ impl SubscriptionHub {
 impl RoomBroadcaster for SubscriptionHub {
     fn deliver(&self, audiences: &[Audience], event: &ChatEvent) {
         let body = event_body(event);
+        let mut delivered: u64 = 0;
         let map = self.read();
         for audience in audiences {
             let Some(subscribers) = map.get(audience) else {
@@ -147,22 +227,31 @@ impl RoomBroadcaster for SubscriptionHub {
                     body: body.clone(),
                 };
                 match subscriber.queue.try_send(delivery) {
-                    Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+                    Ok(()) => delivered += 1,
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         if !subscriber.overflow.is_cancelled() {
                             tracing::warn!(%audience, "slow consumer: outbound queue full, disconnecting it");
+                            metrics::counter!(metric::SLOW_CONSUMERS).increment(1);
                         }
                         subscriber.overflow.cancel();
                     }
                 }
             }
         }
+        drop(map);
+        metrics::counter!(metric::EVENTS_DELIVERED).increment(delivered);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use domain::{PresenceChange, PresenceStatus, RoomId, UserId};
+    use metrics::{
+        Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit,
+    };
 
     use super::*;
 
@@ -225,5 +314,96 @@ mod tests {
         assert!(gone.deliveries.try_recv().is_err());
         assert!(left.deliveries.try_recv().is_err());
         assert_eq!(hub.subscription_count(), 0);
+    }
+
+    /// Counter and gauge values by metric name (labels ignored), for
+    /// `metrics::with_local_recorder`.
+    #[derive(Default)]
+    struct Recorded {
+        counters: Mutex<HashMap<String, Arc<AtomicU64>>>,
+        gauges: Mutex<HashMap<String, Arc<AtomicU64>>>,
+    }
+
+    impl Recorded {
+        fn cell(cells: &Mutex<HashMap<String, Arc<AtomicU64>>>, name: &str) -> Arc<AtomicU64> {
+            cells
+                .lock()
+                .unwrap()
+                .entry(name.to_owned())
+                .or_default()
+                .clone()
+        }
+
+        fn counter(&self, name: &str) -> u64 {
+            Self::cell(&self.counters, name).load(Ordering::Acquire)
+        }
+
+        fn gauge(&self, name: &str) -> f64 {
+            f64::from_bits(Self::cell(&self.gauges, name).load(Ordering::Acquire))
+        }
+    }
+
+    impl Recorder for Recorded {
+        fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+        fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+            Counter::from_arc(Self::cell(&self.counters, key.name()))
+        }
+
+        fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
+            Gauge::from_arc(Self::cell(&self.gauges, key.name()))
+        }
+
+        fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
+            Histogram::noop()
+        }
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp, reason = "whole numbers are exact in f64")]
+    fn the_subscription_gauge_follows_subscribes_unsubscribes_and_closes() {
+        let recorded = Recorded::default();
+        metrics::with_local_recorder(&recorded, || {
+            let hub = SubscriptionHub::default();
+            let leaving = hub.open_mailbox(8);
+            let staying = hub.open_mailbox(8);
+            hub.subscribe(&leaving, "a", DM);
+            hub.subscribe(&leaving, "b", Audience::Direct(RoomId::new(6)));
+            hub.subscribe(&staying, "c", DM);
+            assert_eq!(recorded.gauge(metric::SUBSCRIPTIONS), 3.0);
+
+            hub.unsubscribe(staying.id, "c", DM);
+            hub.unsubscribe(staying.id, "never-subscribed", DM);
+            assert_eq!(recorded.gauge(metric::SUBSCRIPTIONS), 2.0);
+
+            hub.close(leaving.id, [DM, Audience::Direct(RoomId::new(6))]);
+            assert_eq!(recorded.gauge(metric::SUBSCRIPTIONS), 0.0);
+            assert_eq!(hub.subscription_count(), 0);
+        });
+    }
+
+    #[test]
+    fn queued_messages_are_counted_and_a_slow_consumer_only_once() {
+        let recorded = Recorded::default();
+        metrics::with_local_recorder(&recorded, || {
+            let hub = SubscriptionHub::default();
+            let slow = hub.open_mailbox(1);
+            let fast = hub.open_mailbox(8);
+            hub.subscribe(&slow, "s", DM);
+            hub.subscribe(&fast, "f", DM);
+
+            for _ in 0..3 {
+                hub.deliver(&[DM], &presence());
+            }
+
+            assert_eq!(
+                recorded.counter(metric::EVENTS_DELIVERED),
+                4,
+                "1 slow + 3 fast"
+            );
+            assert_eq!(recorded.counter(metric::SLOW_CONSUMERS), 1);
+        });
     }
 }

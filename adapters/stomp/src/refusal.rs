@@ -1,12 +1,17 @@
 //! Refusals that do not end the session: a stable `snake_case` code and a message,
 //! sent to the client's `/user/queue/errors`. Every use-case error is mapped here,
 //! exhaustively, so a new variant forces a decision.
+//!
+//! The errors that do end it ([`Fatal`]) are a fixed set too; both kinds are
+//! counted by code in `chat_errors_total`.
 
 use application::usecases::{
     DeleteMessageError, EditMessageError, ListenError, PostError, ReplyToMessageError, TypingError,
 };
 use domain::{DeleteError, EditError, MessageBodyError, ReplyError};
 use serde::Serialize;
+
+use crate::hub::metric;
 
 /// Why a client request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +26,11 @@ impl Refusal {
             code,
             message: message.into(),
         }
+    }
+
+    /// Counts this refusal in `chat_errors_total`.
+    pub(crate) fn record(&self) {
+        record_error(self.code);
     }
 
     fn unavailable(cause: &anyhow::Error) -> Self {
@@ -53,6 +63,78 @@ impl Refusal {
         })
         .unwrap_or_default()
     }
+}
+
+/// Why a session is closed with an ERROR frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fatal {
+    MalformedFrame,
+    ConnectRefused,
+    NotConnected,
+    HeartBeatTimeout,
+    ConnectTimeout,
+    SlowConsumer,
+    AlreadyConnected,
+    UnexpectedFrame,
+    MissingHeader,
+    UnsupportedVersion,
+}
+
+impl Fatal {
+    #[cfg(test)]
+    const ALL: [Self; 10] = [
+        Self::MalformedFrame,
+        Self::ConnectRefused,
+        Self::NotConnected,
+        Self::HeartBeatTimeout,
+        Self::ConnectTimeout,
+        Self::SlowConsumer,
+        Self::AlreadyConnected,
+        Self::UnexpectedFrame,
+        Self::MissingHeader,
+        Self::UnsupportedVersion,
+    ];
+
+    /// The ERROR frame's `message` header, which clients match on.
+    pub(crate) const fn message(self) -> &'static str {
+        match self {
+            Self::MalformedFrame => "malformed frame",
+            Self::ConnectRefused => "connect refused",
+            Self::NotConnected => "not connected",
+            Self::HeartBeatTimeout => "heart-beat timeout",
+            Self::ConnectTimeout => "connect timeout",
+            Self::SlowConsumer => "slow consumer",
+            Self::AlreadyConnected => "already connected",
+            Self::UnexpectedFrame => "unexpected frame",
+            Self::MissingHeader => "missing header",
+            Self::UnsupportedVersion => "unsupported protocol version",
+        }
+    }
+
+    /// The stable `snake_case` code, the `code` label of `chat_errors_total`.
+    pub(crate) const fn code(self) -> &'static str {
+        match self {
+            Self::MalformedFrame => "malformed_frame",
+            Self::ConnectRefused => "connect_refused",
+            Self::NotConnected => "not_connected",
+            Self::HeartBeatTimeout => "heart_beat_timeout",
+            Self::ConnectTimeout => "connect_timeout",
+            Self::SlowConsumer => "slow_consumer",
+            Self::AlreadyConnected => "already_connected",
+            Self::UnexpectedFrame => "unexpected_frame",
+            Self::MissingHeader => "missing_header",
+            Self::UnsupportedVersion => "unsupported_version",
+        }
+    }
+
+    /// Counts this error in `chat_errors_total`.
+    pub(crate) fn record(self) {
+        record_error(self.code());
+    }
+}
+
+fn record_error(code: &'static str) {
+    metrics::counter!(metric::CHAT_ERRORS, metric::CODE => code).increment(1);
 }
 
 fn body(err: &MessageBodyError) -> Refusal {
@@ -138,6 +220,33 @@ impl From<ListenError> for Refusal {
         match &err {
             ListenError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
             ListenError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::Fatal;
+
+    #[test]
+    fn fatal_error_codes_are_distinct_snake_case_forms_of_their_messages() {
+        let codes: HashSet<_> = Fatal::ALL.into_iter().map(Fatal::code).collect();
+        assert_eq!(codes.len(), Fatal::ALL.len(), "codes are distinct");
+        for fatal in Fatal::ALL {
+            let code = fatal.code();
+            assert!(
+                code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{code} is snake_case"
+            );
+            let words = |text: &str| {
+                text.split([' ', '-', '_'])
+                    .filter(|w| *w != "protocol")
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(words(code), words(fatal.message()), "{fatal:?}");
         }
     }
 }

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
-use crate::hub::SubscriptionHub;
+use crate::hub::{SubscriptionHub, metric};
 use crate::session::Connection;
 use crate::settings::StompSettings;
 
@@ -66,8 +66,27 @@ impl<S: ChatService> StompServer<S> {
     }
 
     async fn serve(self: Arc<Self>, socket: WebSocketStream) {
+        let _open = OpenConnection::count();
         let (sink, stream) = socket.split();
         Connection::new(self, sink).run(stream).await;
+    }
+}
+
+/// Counts a session in `stomp_connections` for as long as its task lives,
+/// including a task dropped mid-flight.
+struct OpenConnection(metrics::Gauge);
+
+impl OpenConnection {
+    fn count() -> Self {
+        let gauge = metrics::gauge!(metric::CONNECTIONS);
+        gauge.increment(1.0);
+        Self(gauge)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
     }
 }
 

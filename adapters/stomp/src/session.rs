@@ -21,9 +21,9 @@ use tokio::time::Instant;
 use crate::destination::{ERROR_QUEUE, Listen, SendTarget, parse_listen, parse_send};
 use crate::frame::{Command, Decoded, Decoder, Frame, FrameError, Limits, Version, to_bytes};
 use crate::heartbeat::{HeartBeats, negotiate};
-use crate::hub::{Delivery, Mailbox};
+use crate::hub::{Delivery, Mailbox, metric};
 use crate::payload::{Request, parse_request};
-use crate::refusal::Refusal;
+use crate::refusal::{Fatal, Refusal};
 use crate::server::StompServer;
 
 /// What the loop does after handling something.
@@ -99,7 +99,7 @@ impl<S: ChatService> Connection<S> {
                     Flow::Stop
                 }
                 () = overflow.cancelled() => {
-                    self.fail("slow consumer", "too many undelivered messages; reconnect to catch up", None).await
+                    self.fail(Fatal::SlowConsumer, "too many undelivered messages; reconnect to catch up", None).await
                 }
                 incoming = stream.next() => match incoming {
                     Some(Ok(Message::Text(text))) => self.received(text.as_bytes()).await,
@@ -160,7 +160,11 @@ impl<S: ChatService> Connection<S> {
         let now = Instant::now();
         if self.open.is_none() && now.duration_since(started) >= connect_timeout {
             return self
-                .fail("connect timeout", "no CONNECT frame received in time", None)
+                .fail(
+                    Fatal::ConnectTimeout,
+                    "no CONNECT frame received in time",
+                    None,
+                )
                 .await;
         }
         if let Some(expect) = self.heart_beats.expect_every
@@ -168,7 +172,7 @@ impl<S: ChatService> Connection<S> {
         {
             return self
                 .fail(
-                    "heart-beat timeout",
+                    Fatal::HeartBeatTimeout,
                     "no data or heart-beat received from the client in time",
                     None,
                 )
@@ -177,7 +181,9 @@ impl<S: ChatService> Connection<S> {
         if let Some(every) = self.heart_beats.send_every
             && now.duration_since(self.last_sent) >= every
         {
-            return self.write(Message::Text("\n".into())).await;
+            return self
+                .write(Message::Text("\n".into()), metric::HEARTBEAT)
+                .await;
         }
         Flow::Continue
     }
@@ -187,7 +193,9 @@ impl<S: ChatService> Connection<S> {
         self.buffer.extend_from_slice(bytes);
         loop {
             match self.decoder.decode(&mut self.buffer) {
-                Ok(Some(Decoded::HeartBeat)) => {}
+                Ok(Some(Decoded::HeartBeat)) => {
+                    count_frame(metric::FRAMES_RECEIVED, metric::HEARTBEAT);
+                }
                 Ok(Some(Decoded::Frame(frame))) => {
                     if let Flow::Stop = self.handle(frame).await {
                         return Flow::Stop;
@@ -201,17 +209,19 @@ impl<S: ChatService> Connection<S> {
 
     async fn malformed(&mut self, error: &FrameError) -> Flow {
         tracing::info!(%error, "malformed frame");
-        self.fail("malformed frame", &error.to_string(), None).await
+        self.fail(Fatal::MalformedFrame, &error.to_string(), None)
+            .await
     }
 
     async fn handle(&mut self, frame: Frame) -> Flow {
+        count_frame(metric::FRAMES_RECEIVED, frame.command.as_str());
         let receipt = frame.header("receipt").map(str::to_owned);
         let Some(user) = self.open.as_ref().map(|o| o.user) else {
             return match frame.command {
                 Command::Connect | Command::Stomp => self.connect(&frame).await,
                 _ => {
                     self.fail(
-                        "not connected",
+                        Fatal::NotConnected,
                         "the first frame must be CONNECT",
                         receipt.as_deref(),
                     )
@@ -235,7 +245,7 @@ impl<S: ChatService> Connection<S> {
             }
             Command::Connect | Command::Stomp => {
                 self.fail(
-                    "already connected",
+                    Fatal::AlreadyConnected,
                     "CONNECT sent twice",
                     receipt.as_deref(),
                 )
@@ -243,7 +253,7 @@ impl<S: ChatService> Connection<S> {
             }
             Command::Connected | Command::Message | Command::Receipt | Command::Error => {
                 self.fail(
-                    "unexpected frame",
+                    Fatal::UnexpectedFrame,
                     "clients may not send server frames",
                     receipt.as_deref(),
                 )
@@ -254,14 +264,15 @@ impl<S: ChatService> Connection<S> {
 
     async fn connect(&mut self, frame: &Frame) -> Flow {
         let Some(version) = Version::negotiate(frame.header("accept-version")) else {
+            let fatal = Fatal::UnsupportedVersion;
+            fatal.record();
             let error = Frame::new(Command::Error)
                 .with_header("version", "1.0,1.1,1.2")
-                .with_header("message", "unsupported protocol version")
+                .with_header("message", fatal.message())
                 .with_header("content-type", "text/plain")
                 .with_body("supported versions are 1.0, 1.1 and 1.2");
             self.write_frame(&error).await;
-            self.close(CloseCode::Protocol, "unsupported protocol version")
-                .await;
+            self.close(CloseCode::Protocol, fatal.message()).await;
             return Flow::Stop;
         };
         let token = frame
@@ -312,7 +323,7 @@ impl<S: ChatService> Connection<S> {
             Err(error) => {
                 tracing::info!(%error, "connect refused");
                 self.fail(
-                    "connect refused",
+                    Fatal::ConnectRefused,
                     &error.to_string(),
                     frame.header("receipt"),
                 )
@@ -325,7 +336,7 @@ impl<S: ChatService> Connection<S> {
         let Some(destination) = frame.header("destination") else {
             return self
                 .fail(
-                    "missing header",
+                    Fatal::MissingHeader,
                     "SUBSCRIBE needs a destination header",
                     receipt,
                 )
@@ -337,7 +348,11 @@ impl<S: ChatService> Connection<S> {
             (None, Version::V1_0) => destination.to_owned(),
             (None, _) => {
                 return self
-                    .fail("missing header", "SUBSCRIBE needs an id header", receipt)
+                    .fail(
+                        Fatal::MissingHeader,
+                        "SUBSCRIBE needs an id header",
+                        receipt,
+                    )
                     .await;
             }
         };
@@ -383,7 +398,11 @@ impl<S: ChatService> Connection<S> {
     async fn unsubscribe(&mut self, frame: &Frame, receipt: Option<&str>) -> Flow {
         let Some(id) = frame.header("id").or_else(|| frame.header("destination")) else {
             return self
-                .fail("missing header", "UNSUBSCRIBE needs an id header", receipt)
+                .fail(
+                    Fatal::MissingHeader,
+                    "UNSUBSCRIBE needs an id header",
+                    receipt,
+                )
                 .await;
         };
         if self.error_queue.as_deref() == Some(id) {
@@ -397,7 +416,11 @@ impl<S: ChatService> Connection<S> {
     async fn send(&mut self, user: UserId, frame: &Frame, receipt: Option<&str>) -> Flow {
         let Some(destination) = frame.header("destination").map(str::to_owned) else {
             return self
-                .fail("missing header", "SEND needs a destination header", receipt)
+                .fail(
+                    Fatal::MissingHeader,
+                    "SEND needs a destination header",
+                    receipt,
+                )
                 .await;
         };
         let request = match parse_send(&destination) {
@@ -466,6 +489,7 @@ impl<S: ChatService> Connection<S> {
         receipt: Option<&str>,
     ) -> Flow {
         tracing::info!(code = refusal.code, message = %refusal.message, destination, "request refused");
+        refusal.record();
         let Some(subscription) = self.error_queue.clone() else {
             return Flow::Continue;
         };
@@ -482,8 +506,10 @@ impl<S: ChatService> Connection<S> {
     }
 
     /// A fatal error: an ERROR frame, then the socket closes.
-    async fn fail(&mut self, message: &str, detail: &str, receipt: Option<&str>) -> Flow {
+    async fn fail(&mut self, fatal: Fatal, detail: &str, receipt: Option<&str>) -> Flow {
+        let message = fatal.message();
         tracing::info!(message, detail, "closing session with ERROR");
+        fatal.record();
         let mut frame = Frame::new(Command::Error)
             .with_header("message", message)
             .with_header("content-type", "text/plain");
@@ -517,13 +543,15 @@ impl<S: ChatService> Connection<S> {
             Ok(text) => Message::Text(text),
             Err(raw) => Message::Binary(raw.into_bytes()),
         };
-        self.write(message).await
+        self.write(message, frame.command.as_str()).await
     }
 
-    async fn write(&mut self, message: Message) -> Flow {
+    /// Writes a frame (or a heart-beat), counted under `command` once sent.
+    async fn write(&mut self, message: Message, command: &'static str) -> Flow {
         match self.sink.send(message).await {
             Ok(()) => {
                 self.last_sent = Instant::now();
+                count_frame(metric::FRAMES_SENT, command);
                 Flow::Continue
             }
             Err(error) => {
@@ -540,4 +568,9 @@ impl<S: ChatService> Connection<S> {
             .await;
         let _ = self.sink.close().await;
     }
+}
+
+/// Counts one frame in `counter` (received or sent) under its `command` label.
+fn count_frame(counter: &'static str, command: &'static str) {
+    metrics::counter!(counter, metric::COMMAND => command).increment(1);
 }

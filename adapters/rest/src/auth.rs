@@ -1,0 +1,45 @@
+//! Credentials: users send their JWT as `Authorization: Bearer`; the app's other
+//! services send the configured service token as `X-Service-Token`.
+
+use application::ports::inbound::ChatService;
+use domain::UserId;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::{ApiKey, Bearer};
+
+use crate::error::ApiError;
+
+/// A user's access token (the same JWT the STOMP CONNECT carries).
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT")]
+pub(crate) struct UserToken(Bearer);
+
+/// The credential of the app's own services (community and state servers).
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "X-Service-Token", key_in = "header")]
+pub(crate) struct ServiceToken(ApiKey);
+
+impl UserToken {
+    /// The caller, once the token is verified.
+    pub(crate) fn user<S: ChatService>(&self, chat: &S) -> Result<UserId, ApiError> {
+        Ok(chat.authenticate(&self.0.token)?.user)
+    }
+}
+
+impl ServiceToken {
+    /// Succeeds when the token is the configured one (compared in constant time).
+    pub(crate) fn check(&self, expected: &str) -> Result<(), ApiError> {
+        let given = self.0.key.as_bytes();
+        let expected = expected.as_bytes();
+        let same = given.len() == expected.len()
+            && given
+                .iter()
+                .zip(expected)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if same && !expected.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::unauthorized("invalid service token"))
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Refuses request bodies above the configured size with 413, whether the client
+//! announced the size (`Content-Length`) or streams the body without one.
+//! (poem's `SizeLimit` refuses every request without `Content-Length`, GETs included.)
+
+use poem::error::SizedLimitError;
+use poem::web::headers::{ContentLength, HeaderMapExt as _};
+use poem::{Body, Endpoint, Request, Result};
+
+/// Calls `next` once the body of `request` is known to be at most `max` bytes.
+pub(crate) async fn limit_body<E: Endpoint>(
+    next: &E,
+    mut request: Request,
+    max: usize,
+) -> Result<E::Output> {
+    match request.headers().typed_get::<ContentLength>() {
+        Some(length) if usize::try_from(length.0).unwrap_or(usize::MAX) > max => {
+            return Err(SizedLimitError::PayloadTooLarge.into());
+        }
+        None if request
+            .headers()
+            .contains_key(poem::http::header::TRANSFER_ENCODING) =>
+        {
+            let body = request.take_body().into_bytes_limit(max).await?;
+            request.set_body(Body::from_bytes(body));
+        }
+        Some(_) | None => {}
+    }
+    next.call(request).await
+}

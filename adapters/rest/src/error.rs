@@ -1,0 +1,214 @@
+//! One JSON error shape for every failure: a stable `snake_case` code and a
+//! human message, with the matching status. Use-case errors are mapped
+//! exhaustively (no catch-all arm), so a new variant forces a decision here.
+
+use application::ports::outbound::TokenError;
+use application::usecases::{
+    GetMessageError, HistoryError, ListRoomsError, MarkReadError, PresenceQueryError,
+    SetMembersError, UnreadError, VoiceLeaveCommandError,
+};
+use poem::http::StatusCode;
+use poem::{IntoResponse as _, Response};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+/// What went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `not_a_member`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+/// Every error response of the API.
+#[derive(Debug, ApiResponse)]
+pub(crate) enum ApiError {
+    /// The request's parameters or body are invalid.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No credential, or an invalid or expired one.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The caller is not a member of the room.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such message.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The request body is larger than the server accepts.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// The body is well-formed but its content is invalid.
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    /// A dependency of the server is down; retry later.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+fn body(code: &str, message: impl Into<String>) -> Json<ErrorBody> {
+    metrics::counter!("chat_errors_total", "code" => code.to_owned()).increment(1);
+    Json(ErrorBody {
+        code: code.to_owned(),
+        message: message.into(),
+    })
+}
+
+impl ApiError {
+    pub(crate) fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::BadRequest(body(code, message))
+    }
+
+    pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
+        Self::Unauthorized(body("unauthorized", message))
+    }
+
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(body("not_a_member", message))
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(body("message_not_found", message))
+    }
+
+    pub(crate) fn unprocessable(code: &str, message: impl Into<String>) -> Self {
+        Self::Unprocessable(body(code, message))
+    }
+
+    fn unavailable(cause: &anyhow::Error) -> Self {
+        tracing::error!(error = ?cause, "request failed on a dependency");
+        Self::Unavailable(body(
+            "unavailable",
+            "a dependency of the chat server is unavailable; retry later",
+        ))
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(err: TokenError) -> Self {
+        Self::unauthorized(err.to_string())
+    }
+}
+
+impl From<HistoryError> for ApiError {
+    fn from(err: HistoryError) -> Self {
+        match &err {
+            HistoryError::Forbidden(_) => Self::forbidden(err.to_string()),
+            HistoryError::InvalidLimit { .. } => {
+                Self::bad_request("invalid_limit", err.to_string())
+            }
+            HistoryError::CursorNotFound(_) => Self::not_found(err.to_string()),
+            HistoryError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+impl From<GetMessageError> for ApiError {
+    fn from(err: GetMessageError) -> Self {
+        match &err {
+            GetMessageError::NotFound(_) => Self::not_found(err.to_string()),
+            GetMessageError::Forbidden(_) => Self::forbidden(err.to_string()),
+            GetMessageError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+impl From<ListRoomsError> for ApiError {
+    fn from(err: ListRoomsError) -> Self {
+        match &err {
+            ListRoomsError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+impl From<UnreadError> for ApiError {
+    fn from(err: UnreadError) -> Self {
+        match &err {
+            UnreadError::Forbidden(_) => Self::forbidden(err.to_string()),
+            UnreadError::TooManyRooms { .. } => {
+                Self::bad_request("too_many_rooms", err.to_string())
+            }
+            UnreadError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+impl From<MarkReadError> for ApiError {
+    fn from(err: MarkReadError) -> Self {
+        match &err {
+            MarkReadError::Forbidden(_) => Self::forbidden(err.to_string()),
+            MarkReadError::NotFound(_) => Self::not_found(err.to_string()),
+            MarkReadError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+impl From<PresenceQueryError> for ApiError {
+    fn from(err: PresenceQueryError) -> Self {
+        match &err {
+            PresenceQueryError::TooManyUsers { .. } => {
+                Self::bad_request("too_many_users", err.to_string())
+            }
+            PresenceQueryError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+impl From<SetMembersError> for ApiError {
+    fn from(err: SetMembersError) -> Self {
+        match &err {
+            SetMembersError::NotAGroup(_) => Self::bad_request("not_a_group", err.to_string()),
+            SetMembersError::TooManyMembers { .. } => {
+                Self::PayloadTooLarge(body("too_many_members", err.to_string()))
+            }
+            SetMembersError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+impl From<VoiceLeaveCommandError> for ApiError {
+    fn from(err: VoiceLeaveCommandError) -> Self {
+        match &err {
+            VoiceLeaveCommandError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+/// Errors raised before a handler runs (parameter parsing, missing credentials,
+/// size limits, unknown paths) rendered in the API's error shape. Responses the
+/// handlers built themselves pass through unchanged.
+pub(crate) async fn render_framework_error(err: poem::Error) -> Response {
+    if err.is_from_response() {
+        return err.into_response();
+    }
+    let status = err.status();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
+        s if s.is_server_error() => {
+            tracing::error!(error = %err, "request failed");
+            "internal"
+        }
+        _ => "bad_request",
+    };
+    let message = if status.is_server_error() {
+        "internal error".to_owned()
+    } else {
+        err.to_string()
+    };
+    tracing::info!(%status, code, %message, "request refused");
+    metrics::counter!("chat_errors_total", "code" => code).increment(1);
+    Json(ErrorBody {
+        code: code.to_owned(),
+        message,
+    })
+    .with_status(status)
+    .into_response()
+}

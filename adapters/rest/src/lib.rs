@@ -1,0 +1,73 @@
+//! Inbound REST on poem-openapi: the clean API under `/api/v1`, the seed's
+//! endpoints under `/chat-server`, the OpenAPI document and Swagger UI.
+//!
+//! Handlers only translate: HTTP in, a [`ChatService`] call, HTTP out. Every
+//! use-case error is mapped to one JSON error shape in `error`.
+
+mod auth;
+mod body_limit;
+mod dto;
+mod error;
+mod seed;
+mod settings;
+mod tags;
+mod time_format;
+mod v1;
+
+use application::ports::inbound::ChatService;
+use poem::{Endpoint, EndpointExt as _, IntoEndpoint as _, Route};
+use poem_openapi::OpenApiService;
+
+pub use error::ErrorBody;
+pub use settings::RestSettings;
+
+/// The API's title in the OpenAPI document.
+const TITLE: &str = "chat-server";
+
+/// Every operation of the REST API, for serving and for documenting.
+pub fn api<S: ChatService + Clone>(
+    chat: S,
+    settings: &RestSettings,
+) -> OpenApiService<(v1::UserApi<S>, seed::SeedApi<S>), ()> {
+    OpenApiService::new(
+        (
+            v1::UserApi::new(chat.clone()),
+            seed::SeedApi::new(chat, settings.service_token.clone()),
+        ),
+        TITLE,
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "REST API of the chat server: room lists, history, unread counts, presence \
+         (`/api/v1`, user JWT as `Authorization: Bearer`), and the endpoints the seed's \
+         services call (`/chat-server`). Real-time chat itself is STOMP over WebSocket at \
+         `/my-chat/websocket`.",
+    )
+}
+
+/// The OpenAPI document as JSON, as served at `/openapi.json`.
+pub fn openapi_json<S: ChatService + Clone>(chat: S, settings: &RestSettings) -> String {
+    api(chat, settings).spec()
+}
+
+/// The REST routes: the API at `/`, `/openapi.json` and Swagger UI at `/docs`.
+/// Errors poem-openapi raises before a handler runs (bad parameters, missing
+/// credentials, oversize bodies) get the same JSON error shape as handler errors.
+pub fn routes<S: ChatService + Clone>(chat: S, settings: &RestSettings) -> impl Endpoint + use<S> {
+    let service = api(chat, settings);
+    let spec = service.spec_endpoint();
+    let docs = service.swagger_ui();
+    let max_body = settings.max_body_bytes;
+    Route::new()
+        .nest("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest(
+            "/",
+            service
+                .into_endpoint()
+                .around(move |api, request| async move {
+                    body_limit::limit_body(&api, request, max_body).await
+                }),
+        )
+        .catch_all_error(error::render_framework_error)
+}
