@@ -5,10 +5,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
 
 mod client;
+mod http;
 mod server;
 mod tokens;
 
 pub use client::{Frame, StompClient};
+pub use http::{DEVELOPMENT_SERVICE_TOKEN, RestClient};
 pub use server::TestServer;
 pub use tokens::{DEVELOPMENT_SECRET, expired_token, token, token_signed_with};
 

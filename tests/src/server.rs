@@ -92,6 +92,16 @@ impl TestServer {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
+    /// The HTTP base URL.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A REST client for this server.
+    pub fn rest(&self) -> crate::RestClient {
+        crate::RestClient::new(self.http_url())
+    }
+
     /// The STOMP WebSocket URL.
     pub fn ws_url(&self) -> String {
         format!("ws://{}/my-chat/websocket", self.addr)

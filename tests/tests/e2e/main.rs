@@ -7,4 +7,5 @@ mod chat;
 mod lobby;
 mod protocol;
 mod refusals;
+mod rest;
 mod shutdown;

@@ -1,0 +1,79 @@
+//! A small HTTP client for the REST API of the server under test.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// The development service token the server uses unless configured otherwise.
+pub const DEVELOPMENT_SERVICE_TOKEN: &str = "chat-server-development-service-token";
+
+/// Calls the REST API of one server.
+pub struct RestClient {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl RestClient {
+    /// A client for the server at `base` (`http://127.0.0.1:port`).
+    pub fn new(base: String) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .expect("HTTP client"),
+        }
+    }
+
+    /// Sends a request; `token` as `Authorization: Bearer`, `service` adds `X-Service-Token`.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        service: bool,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if service {
+            request = request.header("X-Service-Token", DEVELOPMENT_SERVICE_TOKEN);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("HTTP request");
+        let status = response.status();
+        let text = response.text().await.expect("HTTP body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, json)
+    }
+
+    /// `GET` with a user token.
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), false, None).await
+    }
+
+    /// `GET` returning the raw body text and content type.
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("HTTP request");
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (
+            status,
+            content_type,
+            response.text().await.expect("HTTP body"),
+        )
+    }
+}
