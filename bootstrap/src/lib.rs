@@ -25,6 +25,9 @@ pub use settings::Settings;
 /// The WebSocket STOMP endpoint's path (the seed's iOS client connects here).
 pub const WEBSOCKET_PATH: &str = "/my-chat/websocket";
 
+/// The Prometheus scrape endpoint's path.
+pub const METRICS_PATH: &str = "/metrics";
+
 /// A wired server bound to its socket, not yet serving.
 pub struct App {
     acceptor: TcpAcceptor,
@@ -80,11 +83,20 @@ impl App {
         let shutdown = CancellationToken::new();
         let rest = adapter_rest::routes(chat.clone(), &settings.rest);
         let stomp = StompServer::new(chat, hub, settings.stomp.clone(), shutdown.clone());
-        let routes = Route::new()
+        let mut routes = Route::new()
             .at(WEBSOCKET_PATH, websocket_endpoint(stomp.clone()))
             .at("/healthz", get(healthz))
-            .at("/readyz", get(readyz))
+            .at("/readyz", get(readyz));
+        match metrics::install() {
+            Ok(handle) => {
+                tokio::spawn(metrics::upkeep(handle.clone()));
+                routes = routes.at(METRICS_PATH, get(metrics::endpoint(handle)));
+            }
+            Err(error) => tracing::warn!(%error, "metrics are not exported"),
+        }
+        let routes = routes
             .nest("/", rest)
+            .with(metrics::HttpMetrics)
             .with(poem::middleware::Tracing)
             .boxed();
 

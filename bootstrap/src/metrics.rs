@@ -34,7 +34,16 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 const OTHER: &str = "other";
 
 /// First path segments this server serves; any other path is labelled [`OTHER`].
-const KNOWN_PREFIXES: [&str; 4] = ["api", "healthz", "metrics", "my-chat"];
+const KNOWN_PREFIXES: [&str; 8] = [
+    "api",
+    "chat-server",
+    "docs",
+    "healthz",
+    "metrics",
+    "my-chat",
+    "openapi.json",
+    "readyz",
+];
 
 /// Methods labelled as they are; any other (extension methods are free-form) is [`OTHER`].
 const KNOWN_METHODS: [&str; 9] = [
@@ -153,12 +162,16 @@ fn method_label(method: &str) -> &'static str {
         .unwrap_or(OTHER)
 }
 
-/// The `route` label: the route template poem matched (bounded by the route
-/// table); without one, [`OTHER`] for a request no route matched, else the
-/// normalised path.
+/// The `route` label: the route template poem matched, so the route table
+/// bounds it. A catch-all nested at the root (template `""`) names no route, nor
+/// does a 404 without a template: both are [`OTHER`]. A response that carries no
+/// template at all falls back to the normalised path.
 fn route_label(pattern: Option<&PathPattern>, status: StatusCode, path: &str) -> SharedString {
     match pattern {
-        Some(PathPattern(template)) => SharedString::from(template.clone()),
+        Some(PathPattern(template)) if !matches!(&**template, "" | "/") => {
+            SharedString::from(template.clone())
+        }
+        Some(_) => SharedString::const_str(OTHER),
         None if status == StatusCode::NOT_FOUND => SharedString::const_str(OTHER),
         None => SharedString::from(normalise_route(path)),
     }
@@ -268,6 +281,7 @@ mod tests {
     fn requests_are_counted_and_timed_by_route_template_not_by_raw_path() {
         let app = Route::new()
             .at("/api/rooms/:room", get(make_sync(|_| "room")))
+            .nest("/docs", make_sync(|_| StatusCode::UNAUTHORIZED))
             .with(HttpMetrics);
         let client = TestClient::new(app);
 
@@ -292,12 +306,18 @@ mod tests {
                 .send()
                 .await
                 .assert_status(StatusCode::NOT_FOUND);
+            client
+                .get("/docs/secret-42")
+                .send()
+                .await
+                .assert_status(StatusCode::UNAUTHORIZED);
         });
 
         for line in [
             r#"http_requests_total{method="GET",route="/api/rooms/:room",status="200"} 2"#,
             r#"http_requests_total{method="POST",route="/api/rooms/:room",status="405"} 1"#,
             r#"http_requests_total{method="GET",route="other",status="404"} 1"#,
+            r#"http_requests_total{method="GET",route="/docs",status="401"} 1"#,
             r#"http_request_duration_seconds_bucket{method="GET",route="/api/rooms/:room",status="200",le="10"} 2"#,
             r#"http_request_duration_seconds_count{method="GET",route="/api/rooms/:room",status="200"} 2"#,
         ] {
@@ -308,6 +328,28 @@ mod tests {
         }
         assert!(!rendered.contains("/api/rooms/1"), "{rendered}");
         assert!(!rendered.contains("wp-login"), "{rendered}");
+    }
+
+    #[test]
+    fn a_catch_all_at_the_root_names_no_route() {
+        let app = Route::new()
+            .at("/healthz", get(make_sync(|_| "ok")))
+            .nest("/", make_sync(|_| StatusCode::UNAUTHORIZED))
+            .with(HttpMetrics);
+        let client = TestClient::new(app);
+
+        let rendered = rendered_after(async {
+            for path in ["/api/v1/direct/abc/messages", "/anything/else"] {
+                client
+                    .get(path)
+                    .send()
+                    .await
+                    .assert_status(StatusCode::UNAUTHORIZED);
+            }
+        });
+
+        let line = r#"http_requests_total{method="GET",route="other",status="401"} 2"#;
+        assert!(rendered.lines().any(|l| l == line), "{rendered}");
     }
 
     #[test]

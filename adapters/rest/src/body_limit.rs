@@ -1,6 +1,7 @@
 //! Refuses request bodies above the configured size with 413, whether the client
 //! announced the size (`Content-Length`) or streams the body without one.
 //! (poem's `SizeLimit` refuses every request without `Content-Length`, GETs included.)
+//! A body without `Content-Length` is read here, up to the limit, before the handler runs.
 
 use poem::error::SizedLimitError;
 use poem::web::headers::{ContentLength, HeaderMapExt as _};
@@ -16,14 +17,11 @@ pub(crate) async fn limit_body<E: Endpoint>(
         Some(length) if usize::try_from(length.0).unwrap_or(usize::MAX) > max => {
             return Err(SizedLimitError::PayloadTooLarge.into());
         }
-        None if request
-            .headers()
-            .contains_key(poem::http::header::TRANSFER_ENCODING) =>
-        {
+        None => {
             let body = request.take_body().into_bytes_limit(max).await?;
             request.set_body(Body::from_bytes(body));
         }
-        Some(_) | None => {}
+        Some(_) => {}
     }
     next.call(request).await
 }

@@ -59,6 +59,7 @@ pub(crate) struct AuthorDto {
     /// Display name.
     pub(crate) name: String,
     /// Profile image URL.
+    #[oai(nullable)]
     pub(crate) profile_image: Option<String>,
 }
 
@@ -73,6 +74,7 @@ pub(crate) struct ParentDto {
     /// Its author's name.
     pub(crate) author_name: String,
     /// Its current text; absent when deleted.
+    #[oai(nullable)]
     pub(crate) content: Option<String>,
     /// Whether the parent was deleted.
     pub(crate) deleted: bool,
@@ -91,16 +93,20 @@ pub(crate) struct MessageDto {
     /// Who wrote it.
     pub(crate) author: AuthorDto,
     /// The text; absent when deleted.
+    #[oai(nullable)]
     pub(crate) content: Option<String>,
     /// When it was posted (RFC 3339, UTC).
     pub(crate) sent_at: String,
     /// When it was last edited.
+    #[oai(nullable)]
     pub(crate) edited_at: Option<String>,
     /// Whether it was deleted (only the tombstone remains).
     pub(crate) deleted: bool,
     /// When it was deleted.
+    #[oai(nullable)]
     pub(crate) deleted_at: Option<String>,
     /// For a reply: its parent.
+    #[oai(skip_serializing_if_is_none)]
     pub(crate) parent: Option<ParentDto>,
 }
 
@@ -167,6 +173,7 @@ pub(crate) struct UnreadDto {
     /// Messages of others the caller has not read.
     pub(crate) unread: u64,
     /// When the room's newest message was posted.
+    #[oai(nullable)]
     pub(crate) last_message_at: Option<String>,
 }
 
@@ -191,6 +198,7 @@ pub(crate) struct MarkReadBody {
 #[oai(rename_all = "camelCase")]
 pub(crate) struct ReadMarkerDto {
     /// The `seq` of the last message read; absent for an empty room.
+    #[oai(nullable)]
     pub(crate) read_up_to: Option<u64>,
 }
 

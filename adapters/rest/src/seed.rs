@@ -34,25 +34,32 @@ pub(crate) struct SeedMessage {
     /// Author's display name.
     name: String,
     /// Author's profile image.
+    #[oai(nullable)]
     profile_image: Option<String>,
     /// Author's user id (a number, as the seed sent it).
     user_id: u64,
     /// The text (the seed's "deleted" text for a tombstone).
     message: String,
     /// File thumbnail URL (file messages).
+    #[oai(nullable)]
     thumbnail: Option<String>,
     /// `reply` for replies, the file type for files, otherwise null.
+    #[oai(nullable)]
     file_type: Option<String>,
     /// Always null, as in the seed.
     #[oai(rename = "type")]
+    #[oai(nullable)]
     kind: Option<String>,
     /// When it was posted: UTC, no offset, milliseconds.
     time: String,
     /// The parent of a reply.
+    #[oai(nullable)]
     parent_id: Option<String>,
     /// The parent's author name.
+    #[oai(nullable)]
     parent_name: Option<String>,
     /// The parent's current text, or the seed's "deleted" text.
+    #[oai(nullable)]
     parent_content: Option<String>,
     /// The message's place in its room.
     seq: u64,
@@ -142,6 +149,7 @@ pub(crate) struct MessageCount {
     /// Unread messages of others.
     count: u64,
     /// The newest message's time as `yyyyMMddHHmmssSSS` (24-hour clock); null for an empty room.
+    #[oai(nullable)]
     local_date_time: Option<String>,
 }
 

@@ -5,6 +5,7 @@
 mod auth;
 mod chat;
 mod lobby;
+mod operations;
 mod protocol;
 mod refusals;
 mod rest;

@@ -1,0 +1,317 @@
+//! Handler tests over the mocked driving port: every status code the API answers.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use application::ports::inbound::MockChatService;
+use application::ports::outbound::{TokenError, VerifiedToken};
+use application::usecases::{GetMessageError, HistoryError, MarkReadError, SetMembersError};
+use chat_adapter_rest::RestSettings;
+use domain::{
+    MessageBody, MessageId, NewMessage, RoomId, RoomKey, RoomRef, Seq, Timestamp, UserId,
+    UserProfile,
+};
+use poem::http::StatusCode;
+use poem::test::TestClient;
+use poem::{Endpoint, IntoEndpoint as _};
+use serde_json::json;
+
+const SERVICE: &str = "service-secret";
+
+fn settings() -> RestSettings {
+    RestSettings {
+        service_token: SERVICE.into(),
+        max_body_bytes: 1024,
+    }
+}
+
+/// A chat whose tokens all belong to user 1.
+fn chat() -> MockChatService {
+    let mut chat = MockChatService::new();
+    chat.expect_authenticate().returning(|token| {
+        if token == "good" {
+            Ok(VerifiedToken {
+                user: UserId::new(1),
+                subject: "a@b".into(),
+                name: None,
+                image: None,
+            })
+        } else {
+            Err(TokenError::Expired)
+        }
+    });
+    chat
+}
+
+fn client(chat: MockChatService) -> TestClient<impl Endpoint> {
+    TestClient::new(chat_adapter_rest::routes(Arc::new(chat), &settings()).into_endpoint())
+}
+
+fn message() -> domain::Message {
+    NewMessage {
+        id: MessageId::parse("m1").expect("id"),
+        room: RoomRef::Direct(RoomId::new(5)),
+        author: UserProfile::anonymous(UserId::new(1)),
+        body: MessageBody::parse("hi").expect("body"),
+        parent: None,
+        sent_at: Timestamp::from_unix_micros(0),
+    }
+    .stored_at(Seq::new(1))
+}
+
+#[tokio::test]
+async fn history_answers_200_with_the_page() {
+    let mut chat = chat();
+    chat.expect_history().returning(|_| Ok(vec![message()]));
+
+    let response = client(chat)
+        .get("/api/v1/direct/5/messages")
+        .header("Authorization", "Bearer good")
+        .send()
+        .await;
+
+    response.assert_status_is_ok();
+    let body = response.json().await;
+    body.value()
+        .object()
+        .get("messages")
+        .array()
+        .get(0)
+        .object()
+        .get("id")
+        .assert_string("m1");
+}
+
+#[tokio::test]
+async fn a_limit_out_of_range_is_400_in_the_error_shape() {
+    let response = client(chat())
+        .get("/api/v1/direct/5/messages?limit=0")
+        .header("Authorization", "Bearer good")
+        .send()
+        .await;
+
+    response.assert_status(StatusCode::BAD_REQUEST);
+    response
+        .json()
+        .await
+        .value()
+        .object()
+        .get("code")
+        .assert_string("bad_request");
+}
+
+#[tokio::test]
+async fn before_and_after_together_are_400() {
+    let response = client(chat())
+        .get("/api/v1/direct/5/messages?before=a&after=b")
+        .header("Authorization", "Bearer good")
+        .send()
+        .await;
+
+    response.assert_status(StatusCode::BAD_REQUEST);
+    response
+        .json()
+        .await
+        .value()
+        .object()
+        .get("code")
+        .assert_string("invalid_cursor");
+}
+
+#[tokio::test]
+async fn a_missing_token_is_401_and_an_expired_one_too() {
+    let missing = client(chat()).get("/api/v1/rooms").send().await;
+    missing.assert_status(StatusCode::UNAUTHORIZED);
+    missing
+        .json()
+        .await
+        .value()
+        .object()
+        .get("code")
+        .assert_string("unauthorized");
+
+    let expired = client(chat())
+        .get("/api/v1/rooms")
+        .header("Authorization", "Bearer old")
+        .send()
+        .await;
+    expired.assert_status(StatusCode::UNAUTHORIZED);
+    expired
+        .json()
+        .await
+        .value()
+        .object()
+        .get("message")
+        .assert_string("access token expired");
+}
+
+#[tokio::test]
+async fn a_non_member_is_403() {
+    let mut chat = chat();
+    chat.expect_history()
+        .returning(|_| Err(HistoryError::Forbidden(RoomKey::Direct(RoomId::new(5)))));
+
+    let response = client(chat)
+        .get("/api/v1/direct/5/messages")
+        .header("Authorization", "Bearer good")
+        .send()
+        .await;
+
+    response.assert_status(StatusCode::FORBIDDEN);
+    response
+        .json()
+        .await
+        .value()
+        .object()
+        .get("code")
+        .assert_string("not_a_member");
+}
+
+#[tokio::test]
+async fn an_unknown_message_is_404() {
+    let mut chat = chat();
+    chat.expect_message()
+        .returning(|_, id| Err(GetMessageError::NotFound(id)));
+
+    let response = client(chat)
+        .get("/api/v1/messages/nope")
+        .header("Authorization", "Bearer good")
+        .send()
+        .await;
+
+    response.assert_status(StatusCode::NOT_FOUND);
+    response
+        .json()
+        .await
+        .value()
+        .object()
+        .get("code")
+        .assert_string("message_not_found");
+}
+
+#[tokio::test]
+async fn an_oversize_body_is_413() {
+    let big = "x".repeat(2048);
+    let response = client(chat())
+        .put("/api/v1/direct/5/read")
+        .header("Authorization", "Bearer good")
+        .body_json(&json!({"messageId": big}))
+        .send()
+        .await;
+
+    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    response
+        .json()
+        .await
+        .value()
+        .object()
+        .get("code")
+        .assert_string("payload_too_large");
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_415() {
+    let response = client(chat())
+        .put("/api/v1/direct/5/read")
+        .header("Authorization", "Bearer good")
+        .header("Content-Type", "text/plain")
+        .body("{}")
+        .send()
+        .await;
+
+    response.assert_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn a_voice_leave_with_a_bad_location_is_422() {
+    let response = client(chat())
+        .post("/chat-server/signaling-list-direct")
+        .header("X-Service-Token", SERVICE)
+        .body_json(&json!({"type": "out", "channelId": "somewhere", "ids": ["4"]}))
+        .send()
+        .await;
+
+    response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    response
+        .json()
+        .await
+        .value()
+        .object()
+        .get("code")
+        .assert_string("invalid_location");
+}
+
+#[tokio::test]
+async fn a_wrong_service_token_is_401() {
+    let response = client(chat())
+        .put("/chat-server/room-user-list/5")
+        .header("X-Service-Token", "guess")
+        .body_json(&json!([1, 2]))
+        .send()
+        .await;
+
+    response.assert_status(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_dependency_outage_is_503() {
+    let mut chat = chat();
+    chat.expect_mark_read()
+        .returning(|_, _, _| Err(MarkReadError::Unavailable(anyhow::anyhow!("store down"))));
+
+    let response = client(chat)
+        .put("/api/v1/direct/5/read")
+        .header("Authorization", "Bearer good")
+        .body_json(&json!({}))
+        .send()
+        .await;
+
+    response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+    response
+        .json()
+        .await
+        .value()
+        .object()
+        .get("code")
+        .assert_string("unavailable");
+}
+
+#[tokio::test]
+async fn the_seed_member_list_answers_its_envelope() {
+    let mut chat = chat();
+    chat.expect_set_members()
+        .withf(|group, members| {
+            *group == domain::Audience::Direct(RoomId::new(5)) && members.len() == 2
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+
+    let response = client(chat)
+        .put("/chat-server/room-user-list/5")
+        .header("X-Service-Token", SERVICE)
+        .body_json(&json!([1, 2]))
+        .send()
+        .await;
+
+    response.assert_status_is_ok();
+    let body = response.json().await;
+    body.value().object().get("isSuccess").assert_bool(true);
+    body.value().object().get("code").assert_i64(1000);
+}
+
+#[tokio::test]
+async fn too_many_members_is_413() {
+    let mut chat = chat();
+    chat.expect_set_members()
+        .returning(|_, _| Err(SetMembersError::TooManyMembers { got: 9, max: 1 }));
+
+    let response = client(chat)
+        .put("/chat-server/room-user-list/5")
+        .header("X-Service-Token", SERVICE)
+        .body_json(&json!([1]))
+        .send()
+        .await;
+
+    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+}
