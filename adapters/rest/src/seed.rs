@@ -222,6 +222,18 @@ impl<S: ChatService> SeedApi<S> {
         }))
     }
 
+    async fn replace_members(
+        &self,
+        auth: &ServiceToken,
+        group: Audience,
+        members: &[u64],
+    ) -> Result<Json<SeedOkEnvelope>, ApiError> {
+        auth.check(&self.service_token)?;
+        let members = ids(members, UserId::parse)?;
+        self.chat.set_members(group, members).await?;
+        Ok(SeedOkEnvelope::ok())
+    }
+
     async fn voice_leave(
         &self,
         auth: &ServiceToken,
@@ -348,13 +360,9 @@ impl<S: ChatService> SeedApi<S> {
         /// The member user ids.
         body: Json<Vec<u64>>,
     ) -> Result<Json<SeedOkEnvelope>, ApiError> {
-        auth.check(&self.service_token)?;
         let room = ids(&[room_id.0], RoomId::parse)?.remove(0);
-        let members = ids(&body.0, UserId::parse)?;
-        self.chat
-            .set_members(Audience::Direct(room), members)
-            .await?;
-        Ok(SeedOkEnvelope::ok())
+        self.replace_members(&auth, Audience::Direct(room), &body.0)
+            .await
     }
 
     /// Replace the member list of a community (called by the community service).
@@ -372,13 +380,9 @@ impl<S: ChatService> SeedApi<S> {
         /// The member user ids.
         body: Json<Vec<u64>>,
     ) -> Result<Json<SeedOkEnvelope>, ApiError> {
-        auth.check(&self.service_token)?;
         let community = ids(&[community_id.0], CommunityId::parse)?.remove(0);
-        let members = ids(&body.0, UserId::parse)?;
-        self.chat
-            .set_members(Audience::Community(community), members)
-            .await?;
-        Ok(SeedOkEnvelope::ok())
+        self.replace_members(&auth, Audience::Community(community), &body.0)
+            .await
     }
 
     /// Users left a community voice channel (called by the state server): the

@@ -1,8 +1,9 @@
-//! The membership checks room actions and reads start with.
+//! The membership checks room actions and reads start with, and finding a
+//! message within the room a request names.
 
-use domain::{RoomKey, RoomRef, UserId};
+use domain::{MessageId, RoomKey, RoomRef, Seq, UserId};
 
-use crate::ports::outbound::{CommunityDirectory, DirectoryError};
+use crate::ports::outbound::{CommunityDirectory, DirectoryError, MessageStore, StoreError};
 
 /// Why an actor may not act in (or read) a room; `R` names the room.
 #[derive(Debug, thiserror::Error)]
@@ -37,4 +38,17 @@ pub(crate) async fn ensure_may_read<D: CommunityDirectory>(
     } else {
         Err(AccessError::Forbidden(room))
     }
+}
+
+/// The posting sequence number of message `id`, if it is stored in `room`.
+pub(crate) async fn seq_in_room<S: MessageStore>(
+    store: &S,
+    id: &MessageId,
+    room: RoomKey,
+) -> Result<Option<Seq>, StoreError> {
+    Ok(store
+        .find(id)
+        .await?
+        .filter(|m| m.room().key() == room)
+        .map(|m| m.seq()))
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::{MessageId, RoomKey, Seq, UserId};
 
-use super::access::ensure_may_read;
+use super::access::{ensure_may_read, seq_in_room};
 use crate::ports::outbound::{MarkerError, MessageStore, Ports, ReadMarkers, StoreError};
 
 /// Every way [`MarkRead::execute`] can fail.
@@ -55,11 +55,8 @@ impl<P: Ports> MarkRead<P> {
         ensure_may_read(&*self.directory, reader, room).await?;
         let seq = match up_to {
             Some(id) => Some(
-                self.store
-                    .find(&id)
+                seq_in_room(&*self.store, &id, room)
                     .await?
-                    .filter(|m| m.room().key() == room)
-                    .map(|m| m.seq())
                     .ok_or(MarkReadError::NotFound(id))?,
             ),
             None => self.store.activity(room, reader, None).await?.last_seq,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::{Message, MessageId, RoomKey, Seq, UserId};
 
-use super::access::ensure_may_read;
+use super::access::{ensure_may_read, seq_in_room};
 use crate::ports::outbound::{HistoryOrder, HistoryQuery, MessageStore, Ports, StoreError};
 
 /// Where the page starts.
@@ -76,11 +76,8 @@ impl<P: Ports> ReadHistory<P> {
     }
 
     async fn seq_of(&self, id: &MessageId, room: RoomKey) -> Result<Seq, HistoryError> {
-        self.store
-            .find(id)
+        seq_in_room(&*self.store, id, room)
             .await?
-            .filter(|m| m.room().key() == room)
-            .map(|m| m.seq())
             .ok_or_else(|| HistoryError::CursorNotFound(id.clone()))
     }
 
