@@ -5,16 +5,16 @@ use std::sync::Arc;
 use domain::{Audience, Message, MessageId, RoomKey, Seq, SessionId, UserId, VoiceLeave};
 
 use crate::ports::inbound::ChatService;
-use crate::ports::outbound::{Ports, TokenError, VerifiedToken};
+use crate::ports::outbound::{Ports, RequestKind, TokenError, VerifiedToken};
 use crate::usecases::{
-    AnnounceVoiceLeave, Authenticate, AuthorizeListen, ConnectCommand, ConnectError,
+    AdmitRequest, AnnounceVoiceLeave, Authenticate, AuthorizeListen, ConnectCommand, ConnectError,
     ConnectSession, Connected, CountUnread, DeleteCommand, DeleteMessage, DeleteMessageError,
     DisconnectError, DisconnectSession, EditCommand, EditMessage, EditMessageError, GetMessage,
     GetMessageError, HistoryCommand, HistoryError, ListRooms, ListRoomsError, ListenError,
     MarkRead, MarkReadError, PostCommand, PostError, PostMessage, PresenceQueryError,
-    QueryPresence, ReadHistory, ReplyCommand, ReplyToMessage, ReplyToMessageError, RoomUnread,
-    SendTyping, SetMembers, SetMembersError, TypingCommand, TypingError, UnreadError, UserPresence,
-    VoiceLeaveCommandError,
+    QueryPresence, RateLimited, ReadHistory, ReplyCommand, ReplyToMessage, ReplyToMessageError,
+    RoomUnread, SendTyping, SetMembers, SetMembersError, TypingCommand, TypingError, UnreadError,
+    UserPresence, VoiceLeaveCommandError,
 };
 
 /// The driven ports, one shared instance each, as `bootstrap` builds them.
@@ -39,6 +39,8 @@ pub struct Adapters<P: Ports> {
     pub clock: Arc<P::Clock>,
     /// Fresh ids.
     pub ids: Arc<P::Ids>,
+    /// Per-user request allowances.
+    pub limiter: Arc<P::Limiter>,
 }
 
 /// Every use case, wired once; what inbound adapters hold.
@@ -51,6 +53,7 @@ pub struct Chat<P: Ports> {
     delete: DeleteMessage<P>,
     typing: SendTyping<P>,
     listen: AuthorizeListen<P>,
+    admit: AdmitRequest<P>,
     authenticate: Authenticate<P>,
     history: ReadHistory<P>,
     message: GetMessage<P>,
@@ -112,6 +115,7 @@ impl<P: Ports> Chat<P> {
             ),
             typing: SendTyping::new(a.directory.clone(), a.users.clone(), a.bus.clone()),
             listen: AuthorizeListen::new(a.directory.clone()),
+            admit: AdmitRequest::new(a.limiter.clone()),
             authenticate: Authenticate::new(a.tokens.clone()),
             history: ReadHistory::new(a.directory.clone(), a.store.clone()),
             message: GetMessage::new(a.directory.clone(), a.store.clone()),
@@ -149,6 +153,9 @@ impl<P: Ports> ChatService for Chat<P> {
     }
     async fn authorize_listen(&self, user: UserId, audience: Audience) -> Result<(), ListenError> {
         self.listen.execute(user, audience).await
+    }
+    async fn admit(&self, user: UserId, kind: RequestKind) -> Result<(), RateLimited> {
+        self.admit.execute(user, kind).await
     }
     fn authenticate(&self, token: &str) -> Result<VerifiedToken, TokenError> {
         self.authenticate.execute(token)

@@ -32,6 +32,7 @@ macro_rules! forbidden_from_access {
 }
 
 mod access;
+pub mod admit_request;
 pub mod announce_voice_leave;
 pub mod authenticate;
 pub mod authorize_listen;
@@ -54,6 +55,7 @@ pub mod set_members;
 #[cfg(test)]
 mod test_support;
 
+pub use admit_request::{AdmitRequest, RateLimited};
 pub use announce_voice_leave::{AnnounceVoiceLeave, VoiceLeaveCommandError};
 pub use authenticate::Authenticate;
 pub use authorize_listen::{AuthorizeListen, ListenError};

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use adapter_jwt::JwtTokenVerifier;
 use adapter_memory::{
     ClaimsUserDirectory, MemoryEventBus, MemoryMessageStore, MemoryPresenceStore,
-    MemoryReadMarkers, MemoryStateServer, OpenCommunityDirectory, RandomIds, SystemClock,
+    MemoryReadMarkers, MemoryStateServer, OpenCommunityDirectory, RandomIds, Rate, Rates,
+    SystemClock, TokenBucketLimiter,
 };
 use application::Adapters;
 use application::ports::outbound::Ports;
@@ -26,6 +27,7 @@ impl Ports for Embedded {
     type Tokens = JwtTokenVerifier;
     type Clock = SystemClock;
     type Ids = RandomIds;
+    type Limiter = TokenBucketLimiter;
 }
 
 /// Builds the embedded adapters.
@@ -41,5 +43,15 @@ pub fn adapters(settings: &Settings) -> anyhow::Result<Adapters<Embedded>> {
         tokens: Arc::new(JwtTokenVerifier::new(&settings.jwt)?),
         clock: Arc::new(SystemClock),
         ids: Arc::default(),
+        limiter: Arc::new(TokenBucketLimiter::new(Rates {
+            write: Rate {
+                per_second: settings.limits.write_per_second,
+                burst: settings.limits.write_burst,
+            },
+            read: Rate {
+                per_second: settings.limits.read_per_second,
+                burst: settings.limits.read_burst,
+            },
+        })),
     })
 }

@@ -28,6 +28,8 @@ pub struct Settings {
     pub jwt: JwtSettings,
     /// The REST API.
     pub rest: RestSettings,
+    /// Per-user request allowances.
+    pub limits: LimitsSettings,
     /// The STOMP endpoint.
     pub stomp: StompSettings,
     /// Logging.
@@ -41,6 +43,19 @@ pub struct HttpSettings {
     pub host: String,
     /// Port to bind; 0 lets the OS choose.
     pub port: u16,
+}
+
+/// The `[limits]` table: per-user token buckets.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct LimitsSettings {
+    /// Sustained writes (SENDs) per second.
+    pub write_per_second: f64,
+    /// Writes allowed at once.
+    pub write_burst: f64,
+    /// Sustained reads (REST calls) per second.
+    pub read_per_second: f64,
+    /// Reads allowed at once.
+    pub read_burst: f64,
 }
 
 /// The `[log]` table.

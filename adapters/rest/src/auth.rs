@@ -2,6 +2,7 @@
 //! services send the configured service token as `X-Service-Token`.
 
 use application::ports::inbound::ChatService;
+use application::ports::outbound::RequestKind;
 use domain::UserId;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::{ApiKey, Bearer};
@@ -19,9 +20,12 @@ pub(crate) struct UserToken(Bearer);
 pub(crate) struct ServiceToken(ApiKey);
 
 impl UserToken {
-    /// The caller, once the token is verified.
-    pub(crate) fn user<S: ChatService>(&self, chat: &S) -> Result<UserId, ApiError> {
-        Ok(chat.authenticate(&self.0.token)?.user)
+    /// The caller, once the token is verified and the request fits the caller's
+    /// read allowance.
+    pub(crate) async fn user<S: ChatService>(&self, chat: &S) -> Result<UserId, ApiError> {
+        let user = chat.authenticate(&self.0.token)?.user;
+        chat.admit(user, RequestKind::Read).await?;
+        Ok(user)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use application::ports::outbound::TokenError;
 use application::usecases::{
-    GetMessageError, HistoryError, ListRoomsError, MarkReadError, PresenceQueryError,
+    GetMessageError, HistoryError, ListRoomsError, MarkReadError, PresenceQueryError, RateLimited,
     SetMembersError, UnreadError, VoiceLeaveCommandError,
 };
 use poem::http::StatusCode;
@@ -49,6 +49,14 @@ pub(crate) enum ApiError {
     /// The body is well-formed but its content is invalid.
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),
+    /// Too many requests from this user; retry after `Retry-After` seconds.
+    #[oai(status = 429)]
+    TooManyRequests(
+        Json<ErrorBody>,
+        /// Seconds to wait before the next request.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
     /// A dependency of the server is down; retry later.
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>),
@@ -89,6 +97,13 @@ impl ApiError {
             "unavailable",
             "a dependency of the chat server is unavailable; retry later",
         ))
+    }
+}
+
+impl From<RateLimited> for ApiError {
+    fn from(err: RateLimited) -> Self {
+        let seconds = err.retry_after.as_secs() + u64::from(err.retry_after.subsec_nanos() > 0);
+        Self::TooManyRequests(body("rate_limited", err.to_string()), seconds.max(1))
     }
 }
 

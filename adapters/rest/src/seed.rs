@@ -201,7 +201,7 @@ impl<S: ChatService> SeedApi<S> {
         page: u32,
         size: u32,
     ) -> Result<Json<SeedHistoryEnvelope>, ApiError> {
-        let reader = auth.user(&self.chat)?;
+        let reader = auth.user(&self.chat).await?;
         let mut messages = self
             .chat
             .history(HistoryCommand {

@@ -67,7 +67,7 @@ impl<S: ChatService> UserApi<S> {
         limit: Option<u32>,
         order: Option<Order>,
     ) -> Result<Json<MessagePage>, ApiError> {
-        let reader = auth.user(&self.chat)?;
+        let reader = auth.user(&self.chat).await?;
         let order = match order.unwrap_or_default() {
             Order::Newest => HistoryOrder::NewestFirst,
             Order::Oldest => HistoryOrder::OldestFirst,
@@ -93,7 +93,7 @@ impl<S: ChatService> UserApi<S> {
         room: RoomKey,
         body: MarkReadBody,
     ) -> Result<Json<ReadMarkerDto>, ApiError> {
-        let reader = auth.user(&self.chat)?;
+        let reader = auth.user(&self.chat).await?;
         let up_to = body.message_id.as_deref().map(message_id).transpose()?;
         let seq = self.chat.mark_read(reader, room, up_to).await?;
         Ok(Json(ReadMarkerDto {
@@ -107,7 +107,7 @@ impl<S: ChatService> UserApi<S> {
     /// The caller's DM rooms and communities.
     #[oai(path = "/rooms", method = "get", tag = "ApiTags::Rooms")]
     async fn rooms(&self, auth: UserToken) -> Result<Json<RoomList>, ApiError> {
-        let user = auth.user(&self.chat)?;
+        let user = auth.user(&self.chat).await?;
         let rooms = self.chat.rooms(user).await?;
         Ok(Json(RoomList {
             rooms: rooms.into_iter().map(RoomDto::from).collect(),
@@ -188,7 +188,7 @@ impl<S: ChatService> UserApi<S> {
         #[oai(validator(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
         message_id: Path<String>,
     ) -> Result<Json<MessageDto>, ApiError> {
-        let reader = auth.user(&self.chat)?;
+        let reader = auth.user(&self.chat).await?;
         let message = self
             .chat
             .message(reader, self::message_id(&message_id.0)?)
@@ -209,7 +209,7 @@ impl<S: ChatService> UserApi<S> {
         #[oai(validator(max_items = 200))]
         channel: Query<Vec<u64>>,
     ) -> Result<Json<UnreadList>, ApiError> {
-        let reader = auth.user(&self.chat)?;
+        let reader = auth.user(&self.chat).await?;
         let mut rooms = Vec::with_capacity(direct.0.len() + channel.0.len());
         for id in direct.0 {
             rooms.push(RoomKey::Direct(room_id(id)?));
@@ -275,7 +275,7 @@ impl<S: ChatService> UserApi<S> {
         #[oai(validator(max_items = 200))]
         user: Query<Vec<u64>>,
     ) -> Result<Json<PresenceList>, ApiError> {
-        auth.user(&self.chat)?;
+        auth.user(&self.chat).await?;
         let users = user.0.into_iter().map(UserId::new).collect();
         let presence = self.chat.presence(users).await?;
         Ok(Json(PresenceList {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use application::ports::inbound::MockChatService;
 use application::ports::outbound::{TokenError, VerifiedToken};
-use application::usecases::{GetMessageError, HistoryError, MarkReadError, SetMembersError};
+use application::usecases::{
+    GetMessageError, HistoryError, MarkReadError, RateLimited, SetMembersError,
+};
 use chat_adapter_rest::RestSettings;
 use domain::{
     MessageBody, MessageId, NewMessage, RoomId, RoomKey, RoomRef, Seq, Timestamp, UserId,
@@ -26,8 +28,15 @@ fn settings() -> RestSettings {
     }
 }
 
-/// A chat whose tokens all belong to user 1.
+/// A chat whose good token belongs to user 1, within their allowance.
 fn chat() -> MockChatService {
+    let mut chat = chat_without_allowance();
+    chat.expect_admit().returning(|_, _| Ok(()));
+    chat
+}
+
+/// A chat whose good token belongs to user 1; the allowance is for the test to set.
+fn chat_without_allowance() -> MockChatService {
     let mut chat = MockChatService::new();
     chat.expect_authenticate().returning(|token| {
         if token == "good" {
@@ -314,4 +323,30 @@ async fn too_many_members_is_413() {
         .await;
 
     response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn a_user_over_the_read_allowance_gets_429_with_retry_after() {
+    let mut chat = chat_without_allowance();
+    chat.expect_admit().returning(|_, _| {
+        Err(RateLimited {
+            retry_after: std::time::Duration::from_millis(1500),
+        })
+    });
+
+    let response = client(chat)
+        .get("/api/v1/rooms")
+        .header("Authorization", "Bearer good")
+        .send()
+        .await;
+
+    response.assert_status(StatusCode::TOO_MANY_REQUESTS);
+    response.assert_header("Retry-After", "2");
+    response
+        .json()
+        .await
+        .value()
+        .object()
+        .get("code")
+        .assert_string("rate_limited");
 }

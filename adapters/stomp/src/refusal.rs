@@ -6,7 +6,8 @@
 //! counted by code in `chat_errors_total`.
 
 use application::usecases::{
-    DeleteMessageError, EditMessageError, ListenError, PostError, ReplyToMessageError, TypingError,
+    DeleteMessageError, EditMessageError, ListenError, PostError, RateLimited, ReplyToMessageError,
+    TypingError,
 };
 use domain::{DeleteError, EditError, MessageBodyError, ReplyError};
 use serde::Serialize;
@@ -203,6 +204,12 @@ impl From<DeleteMessageError> for Refusal {
             }
             DeleteMessageError::Unavailable(cause) => Self::unavailable(cause),
         }
+    }
+}
+
+impl From<RateLimited> for Refusal {
+    fn from(err: RateLimited) -> Self {
+        Self::new("rate_limited", err.to_string())
     }
 }
 

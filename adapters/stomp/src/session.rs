@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::ports::inbound::ChatService;
+use application::ports::outbound::RequestKind;
 use application::usecases::ConnectCommand;
 use bytes::BytesMut;
 use domain::{Audience, SessionId, UserId};
@@ -439,7 +440,7 @@ impl<S: ChatService> Connection<S> {
             )),
         };
         let outcome = match request {
-            Ok(request) => self.execute(request).await,
+            Ok(request) => self.execute(user, request).await,
             Err(refusal) => Err(refusal),
         };
         match outcome {
@@ -448,8 +449,11 @@ impl<S: ChatService> Connection<S> {
         }
     }
 
-    async fn execute(&self, request: Request) -> Result<(), Refusal> {
+    async fn execute(&self, user: UserId, request: Request) -> Result<(), Refusal> {
         let chat = &self.server.chat;
+        chat.admit(user, RequestKind::Write)
+            .await
+            .map_err(Refusal::from)?;
         match request {
             Request::Post(cmd) => chat.post(cmd).await.map(drop).map_err(Refusal::from),
             Request::Reply(cmd) => chat.reply(cmd).await.map(drop).map_err(Refusal::from),

@@ -2,13 +2,13 @@
 
 use domain::{Audience, Message, MessageId, RoomKey, Seq, SessionId, UserId, VoiceLeave};
 
-use crate::ports::outbound::{TokenError, VerifiedToken};
+use crate::ports::outbound::{RequestKind, TokenError, VerifiedToken};
 use crate::usecases::{
     ConnectCommand, ConnectError, Connected, DeleteCommand, DeleteMessageError, DisconnectError,
     EditCommand, EditMessageError, GetMessageError, HistoryCommand, HistoryError, ListRoomsError,
-    ListenError, MarkReadError, PostCommand, PostError, PresenceQueryError, ReplyCommand,
-    ReplyToMessageError, RoomUnread, SetMembersError, TypingCommand, TypingError, UnreadError,
-    UserPresence, VoiceLeaveCommandError,
+    ListenError, MarkReadError, PostCommand, PostError, PresenceQueryError, RateLimited,
+    ReplyCommand, ReplyToMessageError, RoomUnread, SetMembersError, TypingCommand, TypingError,
+    UnreadError, UserPresence, VoiceLeaveCommandError,
 };
 
 /// The chat as inbound adapters see it. Implemented by [`crate::Chat`], which
@@ -32,6 +32,8 @@ pub trait ChatService: Send + Sync + 'static {
     async fn typing(&self, cmd: TypingCommand) -> Result<(), TypingError>;
     /// Whether `user` may subscribe to `audience`. See [`ListenError`].
     async fn authorize_listen(&self, user: UserId, audience: Audience) -> Result<(), ListenError>;
+    /// Spend one request of `kind` from `user`'s allowance. See [`RateLimited`].
+    async fn admit(&self, user: UserId, kind: RequestKind) -> Result<(), RateLimited>;
     /// Verify an access token (REST requests). See [`TokenError`].
     fn authenticate(&self, token: &str) -> Result<VerifiedToken, TokenError>;
     /// A page of a room's history. See [`HistoryError`].
@@ -89,6 +91,9 @@ impl<T: ChatService> ChatService for std::sync::Arc<T> {
     }
     async fn authorize_listen(&self, user: UserId, audience: Audience) -> Result<(), ListenError> {
         (**self).authorize_listen(user, audience).await
+    }
+    async fn admit(&self, user: UserId, kind: RequestKind) -> Result<(), RateLimited> {
+        (**self).admit(user, kind).await
     }
     fn authenticate(&self, token: &str) -> Result<VerifiedToken, TokenError> {
         (**self).authenticate(token)

@@ -9,6 +9,7 @@ mod event_bus;
 mod id_generator;
 mod message_store;
 mod presence_store;
+mod rate_limiter;
 mod read_markers;
 mod room_broadcaster;
 mod session_state_gateway;
@@ -21,6 +22,7 @@ pub use event_bus::{BusError, EventBus, EventStream};
 pub use id_generator::IdGenerator;
 pub use message_store::{HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError};
 pub use presence_store::{ClosedSession, PresenceError, PresenceStore};
+pub use rate_limiter::{Admission, LimiterError, RateLimiter, RequestKind};
 pub use read_markers::{MarkerError, ReadMarkers};
 pub use room_broadcaster::RoomBroadcaster;
 pub use session_state_gateway::{GatewayError, SessionStateGateway};
@@ -31,9 +33,10 @@ pub use user_directory::{UserDirectory, UserDirectoryError};
 pub use {
     clock::MockClock, community_directory::MockCommunityDirectory, event_bus::MockEventBus,
     id_generator::MockIdGenerator, message_store::MockMessageStore,
-    presence_store::MockPresenceStore, read_markers::MockReadMarkers,
-    room_broadcaster::MockRoomBroadcaster, session_state_gateway::MockSessionStateGateway,
-    token_verifier::MockTokenVerifier, user_directory::MockUserDirectory,
+    presence_store::MockPresenceStore, rate_limiter::MockRateLimiter,
+    read_markers::MockReadMarkers, room_broadcaster::MockRoomBroadcaster,
+    session_state_gateway::MockSessionStateGateway, token_verifier::MockTokenVerifier,
+    user_directory::MockUserDirectory,
 };
 
 /// One implementation of every driven port, chosen by `bootstrap` (or by tests).
@@ -58,4 +61,6 @@ pub trait Ports: Send + Sync + 'static {
     type Clock: Clock;
     /// Fresh identifiers.
     type Ids: IdGenerator;
+    /// Per-user request allowances.
+    type Limiter: RateLimiter;
 }

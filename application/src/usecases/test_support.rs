@@ -9,8 +9,8 @@ use domain::{
 
 use crate::ports::outbound::{
     MockClock, MockCommunityDirectory, MockEventBus, MockIdGenerator, MockMessageStore,
-    MockPresenceStore, MockReadMarkers, MockSessionStateGateway, MockTokenVerifier,
-    MockUserDirectory, Ports, StoreError,
+    MockPresenceStore, MockRateLimiter, MockReadMarkers, MockSessionStateGateway,
+    MockTokenVerifier, MockUserDirectory, Ports, StoreError,
 };
 
 pub(crate) const ALICE: UserId = UserId::new(1);
@@ -31,6 +31,7 @@ pub(crate) struct Mocks {
     pub(crate) tokens: Arc<MockTokenVerifier>,
     pub(crate) clock: Arc<MockClock>,
     pub(crate) ids: Arc<MockIdGenerator>,
+    pub(crate) limiter: Arc<MockRateLimiter>,
 }
 
 impl Ports for Mocks {
@@ -44,6 +45,7 @@ impl Ports for Mocks {
     type Tokens = MockTokenVerifier;
     type Clock = MockClock;
     type Ids = MockIdGenerator;
+    type Limiter = MockRateLimiter;
 }
 
 /// Mocks still open to expectations; clock, ids and user profiles are preset.
@@ -58,6 +60,7 @@ pub(crate) struct MocksBuilder {
     pub(crate) tokens: MockTokenVerifier,
     pub(crate) clock: MockClock,
     pub(crate) ids: MockIdGenerator,
+    pub(crate) limiter: MockRateLimiter,
 }
 
 impl MocksBuilder {
@@ -82,6 +85,7 @@ impl MocksBuilder {
             tokens: MockTokenVerifier::new(),
             clock,
             ids,
+            limiter: MockRateLimiter::new(),
         }
     }
 
@@ -115,6 +119,7 @@ impl MocksBuilder {
             tokens: Arc::new(self.tokens),
             clock: Arc::new(self.clock),
             ids: Arc::new(self.ids),
+            limiter: Arc::new(self.limiter),
         }
     }
 }

@@ -17,7 +17,12 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let connections: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let messages: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
-    let server = TestServer::start_with(&[("RUST_LOG", "warn,chat_server=info")]);
+    let server = TestServer::start_with(&[
+        ("RUST_LOG", "warn,chat_server=info"),
+        // Measure the server, not the per-user allowance.
+        ("CHAT_LIMITS__WRITE_PER_SECOND", "1000000"),
+        ("CHAT_LIMITS__WRITE_BURST", "1000000"),
+    ]);
     let url = server.ws_url();
     let room = unique_id();
     let topic = format!("/topic/direct/{room}");

@@ -211,3 +211,45 @@ async fn subscribing_to_an_unknown_destination_is_refused() {
         "unknown_destination"
     );
 }
+
+#[tokio::test]
+async fn a_user_sending_faster_than_the_allowance_is_refused_with_rate_limited() {
+    let server = TestServer::start_with(&[
+        ("CHAT_LIMITS__WRITE_BURST", "3"),
+        ("CHAT_LIMITS__WRITE_PER_SECOND", "0.01"),
+    ]);
+    let (mut alice, mut bob, room) = chat_room(&server).await;
+    for i in 0..3 {
+        alice
+            .send_json(
+                "/kafka/send-direct-message",
+                &json!({"content": format!("m{i}"), "channelId": room.id}),
+            )
+            .await;
+        alice.next_event_on(&room.topic).await;
+    }
+
+    let error = refused(
+        &mut alice,
+        "/kafka/send-direct-message",
+        &json!({"content": "one too many", "channelId": room.id}),
+        "rate_limited",
+    )
+    .await;
+
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("retry in"))
+    );
+    for _ in 0..3 {
+        bob.next_event_on(&room.topic).await;
+    }
+    bob.expect_silence(QUIET).await;
+    // Others keep their own allowance.
+    bob.send_json(
+        "/kafka/send-direct-message",
+        &json!({"content": "bob is fine", "channelId": room.id}),
+    )
+    .await;
+}

@@ -363,3 +363,23 @@ async fn the_openapi_document_and_swagger_ui_are_served() {
         json!([{"userId": 1, "online": false}, {"userId": 2, "online": false}])
     );
 }
+
+#[tokio::test]
+async fn a_user_reading_faster_than_the_allowance_gets_429_with_retry_after() {
+    let server = TestServer::start_with(&[
+        ("CHAT_LIMITS__READ_BURST", "2"),
+        ("CHAT_LIMITS__READ_PER_SECOND", "0.01"),
+    ]);
+    let rest = server.rest();
+    let alice = token(1, "alice");
+
+    let (first, _) = rest.get("/api/v1/rooms", &alice).await;
+    let (second, _) = rest.get("/api/v1/rooms", &alice).await;
+    let (third, body) = rest.get("/api/v1/rooms", &alice).await;
+    let (other_user, _) = rest.get("/api/v1/rooms", &token(2, "bob")).await;
+
+    assert_eq!((first, second), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(third, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["code"], "rate_limited");
+    assert_eq!(other_user, StatusCode::OK);
+}
