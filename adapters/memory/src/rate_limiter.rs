@@ -122,13 +122,13 @@ mod tests {
                 Admission::Allowed
             );
         }
-        let limited = limiter
+        let refused = limiter
             .admit(user, RequestKind::Write)
             .await
             .expect("answer");
         assert!(
-            matches!(limited, Admission::Limited { retry_after } if retry_after <= Duration::from_millis(20)),
-            "{limited:?}"
+            matches!(refused, Admission::Limited { retry_after } if retry_after <= Duration::from_millis(20)),
+            "{refused:?}"
         );
     }
 
