@@ -2,14 +2,18 @@
 
 use std::sync::Arc;
 
-use domain::{Audience, Message, MessageId, RoomKey, Seq, SessionId, UserId, VoiceLeave};
+use domain::{
+    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey, Seq,
+    SessionId, UserId, VoiceLeave, VoiceOccupancy,
+};
 
 use crate::ports::inbound::ChatService;
 use crate::ports::outbound::{Ports, RequestKind, TokenError, VerifiedToken};
 use crate::usecases::{
-    AdmitRequest, AnnounceVoiceLeave, Authenticate, AuthorizeListen, ConnectCommand, ConnectError,
-    ConnectSession, Connected, CountUnread, DeleteCommand, DeleteMessage, DeleteMessageError,
-    DisconnectError, DisconnectSession, EditCommand, EditMessage, EditMessageError, GetMessage,
+    AdmitRequest, AnnounceVoiceLeave, Authenticate, AuthorizeListen, ChangeLocation,
+    ChangeLocationError, ConnectCommand, ConnectError, ConnectSession, Connected, CountUnread,
+    DeleteCommand, DeleteMessage, DeleteMessageError, DisconnectError, DisconnectSession,
+    EditCommand, EditMessage, EditMessageError, EnterVoice, EnterVoiceError, GetMessage,
     GetMessageError, HistoryCommand, HistoryError, ListRooms, ListRoomsError, ListenError,
     MarkRead, MarkReadError, PostCommand, PostError, PostMessage, PresenceQueryError,
     QueryPresence, RateLimited, ReadHistory, ReplyCommand, ReplyToMessage, ReplyToMessageError,
@@ -63,6 +67,8 @@ pub struct Chat<P: Ports> {
     presence: QueryPresence<P>,
     set_members: SetMembers<P>,
     voice_leave: AnnounceVoiceLeave<P>,
+    change_location: ChangeLocation<P>,
+    enter_voice: EnterVoice<P>,
 }
 
 impl<P: Ports> Chat<P> {
@@ -125,6 +131,13 @@ impl<P: Ports> Chat<P> {
             presence: QueryPresence::new(a.presence.clone()),
             set_members: SetMembers::new(a.directory.clone()),
             voice_leave: AnnounceVoiceLeave::new(a.bus.clone()),
+            change_location: ChangeLocation::new(
+                a.directory.clone(),
+                a.state.clone(),
+                a.store.clone(),
+                a.markers.clone(),
+            ),
+            enter_voice: EnterVoice::new(a.directory.clone(), a.state.clone(), a.bus.clone()),
         }
     }
 }
@@ -196,5 +209,20 @@ impl<P: Ports> ChatService for Chat<P> {
     }
     async fn voice_leave(&self, leave: VoiceLeave) -> Result<(), VoiceLeaveCommandError> {
         self.voice_leave.execute(leave).await
+    }
+    async fn change_location(
+        &self,
+        user: UserId,
+        to: Location,
+    ) -> Result<LocationChange, ChangeLocationError> {
+        self.change_location.execute(user, to).await
+    }
+    async fn enter_voice(
+        &self,
+        user: UserId,
+        community: CommunityId,
+        channel: Option<ChannelId>,
+    ) -> Result<VoiceOccupancy, EnterVoiceError> {
+        self.enter_voice.execute(user, community, channel).await
     }
 }

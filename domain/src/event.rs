@@ -1,6 +1,6 @@
 //! What happened, as every instance delivers it to its subscribers.
 
-use crate::{Audience, Message, PresenceChange, Seq, Typing, VoiceLeave};
+use crate::{Audience, Message, PresenceChange, Seq, Typing, VoiceLeave, VoiceOccupancy};
 
 /// An event the event bus carries and the room broadcaster delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +27,8 @@ pub enum ChatEvent {
     Presence(PresenceChange),
     /// Users left a voice channel.
     VoiceLeft(VoiceLeave),
+    /// Who is in a community's voice channels now.
+    VoiceOccupancy(VoiceOccupancy),
 }
 
 impl ChatEvent {
@@ -39,6 +41,7 @@ impl ChatEvent {
             Self::Typing(typing) => vec![typing.room.audience()],
             Self::Presence(change) => change.audiences.clone(),
             Self::VoiceLeft(leave) => vec![leave.audience()],
+            Self::VoiceOccupancy(occupancy) => vec![Audience::Community(occupancy.community)],
         }
     }
 
@@ -47,7 +50,9 @@ impl ChatEvent {
         match self {
             Self::Posted(message) => Some(message.seq()),
             Self::Edited { seq, .. } | Self::Deleted { seq, .. } => Some(*seq),
-            Self::Typing(_) | Self::Presence(_) | Self::VoiceLeft(_) => None,
+            Self::Typing(_) | Self::Presence(_) | Self::VoiceLeft(_) | Self::VoiceOccupancy(_) => {
+                None
+            }
         }
     }
 }

@@ -19,7 +19,9 @@ mod user;
 pub use content::{MessageBody, MessageBodyError};
 pub use event::ChatEvent;
 pub use ids::{ChannelId, CommunityId, IdError, MessageId, RoomId, SessionId, UserId};
-pub use location::{Location, LocationError, VoiceLeave, VoiceLeaveError};
+pub use location::{
+    Location, LocationChange, LocationError, VoiceLeave, VoiceLeaveError, VoiceOccupancy,
+};
 pub use message::{
     DeleteError, EditError, Message, MessageParts, MessageState, NewMessage, ParentContent,
     ParentSnapshot, ReplyError,

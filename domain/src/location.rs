@@ -1,5 +1,6 @@
 //! Where a user is in the app, in the seed's notation (`r-5`, `c-12`, `home`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::{Audience, ChannelId, CommunityId, RoomId, UserId};
@@ -110,6 +111,49 @@ impl VoiceLeave {
     }
 }
 
+/// A user moved: where they were and where they are now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocationChange {
+    /// Where they were, if known.
+    pub previous: Option<Location>,
+    /// Where they are now.
+    pub current: Location,
+}
+
+impl LocationChange {
+    /// The rooms whose read markers move: the room left and the room entered
+    /// (leaving or opening a room means its messages were seen).
+    pub fn rooms_seen(&self) -> Vec<crate::RoomKey> {
+        let mut rooms: Vec<crate::RoomKey> = [self.previous, Some(self.current)]
+            .into_iter()
+            .flatten()
+            .filter_map(Location::room)
+            .collect();
+        rooms.dedup();
+        rooms
+    }
+}
+
+impl Location {
+    /// The text room this location is, if it is one.
+    pub fn room(self) -> Option<crate::RoomKey> {
+        match self {
+            Self::Room(room) => Some(crate::RoomKey::Direct(room)),
+            Self::Channel(channel) => Some(crate::RoomKey::Channel(channel)),
+            Self::Home => None,
+        }
+    }
+}
+
+/// Who is in which voice channel of a community (the seed's `{"12":["1","4"],"13":[]}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoiceOccupancy {
+    /// The community.
+    pub community: CommunityId,
+    /// Each voice channel that has been used, with who is in it now.
+    pub channels: BTreeMap<ChannelId, Vec<UserId>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +163,26 @@ mod tests {
         for label in ["r-5", "c-12", "home"] {
             assert_eq!(Location::parse(label).expect("valid").to_string(), label);
         }
+    }
+
+    #[test]
+    fn moving_between_rooms_marks_both_rooms_seen_and_home_marks_nothing() {
+        let moved = LocationChange {
+            previous: Some(Location::Room(RoomId::new(5))),
+            current: Location::Channel(ChannelId::new(12)),
+        };
+        assert_eq!(
+            moved.rooms_seen(),
+            vec![
+                crate::RoomKey::Direct(RoomId::new(5)),
+                crate::RoomKey::Channel(ChannelId::new(12))
+            ]
+        );
+        let home = LocationChange {
+            previous: None,
+            current: Location::Home,
+        };
+        assert!(home.rooms_seen().is_empty());
     }
 
     #[test]

@@ -64,14 +64,35 @@ impl Verb {
     }
 }
 
+/// The lobby's SEND destinations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LobbyAction {
+    /// `/kafka/join-channel`: the user opened a room, a channel or home (`state`).
+    JoinChannel,
+    /// `/kafka/community-signaling`: the user opened a community page (`before-enter`).
+    CommunitySignaling,
+    /// `/kafka/signaling`: the user joined a voice channel (`enter`).
+    Signaling,
+}
+
+impl LobbyAction {
+    /// The payload `type` the seed's clients put in such a payload.
+    pub(crate) fn payload_type(self) -> &'static str {
+        match self {
+            Self::JoinChannel => "state",
+            Self::CommunitySignaling => "before-enter",
+            Self::Signaling => "enter",
+        }
+    }
+}
+
 /// What a SEND destination names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SendTarget {
     /// `/kafka/send-{direct|channel}-{verb}`.
     Chat(RoomKind, Verb),
-    /// The lobby destinations (`/kafka/join-channel`, `/kafka/community-signaling`,
-    /// `/kafka/signaling`), which need the state server.
-    Lobby,
+    /// The lobby destinations, which drive the state server.
+    Lobby(LobbyAction),
     /// A broker destination: clients never publish there.
     Broker,
     /// Anything else.
@@ -86,8 +107,11 @@ pub(crate) fn parse_send(destination: &str) -> SendTarget {
     let Some(action) = destination.strip_prefix("/kafka/") else {
         return SendTarget::Unknown;
     };
-    if matches!(action, "join-channel" | "community-signaling" | "signaling") {
-        return SendTarget::Lobby;
+    match action {
+        "join-channel" => return SendTarget::Lobby(LobbyAction::JoinChannel),
+        "community-signaling" => return SendTarget::Lobby(LobbyAction::CommunitySignaling),
+        "signaling" => return SendTarget::Lobby(LobbyAction::Signaling),
+        _ => {}
     }
     let Some((kind, verb)) = action
         .strip_prefix("send-")
@@ -163,7 +187,14 @@ mod tests {
             parse_send("/kafka/send-channel-typing"),
             SendTarget::Chat(RoomKind::Channel, Verb::Typing)
         );
-        assert_eq!(parse_send("/kafka/join-channel"), SendTarget::Lobby);
+        assert_eq!(
+            parse_send("/kafka/join-channel"),
+            SendTarget::Lobby(LobbyAction::JoinChannel)
+        );
+        assert_eq!(
+            parse_send("/kafka/signaling"),
+            SendTarget::Lobby(LobbyAction::Signaling)
+        );
         assert_eq!(parse_send("/topic/direct/5"), SendTarget::Broker);
         assert_eq!(
             parse_send("/kafka/send-direct-explode"),

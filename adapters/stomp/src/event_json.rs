@@ -157,6 +157,19 @@ fn encode(event: &ChatEvent) -> Result<Vec<u8>, serde_json::Error> {
             },
             user_id: change.user.to_string(),
         }),
+        // The seed sent the state server's reply as it was: a bare map, no `type`.
+        ChatEvent::VoiceOccupancy(occupancy) => serde_json::to_vec(
+            &occupancy
+                .channels
+                .iter()
+                .map(|(channel, users)| {
+                    (
+                        channel.to_string(),
+                        users.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    )
+                })
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        ),
         ChatEvent::VoiceLeft(leave) => serde_json::to_vec(&VoiceOutEvent {
             kind: "out",
             community_id: leave.community().map(|c| c.to_string()),

@@ -11,6 +11,7 @@ mod event_json;
 pub mod frame;
 mod heartbeat;
 mod hub;
+mod lobby_payload;
 mod payload;
 mod refusal;
 mod server;

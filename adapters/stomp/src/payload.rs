@@ -4,7 +4,7 @@
 //! Ids may be numbers or numeric strings; unknown fields are ignored.
 
 use application::usecases::{DeleteCommand, EditCommand, PostCommand, ReplyCommand, TypingCommand};
-use domain::{ChannelId, CommunityId, MessageId, RoomId, RoomRef, UserId};
+use domain::{ChannelId, CommunityId, Location, MessageId, RoomId, RoomRef, UserId};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -19,6 +19,14 @@ pub(crate) enum Request {
     Edit(EditCommand),
     Delete(DeleteCommand),
     Typing(TypingCommand),
+    /// The user opened a room, a channel or home.
+    ChangeLocation(UserId, Location),
+    /// The user opened a community page (no channel) or joined a voice channel.
+    EnterVoice {
+        user: UserId,
+        community: CommunityId,
+        channel: Option<ChannelId>,
+    },
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,8 +6,8 @@
 //! counted by code in `chat_errors_total`.
 
 use application::usecases::{
-    DeleteMessageError, EditMessageError, ListenError, PostError, RateLimited, ReplyToMessageError,
-    TypingError,
+    ChangeLocationError, DeleteMessageError, EditMessageError, EnterVoiceError, ListenError,
+    PostError, RateLimited, ReplyToMessageError, TypingError,
 };
 use domain::{DeleteError, EditError, MessageBodyError, ReplyError};
 use serde::Serialize;
@@ -203,6 +203,24 @@ impl From<DeleteMessageError> for Refusal {
                 Self::new("message_deleted", err.to_string())
             }
             DeleteMessageError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+impl From<ChangeLocationError> for Refusal {
+    fn from(err: ChangeLocationError) -> Self {
+        match &err {
+            ChangeLocationError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
+            ChangeLocationError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+impl From<EnterVoiceError> for Refusal {
+    fn from(err: EnterVoiceError) -> Self {
+        match &err {
+            EnterVoiceError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
+            EnterVoiceError::Unavailable(cause) => Self::unavailable(cause),
         }
     }
 }

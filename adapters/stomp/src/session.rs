@@ -23,6 +23,7 @@ use crate::destination::{ERROR_QUEUE, Listen, SendTarget, parse_listen, parse_se
 use crate::frame::{Command, Decoded, Decoder, Frame, FrameError, Limits, Version, to_bytes};
 use crate::heartbeat::{HeartBeats, negotiate};
 use crate::hub::{Delivery, Mailbox, metric};
+use crate::lobby_payload::parse_lobby_request;
 use crate::payload::{Request, parse_request};
 use crate::refusal::{Fatal, Refusal};
 use crate::server::StompServer;
@@ -426,10 +427,7 @@ impl<S: ChatService> Connection<S> {
         };
         let request = match parse_send(&destination) {
             SendTarget::Chat(kind, verb) => parse_request(kind, verb, user, &frame.body),
-            SendTarget::Lobby => Err(Refusal::new(
-                "not_supported",
-                format!("`{destination}` needs the lobby, which this server does not provide yet"),
-            )),
+            SendTarget::Lobby(action) => parse_lobby_request(action, user, &frame.body),
             SendTarget::Broker => Err(Refusal::new(
                 "forbidden_destination",
                 format!("clients may not send to `{destination}`; use the /kafka/ destinations"),
@@ -460,6 +458,20 @@ impl<S: ChatService> Connection<S> {
             Request::Edit(cmd) => chat.edit(cmd).await.map(drop).map_err(Refusal::from),
             Request::Delete(cmd) => chat.delete(cmd).await.map(drop).map_err(Refusal::from),
             Request::Typing(cmd) => chat.typing(cmd).await.map_err(Refusal::from),
+            Request::ChangeLocation(user, to) => chat
+                .change_location(user, to)
+                .await
+                .map(drop)
+                .map_err(Refusal::from),
+            Request::EnterVoice {
+                user,
+                community,
+                channel,
+            } => chat
+                .enter_voice(user, community, channel)
+                .await
+                .map(drop)
+                .map_err(Refusal::from),
         }
     }
 

@@ -1,14 +1,18 @@
 //! The driving port: everything an inbound adapter (STOMP, REST) may ask of the chat.
 
-use domain::{Audience, Message, MessageId, RoomKey, Seq, SessionId, UserId, VoiceLeave};
+use domain::{
+    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey, Seq,
+    SessionId, UserId, VoiceLeave, VoiceOccupancy,
+};
 
 use crate::ports::outbound::{RequestKind, TokenError, VerifiedToken};
 use crate::usecases::{
-    ConnectCommand, ConnectError, Connected, DeleteCommand, DeleteMessageError, DisconnectError,
-    EditCommand, EditMessageError, GetMessageError, HistoryCommand, HistoryError, ListRoomsError,
-    ListenError, MarkReadError, PostCommand, PostError, PresenceQueryError, RateLimited,
-    ReplyCommand, ReplyToMessageError, RoomUnread, SetMembersError, TypingCommand, TypingError,
-    UnreadError, UserPresence, VoiceLeaveCommandError,
+    ChangeLocationError, ConnectCommand, ConnectError, Connected, DeleteCommand,
+    DeleteMessageError, DisconnectError, EditCommand, EditMessageError, EnterVoiceError,
+    GetMessageError, HistoryCommand, HistoryError, ListRoomsError, ListenError, MarkReadError,
+    PostCommand, PostError, PresenceQueryError, RateLimited, ReplyCommand, ReplyToMessageError,
+    RoomUnread, SetMembersError, TypingCommand, TypingError, UnreadError, UserPresence,
+    VoiceLeaveCommandError,
 };
 
 /// The chat as inbound adapters see it. Implemented by [`crate::Chat`], which
@@ -65,6 +69,19 @@ pub trait ChatService: Send + Sync + 'static {
     ) -> Result<(), SetMembersError>;
     /// Announce users leaving a voice channel. See [`VoiceLeaveCommandError`].
     async fn voice_leave(&self, leave: VoiceLeave) -> Result<(), VoiceLeaveCommandError>;
+    /// The user opened a room, a channel or home. See [`ChangeLocationError`].
+    async fn change_location(
+        &self,
+        user: UserId,
+        to: Location,
+    ) -> Result<LocationChange, ChangeLocationError>;
+    /// The user opened a community page (no channel) or joined a voice channel. See [`EnterVoiceError`].
+    async fn enter_voice(
+        &self,
+        user: UserId,
+        community: CommunityId,
+        channel: Option<ChannelId>,
+    ) -> Result<VoiceOccupancy, EnterVoiceError>;
 }
 
 impl<T: ChatService> ChatService for std::sync::Arc<T> {
@@ -134,5 +151,20 @@ impl<T: ChatService> ChatService for std::sync::Arc<T> {
     }
     async fn voice_leave(&self, leave: VoiceLeave) -> Result<(), VoiceLeaveCommandError> {
         (**self).voice_leave(leave).await
+    }
+    async fn change_location(
+        &self,
+        user: UserId,
+        to: Location,
+    ) -> Result<LocationChange, ChangeLocationError> {
+        (**self).change_location(user, to).await
+    }
+    async fn enter_voice(
+        &self,
+        user: UserId,
+        community: CommunityId,
+        channel: Option<ChannelId>,
+    ) -> Result<VoiceOccupancy, EnterVoiceError> {
+        (**self).enter_voice(user, community, channel).await
     }
 }

@@ -88,3 +88,77 @@ async fn a_user_with_two_sessions_stays_online_until_the_last_one_ends() {
         json!({"type": "disconnect", "userId": "1"})
     );
 }
+
+#[tokio::test]
+async fn opening_a_room_marks_it_read_for_unread_counts() {
+    let server = TestServer::start();
+    let rest = server.rest();
+    let room = unique_id();
+    let mut alice = StompClient::connect(&server.ws_url(), 1, "alice").await;
+    for text in ["one", "two"] {
+        alice
+            .send_json(
+                "/kafka/send-direct-message",
+                &json!({"content": text, "channelId": room}),
+            )
+            .await;
+    }
+    let mut bob = StompClient::connect(&server.ws_url(), 2, "bob").await;
+    let unread = |body: &serde_json::Value| body["rooms"][0]["unread"].as_u64().expect("unread");
+    let (_, before) = rest
+        .get(
+            &format!("/api/v1/unread?direct={room}"),
+            &chat_tests::token(2, "bob"),
+        )
+        .await;
+
+    bob.send_json(
+        "/kafka/join-channel",
+        &json!({"user_id": 99, "channel_id": format!("r-{room}"), "type": "state"}),
+    )
+    .await;
+    let (_, after) = rest
+        .get(
+            &format!("/api/v1/unread?direct={room}"),
+            &chat_tests::token(2, "bob"),
+        )
+        .await;
+
+    assert_eq!(unread(&before), 2);
+    assert_eq!(unread(&after), 0);
+}
+
+#[tokio::test]
+async fn joining_a_voice_channel_shows_the_community_who_is_where() {
+    let server = TestServer::start();
+    let community = unique_id();
+    let topic = format!("/topic/community/{community}");
+    let mut alice = StompClient::connect(&server.ws_url(), 1, "alice").await;
+    let mut bob = StompClient::connect(&server.ws_url(), 2, "bob").await;
+    bob.subscribe("c", &topic).await;
+
+    alice
+        .send_json(
+            "/kafka/signaling",
+            &json!({"user_id": 1, "channel_id": "c-12", "community_id": community.to_string(), "type": "enter"}),
+        )
+        .await;
+    let entered = bob.next_event_on(&topic).await;
+    bob.send_json(
+        "/kafka/community-signaling",
+        &json!({"user_id": 2, "community_id": community.to_string(), "type": "before-enter"}),
+    )
+    .await;
+    let looked = bob.next_event_on(&topic).await;
+    alice
+        .send_json(
+            "/kafka/community-signaling",
+            &json!({"community_id": community.to_string(), "type": "before-enter"}),
+        )
+        .await;
+    let left = bob.next_event_on(&topic).await;
+
+    assert_eq!(entered, json!({"12": ["1"]}));
+    assert_eq!(looked, json!({"12": ["1"]}));
+    assert_eq!(left, json!({"12": []}));
+}

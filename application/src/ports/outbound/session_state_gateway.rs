@@ -1,6 +1,8 @@
-use domain::{Session, SessionId};
+use domain::{
+    ChannelId, CommunityId, Location, LocationChange, Session, SessionId, UserId, VoiceOccupancy,
+};
 
-/// The app's external state server, told when sessions open and close.
+/// The app's external state server: sessions, where each user is, who is in which voice channel.
 ///
 /// Implemented by `adapters/memory` (`MemoryStateServer`); mocked as `MockSessionStateGateway`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -17,6 +19,39 @@ pub trait SessionStateGateway: Send + Sync + 'static {
     /// # Errors
     /// [`GatewayError::Unavailable`] when the state server could not be told.
     async fn logout(&self, session: &SessionId) -> Result<(), GatewayError>;
+
+    /// `user` moved to `to` (`state`); returns where they were.
+    ///
+    /// # Errors
+    /// [`GatewayError::Unavailable`] when the state server could not be told.
+    async fn change_location(
+        &self,
+        user: UserId,
+        to: Location,
+    ) -> Result<LocationChange, GatewayError>;
+
+    /// `user` opened a community's page (`before-enter`): they leave any voice
+    /// channel; returns the community's voice occupancy.
+    ///
+    /// # Errors
+    /// [`GatewayError::Unavailable`] when the state server could not answer.
+    async fn before_enter(
+        &self,
+        user: UserId,
+        community: CommunityId,
+    ) -> Result<VoiceOccupancy, GatewayError>;
+
+    /// `user` joined a voice channel of a community (`enter`); returns the
+    /// community's voice occupancy.
+    ///
+    /// # Errors
+    /// [`GatewayError::Unavailable`] when the state server could not answer.
+    async fn enter_voice(
+        &self,
+        user: UserId,
+        community: CommunityId,
+        channel: ChannelId,
+    ) -> Result<VoiceOccupancy, GatewayError>;
 }
 
 /// Failures of the state server gateway.
