@@ -118,6 +118,20 @@ impl TestServer {
             .collect()
     }
 
+    /// Waits (up to 5 s) until at least `count` log lines contain `needle`, then
+    /// returns them all: log lines reach the test through a pipe, a little after
+    /// the server acted.
+    pub fn wait_for_log_lines(&self, needle: &str, count: usize) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let lines = self.log_lines_containing(needle);
+            if lines.len() >= count || std::time::Instant::now() >= deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited successfully.
     pub fn terminate(&mut self) -> bool {
         let status = Command::new("kill")

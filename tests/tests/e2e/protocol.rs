@@ -24,7 +24,7 @@ async fn a_malformed_frame_gets_an_error_and_the_server_keeps_serving_others() {
     assert_eq!(error.header("message"), Some("malformed frame"));
     assert!(error.body.contains("EXPLODE"), "{}", error.body);
     assert!(
-        !server.log_lines_containing("malformed frame").is_empty(),
+        !server.wait_for_log_lines("malformed frame", 1).is_empty(),
         "logged"
     );
     alice

@@ -25,7 +25,7 @@ async fn on_sigterm_clients_get_a_going_away_close_and_the_server_exits_cleanly(
     assert_eq!(close_code, Some(1001), "going away");
     assert!(ok, "exit status 0");
     assert_eq!(
-        server.log_lines_containing("session closed").len(),
+        server.wait_for_log_lines("session closed", 1).len(),
         1,
         "presence went offline"
     );
