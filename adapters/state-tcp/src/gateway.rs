@@ -1,0 +1,132 @@
+//! [`TcpStateServer`]: the session state port spoken to the seed's state (presence) server.
+
+use anyhow::Context as _;
+use application::ports::outbound::{GatewayError, SessionStateGateway};
+use domain::{
+    ChannelId, CommunityId, Location, LocationChange, Session, SessionId, UserId, VoiceOccupancy,
+};
+use tracing::Instrument as _;
+
+use crate::pool::Pool;
+use crate::request::{self, Request};
+use crate::{StateTcpSettings, WireFormat, reply};
+
+/// The state server over TCP. Cheap to share behind an `Arc`; connections are opened on first
+/// use and re-opened after failures, so constructing one never touches the network.
+#[derive(Debug)]
+pub struct TcpStateServer {
+    pool: Pool,
+    format: WireFormat,
+}
+
+impl TcpStateServer {
+    /// Checks `settings`; no connection is made until the first call.
+    pub fn new(settings: &StateTcpSettings) -> anyhow::Result<Self> {
+        settings.validate()?;
+        Ok(Self {
+            pool: Pool::new(settings),
+            format: settings.format,
+        })
+    }
+
+    /// Sends `request` and reads its reply with `parse`, in a `state_tcp.request` span. Only the
+    /// request type and the server's address are recorded: lines carry session ids, which are
+    /// not for logs.
+    async fn exchange<T>(
+        &self,
+        request: Request<'_>,
+        parse: impl FnOnce(&str) -> anyhow::Result<T>,
+    ) -> Result<T, GatewayError> {
+        let kind = request.kind();
+        let span = tracing::info_span!(
+            "state_tcp.request",
+            request = kind,
+            address = self.pool.address()
+        );
+        async {
+            let line = request::render(&request, self.format)?;
+            let reply = self.pool.round_trip(&line).await?;
+            parse(&reply).with_context(|| format!("state server at {}", self.pool.address()))
+        }
+        .instrument(span.clone())
+        .await
+        .map_err(|error| {
+            // The causes name the address; this names the request.
+            let error = error.context(format!("`{kind}` request to the state server failed"));
+            span.in_scope(|| {
+                tracing::debug!(error = format!("{error:#}"), "state server call failed");
+            });
+            GatewayError::Unavailable(error)
+        })
+    }
+}
+
+impl SessionStateGateway for TcpStateServer {
+    async fn login(&self, session: &Session) -> Result<(), GatewayError> {
+        // The seed answers `반환메세지` ("return message"); any line will do.
+        self.exchange(
+            Request::Login {
+                session: &session.id,
+                user: session.user,
+            },
+            |_| Ok(()),
+        )
+        .await
+    }
+
+    async fn logout(&self, session: &SessionId) -> Result<(), GatewayError> {
+        // The port has no use for whose session it was, but a reply in the wrong shape still
+        // means the server is not the one we think, so it is parsed all the same.
+        let logged_out = self
+            .exchange(Request::Logout { session }, reply::logout)
+            .await?;
+        tracing::debug!(
+            user = logged_out.user.map(UserId::get),
+            last_location = logged_out.last_location.map(tracing::field::display),
+            "state server logged the session out"
+        );
+        Ok(())
+    }
+
+    async fn change_location(
+        &self,
+        user: UserId,
+        to: Location,
+    ) -> Result<LocationChange, GatewayError> {
+        let previous = self
+            .exchange(Request::State { user, to }, |text| reply::state(text, to))
+            .await?;
+        Ok(LocationChange {
+            previous,
+            current: to,
+        })
+    }
+
+    async fn before_enter(
+        &self,
+        user: UserId,
+        community: CommunityId,
+    ) -> Result<VoiceOccupancy, GatewayError> {
+        self.exchange(Request::BeforeEnter { user, community }, |text| {
+            reply::occupancy(text, community)
+        })
+        .await
+    }
+
+    async fn enter_voice(
+        &self,
+        user: UserId,
+        community: CommunityId,
+        channel: ChannelId,
+    ) -> Result<VoiceOccupancy, GatewayError> {
+        self.exchange(
+            Request::Enter {
+                user,
+                community,
+                channel,
+            },
+            |text| reply::occupancy(text, community),
+        )
+        .await
+    }
+}
