@@ -1,6 +1,9 @@
-//! Embedded mode: every outbound port in process memory.
+//! The adapters: every outbound port in process memory (embedded mode), except
+//! those configuration points at a real service (so far: the state server).
 
 use std::sync::Arc;
+
+use anyhow::Context as _;
 
 use adapter_jwt::JwtTokenVerifier;
 use adapter_memory::{
@@ -12,6 +15,7 @@ use application::Adapters;
 use application::ports::outbound::Ports;
 
 use crate::Settings;
+use crate::state_server::StateServer;
 
 /// The port bundle of embedded mode.
 pub struct Embedded;
@@ -21,7 +25,7 @@ impl Ports for Embedded {
     type Markers = MemoryReadMarkers;
     type Bus = MemoryEventBus;
     type Presence = MemoryPresenceStore;
-    type State = MemoryStateServer;
+    type State = StateServer;
     type Directory = OpenCommunityDirectory;
     type Users = ClaimsUserDirectory;
     type Tokens = JwtTokenVerifier;
@@ -37,7 +41,13 @@ pub fn adapters(settings: &Settings) -> anyhow::Result<Adapters<Embedded>> {
         markers: Arc::default(),
         bus: Arc::default(),
         presence: Arc::default(),
-        state: Arc::default(),
+        state: Arc::new(match &settings.state_server {
+            Some(tcp) => StateServer::Tcp(
+                adapter_state_tcp::TcpStateServer::new(tcp)
+                    .context("invalid [state_server] settings")?,
+            ),
+            None => StateServer::Memory(MemoryStateServer::default()),
+        }),
         directory: Arc::default(),
         users: Arc::default(),
         tokens: Arc::new(JwtTokenVerifier::new(&settings.jwt)?),

@@ -4,6 +4,7 @@
 pub mod embedded;
 pub mod metrics;
 pub mod settings;
+pub mod state_server;
 pub mod telemetry;
 
 use std::future::Future;

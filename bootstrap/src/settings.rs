@@ -4,6 +4,7 @@
 
 use adapter_jwt::JwtSettings;
 use adapter_rest::RestSettings;
+use adapter_state_tcp::StateTcpSettings;
 use adapter_stomp::StompSettings;
 use anyhow::Context as _;
 use figment::Figment;
@@ -30,6 +31,9 @@ pub struct Settings {
     pub rest: RestSettings,
     /// Per-user request allowances.
     pub limits: LimitsSettings,
+    /// The external state server; absent: the in-memory stand-in.
+    #[serde(default)]
+    pub state_server: Option<StateTcpSettings>,
     /// The STOMP endpoint.
     pub stomp: StompSettings,
     /// Logging.

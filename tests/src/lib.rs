@@ -5,11 +5,13 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
 
 mod client;
+mod fake_state_server;
 mod http;
 mod server;
 mod tokens;
 
 pub use client::{Frame, StompClient};
+pub use fake_state_server::FakeStateServer;
 pub use http::{DEVELOPMENT_SERVICE_TOKEN, RestClient};
 pub use server::TestServer;
 pub use tokens::{DEVELOPMENT_SECRET, expired_token, token, token_signed_with};

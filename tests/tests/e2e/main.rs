@@ -10,3 +10,4 @@ mod protocol;
 mod refusals;
 mod rest;
 mod shutdown;
+mod state_server;
