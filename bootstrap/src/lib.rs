@@ -69,8 +69,12 @@ impl App {
                 "using the development JWT secret; set CHAT_JWT__SECRET for anything but local use"
             );
         }
-        let adapters =
-            embedded::adapters(&settings).context("failed to build the embedded adapters")?;
+        if settings.rest.service_token == settings::DEVELOPMENT_SERVICE_TOKEN {
+            tracing::warn!(
+                "using the development service token; set CHAT_REST__SERVICE_TOKEN for anything but local use"
+            );
+        }
+        let adapters = embedded::adapters(&settings).context("failed to build the adapters")?;
         let chat = Arc::new(Chat::new(&adapters));
         let hub = Arc::new(SubscriptionHub::default());
 
