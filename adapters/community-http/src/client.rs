@@ -1,0 +1,264 @@
+//! The community service's HTTP API (`original-system.md` §8): the three GETs this server needs,
+//! each retried a few times on the failures a second try can fix, and lenient parsing of their
+//! bodies (one bad entry never spoils a whole answer, and no body can make us panic).
+
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow};
+use domain::{Audience, CommunityId, RoomId, UserId};
+use reqwest::StatusCode;
+use reqwest::header::ACCEPT;
+use serde::Deserialize;
+
+use crate::settings::CommunityHttpSettings;
+
+/// Largest reply body read, so a broken service cannot make us buffer without end. A member list
+/// of a very large community is well below this.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// A group whose member list the community service keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum MemberGroup {
+    /// A DM room (`/room/feign/{roomId}/member-id`).
+    Room(RoomId),
+    /// A community (`/community/feign/{communityId}/member-id`).
+    Community(CommunityId),
+}
+
+/// The community service, spoken to over HTTP.
+#[derive(Debug, Clone)]
+pub(crate) struct CommunityClient {
+    http: reqwest::Client,
+    base_url: String,
+    retries: u32,
+    backoff: Duration,
+}
+
+/// A successful exchange.
+enum Fetched {
+    Body(Vec<u8>),
+    /// 404: the service does not know the room or community.
+    NotFound,
+}
+
+/// A failed attempt, and whether another attempt could succeed.
+enum Failure {
+    /// Connect errors, timeouts and 5xx: the service may answer next time.
+    Retryable(anyhow::Error),
+    /// 4xx, oversized bodies and other errors: asking again would get the same answer.
+    Final(anyhow::Error),
+}
+
+impl Failure {
+    fn from_reqwest(error: reqwest::Error) -> Self {
+        if error.is_connect() || error.is_timeout() {
+            Self::Retryable(error.into())
+        } else {
+            Self::Final(error.into())
+        }
+    }
+}
+
+impl CommunityClient {
+    /// One HTTP client (one connection pool) with the settings' timeout on every attempt.
+    pub(crate) fn new(settings: &CommunityHttpSettings) -> anyhow::Result<Self> {
+        settings.validate()?;
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout())
+            .connect_timeout(settings.timeout())
+            .build()
+            .context("building the community service HTTP client")?;
+        Ok(Self {
+            http,
+            base_url: settings.base_url.trim_end_matches('/').to_owned(),
+            retries: settings.retries,
+            backoff: settings.retry_backoff(),
+        })
+    }
+
+    /// The DM rooms and communities `user` belongs to.
+    pub(crate) async fn room_list(&self, user: UserId) -> anyhow::Result<Vec<Audience>> {
+        let path = format!("/community/feign/room-list/{user}");
+        match self.get(&path).await? {
+            Fetched::Body(body) => parse_room_list(&body).with_context(|| format!("GET {path}")),
+            // Unlike member-id, the seed's room-list answers an empty array for an unknown
+            // user; a 404 here means the service is not the one we expect.
+            Fetched::NotFound => Err(anyhow!("GET {path}: 404 Not Found")),
+        }
+    }
+
+    /// The members of a DM room or community.
+    pub(crate) async fn members(&self, group: MemberGroup) -> anyhow::Result<Vec<UserId>> {
+        let path = match group {
+            MemberGroup::Room(room) => format!("/room/feign/{room}/member-id"),
+            MemberGroup::Community(community) => {
+                format!("/community/feign/{community}/member-id")
+            }
+        };
+        match self.get(&path).await? {
+            Fetched::Body(body) => parse_members(&body).with_context(|| format!("GET {path}")),
+            // No such room or community: nobody is a member, so nobody may post.
+            Fetched::NotFound => Ok(Vec::new()),
+        }
+    }
+
+    /// GET with retries on connect errors, timeouts and 5xx, waiting a little longer each time.
+    async fn get(&self, path: &str) -> anyhow::Result<Fetched> {
+        let url = format!("{}{path}", self.base_url);
+        let mut retried = 0;
+        loop {
+            match self.attempt(&url).await {
+                Ok(fetched) => return Ok(fetched),
+                Err(Failure::Retryable(error)) if retried < self.retries => {
+                    retried += 1;
+                    let error = format!("{error:#}");
+                    tracing::debug!(%url, retried, error, "retrying the community service");
+                    tokio::time::sleep(self.backoff * retried).await;
+                }
+                Err(Failure::Retryable(error) | Failure::Final(error)) => {
+                    return Err(error.context(format!("GET {url}")));
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, url: &str) -> Result<Fetched, Failure> {
+        let mut response = self
+            .http
+            .get(url)
+            .header(ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(Failure::from_reqwest)?;
+        let status = response.status();
+        if status == StatusCode::NOT_FOUND {
+            return Ok(Fetched::NotFound);
+        }
+        if status.is_server_error() {
+            return Err(Failure::Retryable(anyhow!(
+                "the community service answered {status}"
+            )));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(Failure::from_reqwest)? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(Failure::Final(anyhow!(
+                    "the community service's reply is larger than {MAX_BODY_BYTES} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if !status.is_success() {
+            return Err(Failure::Final(anyhow!(
+                "the community service answered {status}: {}",
+                snippet(&body)
+            )));
+        }
+        Ok(Fetched::Body(body))
+    }
+}
+
+/// The start of a body, for error messages.
+fn snippet(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).chars().take(200).collect()
+}
+
+/// `["community/3","direct/5"]`; entries that are not one of those shapes are skipped.
+pub(crate) fn parse_room_list(body: &[u8]) -> anyhow::Result<Vec<Audience>> {
+    let entries: Vec<serde_json::Value> =
+        serde_json::from_slice(body).context("the room list is not a JSON array")?;
+    Ok(entries
+        .iter()
+        .filter_map(|entry| {
+            let parsed = entry.as_str().and_then(parse_room_entry);
+            if parsed.is_none() {
+                tracing::warn!(%entry, "skipping a room list entry (not community/<id> or direct/<id>)");
+            }
+            parsed
+        })
+        .collect())
+}
+
+fn parse_room_entry(text: &str) -> Option<Audience> {
+    let (kind, id) = text.split_once('/')?;
+    match kind {
+        "community" => CommunityId::parse(id).ok().map(Audience::Community),
+        "direct" => RoomId::parse(id).ok().map(Audience::Direct),
+        _ => None,
+    }
+}
+
+/// The seed's envelope; `isSuccess`, `code` and `message` are ignored.
+#[derive(Deserialize)]
+struct Envelope {
+    result: Option<MemberList>,
+}
+
+#[derive(Deserialize)]
+struct MemberList {
+    members: Option<Vec<serde_json::Value>>,
+}
+
+/// `{"result":{"members":[1,2,3]}}`; ids may also be numeric strings, anything else is skipped.
+pub(crate) fn parse_members(body: &[u8]) -> anyhow::Result<Vec<UserId>> {
+    let envelope: Envelope =
+        serde_json::from_slice(body).context("the member list is not the expected JSON")?;
+    let members = envelope
+        .result
+        .and_then(|result| result.members)
+        .ok_or_else(|| anyhow!("the member list has no result.members"))?;
+    Ok(members
+        .iter()
+        .filter_map(|member| {
+            let parsed = match member {
+                serde_json::Value::Number(number) => {
+                    number.as_u64().filter(|id| *id > 0).map(UserId::new)
+                }
+                serde_json::Value::String(text) => UserId::parse(text).ok(),
+                _ => None,
+            };
+            if parsed.is_none() {
+                tracing::warn!(%member, "skipping a member id that is not a positive number");
+            }
+            parsed
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_list_entries_of_unknown_shape_are_skipped() {
+        let rooms = parse_room_list(
+            br#"["community/3","direct/5","channel/7","community/x","direct/0",12,null,"direct"]"#,
+        )
+        .expect("an array");
+        assert_eq!(
+            rooms,
+            vec![
+                Audience::Community(CommunityId::new(3)),
+                Audience::Direct(RoomId::new(5))
+            ]
+        );
+        assert!(parse_room_list(br#"{"result":[]}"#).is_err());
+        assert!(parse_room_list(b"").is_err());
+    }
+
+    #[test]
+    fn member_lists_are_read_from_the_envelope_leniently() {
+        let members = parse_members(
+            br#"{"isSuccess":true,"code":1000,"message":"ok","result":{"members":[1,"2",-3,0,"x",4.5,7]}}"#,
+        )
+        .expect("members");
+        assert_eq!(
+            members,
+            vec![UserId::new(1), UserId::new(2), UserId::new(7)]
+        );
+        assert!(parse_members(br#"{"isSuccess":false,"code":4002}"#).is_err());
+        assert!(parse_members(br#"{"result":null}"#).is_err());
+        assert!(parse_members(b"[1,2]").is_err());
+        assert!(parse_members(b"<html>").is_err());
+    }
+}
