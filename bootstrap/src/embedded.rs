@@ -1,5 +1,5 @@
 //! The adapters: every outbound port in process memory (embedded mode), except
-//! those configuration points at a real service (so far: the state server).
+//! those configuration points at a real service (so far: the state server and the community service).
 
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use application::Adapters;
 use application::ports::outbound::Ports;
 
 use crate::Settings;
+use crate::community_directory::Directory;
 use crate::state_server::StateServer;
 
 /// The port bundle of embedded mode.
@@ -26,7 +27,7 @@ impl Ports for Embedded {
     type Bus = MemoryEventBus;
     type Presence = MemoryPresenceStore;
     type State = StateServer;
-    type Directory = OpenCommunityDirectory;
+    type Directory = Directory;
     type Users = ClaimsUserDirectory;
     type Tokens = JwtTokenVerifier;
     type Clock = SystemClock;
@@ -48,7 +49,13 @@ pub fn adapters(settings: &Settings) -> anyhow::Result<Adapters<Embedded>> {
             ),
             None => StateServer::Memory(MemoryStateServer::default()),
         }),
-        directory: Arc::default(),
+        directory: Arc::new(match &settings.community {
+            Some(http) => Directory::Http(
+                adapter_community_http::HttpCommunityDirectory::new(http)
+                    .context("invalid [community] settings")?,
+            ),
+            None => Directory::Open(OpenCommunityDirectory::default()),
+        }),
         users: Arc::default(),
         tokens: Arc::new(JwtTokenVerifier::new(&settings.jwt)?),
         clock: Arc::new(SystemClock),

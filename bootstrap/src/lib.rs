@@ -1,6 +1,7 @@
 //! Composition root: settings, telemetry, the choice of adapters and their wiring.
 //! No business rule lives here.
 
+pub mod community_directory;
 pub mod embedded;
 pub mod metrics;
 pub mod settings;

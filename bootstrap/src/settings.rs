@@ -2,6 +2,7 @@
 //! an optional file named by `CHAT_CONFIG`, then `CHAT_`-prefixed environment
 //! variables with `__` between levels (`CHAT_HTTP__PORT=9000` sets `http.port`).
 
+use adapter_community_http::CommunityHttpSettings;
 use adapter_jwt::JwtSettings;
 use adapter_rest::RestSettings;
 use adapter_state_tcp::StateTcpSettings;
@@ -34,6 +35,9 @@ pub struct Settings {
     /// The external state server; absent: the in-memory stand-in.
     #[serde(default)]
     pub state_server: Option<StateTcpSettings>,
+    /// The community service; absent: the open in-process directory.
+    #[serde(default)]
+    pub community: Option<CommunityHttpSettings>,
     /// The STOMP endpoint.
     pub stomp: StompSettings,
     /// Logging.

@@ -5,12 +5,14 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
 
 mod client;
+mod fake_community_service;
 mod fake_state_server;
 mod http;
 mod server;
 mod tokens;
 
 pub use client::{Frame, StompClient};
+pub use fake_community_service::{CommunityData, FakeCommunityService};
 pub use fake_state_server::FakeStateServer;
 pub use http::{DEVELOPMENT_SERVICE_TOKEN, RestClient};
 pub use server::TestServer;

@@ -4,6 +4,7 @@
 
 mod auth;
 mod chat;
+mod community_service;
 mod lobby;
 mod operations;
 mod protocol;

@@ -1,0 +1,49 @@
+//! The community directory chosen by configuration: the open in-process one
+//! (embedded mode) or the app's community service over HTTP (`[community]` present).
+
+use adapter_community_http::HttpCommunityDirectory;
+use adapter_memory::OpenCommunityDirectory;
+use application::ports::outbound::{CommunityDirectory, DirectoryError};
+use domain::{Audience, RoomRef, UserId};
+
+/// One of the two directory adapters; delegates every call to it.
+pub enum Directory {
+    /// Anyone may use any room until a member list is set.
+    Open(OpenCommunityDirectory),
+    /// The community service.
+    Http(HttpCommunityDirectory),
+}
+
+impl CommunityDirectory for Directory {
+    async fn rooms_of(&self, user: UserId) -> Result<Vec<Audience>, DirectoryError> {
+        match self {
+            Self::Open(directory) => directory.rooms_of(user).await,
+            Self::Http(directory) => directory.rooms_of(user).await,
+        }
+    }
+
+    async fn may_post(&self, user: UserId, room: RoomRef) -> Result<bool, DirectoryError> {
+        match self {
+            Self::Open(directory) => directory.may_post(user, room).await,
+            Self::Http(directory) => directory.may_post(user, room).await,
+        }
+    }
+
+    async fn may_listen(&self, user: UserId, audience: Audience) -> Result<bool, DirectoryError> {
+        match self {
+            Self::Open(directory) => directory.may_listen(user, audience).await,
+            Self::Http(directory) => directory.may_listen(user, audience).await,
+        }
+    }
+
+    async fn set_members(
+        &self,
+        group: Audience,
+        members: Vec<UserId>,
+    ) -> Result<(), DirectoryError> {
+        match self {
+            Self::Open(directory) => directory.set_members(group, members).await,
+            Self::Http(directory) => directory.set_members(group, members).await,
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! The chat server pointed at the community service over HTTP (a fake that
+//! answers the seed's endpoints): membership and room lists come from it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chat_tests::{CommunityData, FakeCommunityService, StompClient, TestServer};
+use serde_json::json;
+
+async fn server_with_room_5_of_alice_and_bob() -> (FakeCommunityService, TestServer) {
+    let community = FakeCommunityService::start(CommunityData {
+        room_lists: HashMap::from([(1, vec!["direct/5".to_owned(), "community/3".to_owned()])]),
+        room_members: HashMap::from([(5, vec![1, 2])]),
+        community_members: HashMap::from([(3, vec![1, 2])]),
+    })
+    .await;
+    let server = TestServer::start_with(&[("CHAT_COMMUNITY__BASE_URL", &community.base_url())]);
+    (community, server)
+}
+
+#[tokio::test]
+async fn only_members_named_by_the_community_service_may_listen_or_post() {
+    let (_community, server) = server_with_room_5_of_alice_and_bob().await;
+    let mut bob = StompClient::connect(&server.ws_url(), 2, "bob").await;
+    bob.subscribe("room", "/topic/direct/5").await;
+    let mut eve = StompClient::connect(&server.ws_url(), 3, "eve").await;
+    eve.subscribe("errors", "/user/queue/errors").await;
+
+    eve.send(
+        "SUBSCRIBE",
+        &[("id", "r"), ("destination", "/topic/direct/5")],
+        "",
+    )
+    .await;
+    let listen = eve.next_event_on("/user/queue/errors").await;
+    eve.send_json_unconfirmed(
+        "/kafka/send-direct-message",
+        &json!({"content": "let me in", "channelId": "5"}),
+    )
+    .await;
+    let post = eve.next_event_on("/user/queue/errors").await;
+
+    assert_eq!(listen["code"], "not_a_member");
+    assert_eq!(post["code"], "not_a_member");
+    bob.expect_silence(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn a_users_connect_reaches_the_rooms_the_community_service_lists() {
+    let (_community, server) = server_with_room_5_of_alice_and_bob().await;
+    let mut bob = StompClient::connect(&server.ws_url(), 2, "bob").await;
+    bob.subscribe("room", "/topic/direct/5").await;
+    bob.subscribe("community", "/topic/community/3").await;
+
+    let _alice = StompClient::connect(&server.ws_url(), 1, "alice").await;
+
+    let mut heard = vec![bob.next_message().await.0, bob.next_message().await.0];
+    heard.sort();
+    assert_eq!(heard, vec!["/topic/community/3", "/topic/direct/5"]);
+}
