@@ -14,6 +14,16 @@ pub enum Directory {
     Http(HttpCommunityDirectory),
 }
 
+impl Directory {
+    /// `None` when in process; else whether the community service is reachable.
+    pub async fn readiness(&self) -> Option<anyhow::Result<()>> {
+        match self {
+            Self::Open(_) => None,
+            Self::Http(directory) => Some(directory.ping().await),
+        }
+    }
+}
+
 impl CommunityDirectory for Directory {
     async fn rooms_of(&self, user: UserId) -> Result<Vec<Audience>, DirectoryError> {
         match self {

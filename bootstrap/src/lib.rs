@@ -4,6 +4,7 @@
 pub mod community_directory;
 pub mod embedded;
 pub mod metrics;
+pub mod readiness;
 pub mod settings;
 pub mod state_server;
 pub mod telemetry;
@@ -45,23 +46,6 @@ fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: every configured dependency is reachable. Embedded mode has only
-/// in-process adapters, which are ready once the server listens.
-#[handler]
-fn readyz() -> poem::web::Json<serde_json::Value> {
-    poem::web::Json(serde_json::json!({
-        "status": "ready",
-        "mode": "embedded",
-        "dependencies": {
-            "message_store": "in-process",
-            "event_bus": "in-process",
-            "presence": "in-process",
-            "state_server": "in-process",
-            "community_directory": "in-process",
-        }
-    }))
-}
-
 impl App {
     /// Builds the adapters and use cases, starts event delivery, binds the socket.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -92,7 +76,13 @@ impl App {
         let mut routes = Route::new()
             .at(WEBSOCKET_PATH, websocket_endpoint(stomp.clone()))
             .at("/healthz", get(healthz))
-            .at("/readyz", get(readyz));
+            .at(
+                "/readyz",
+                readiness::endpoint(Arc::new(readiness::Readiness {
+                    state: adapters.state.clone(),
+                    directory: adapters.directory.clone(),
+                })),
+            );
         match metrics::install() {
             Ok(handle) => {
                 tokio::spawn(metrics::upkeep(handle.clone()));

@@ -16,6 +16,16 @@ pub enum StateServer {
     Tcp(TcpStateServer),
 }
 
+impl StateServer {
+    /// `None` when in process; else whether the state server is reachable.
+    pub async fn readiness(&self) -> Option<anyhow::Result<()>> {
+        match self {
+            Self::Memory(_) => None,
+            Self::Tcp(server) => Some(server.ping().await),
+        }
+    }
+}
+
 impl SessionStateGateway for StateServer {
     async fn login(&self, session: &Session) -> Result<(), GatewayError> {
         match self {

@@ -76,6 +76,17 @@ impl CommunityClient {
         })
     }
 
+    /// Whether the service answers HTTP at its base URL now (any status counts:
+    /// the seed's service has no health endpoint).
+    pub(crate) async fn ping(&self) -> anyhow::Result<()> {
+        self.http
+            .get(&self.base_url)
+            .send()
+            .await
+            .map(drop)
+            .with_context(|| format!("community service at {} is unreachable", self.base_url))
+    }
+
     /// The DM rooms and communities `user` belongs to.
     pub(crate) async fn room_list(&self, user: UserId) -> anyhow::Result<Vec<Audience>> {
         let path = format!("/community/feign/room-list/{user}");

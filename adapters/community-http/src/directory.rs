@@ -53,6 +53,11 @@ impl HttpCommunityDirectory {
         })
     }
 
+    /// Whether the community service answers now (for readiness checks).
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        self.client.ping().await
+    }
+
     /// The members of `group`: cached if fresh, else asked for, else cached if stale.
     async fn members_of(&self, group: MemberGroup) -> Result<Members, DirectoryError> {
         let stale = match self.members.get(&group) {

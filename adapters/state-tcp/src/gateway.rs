@@ -29,6 +29,22 @@ impl TcpStateServer {
         })
     }
 
+    /// Whether the state server accepts connections now (for readiness checks: the
+    /// seed's protocol has no ping request, so this only opens and closes a socket).
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        let address = self.pool.address();
+        tokio::time::timeout(
+            self.pool.connect_timeout(),
+            tokio::net::TcpStream::connect(address),
+        )
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!("state server at {address} did not accept a connection in time")
+        })?
+        .map(drop)
+        .map_err(|e| anyhow::anyhow!("state server at {address} is unreachable: {e}"))
+    }
+
     /// Sends `request` and reads its reply with `parse`, in a `state_tcp.request` span. Only the
     /// request type and the server's address are recorded: lines carry session ids, which are
     /// not for logs.

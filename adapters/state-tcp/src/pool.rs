@@ -46,6 +46,11 @@ impl Pool {
         }
     }
 
+    /// The connect timeout, for reachability checks.
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     pub(crate) fn address(&self) -> &str {
         &self.address
     }

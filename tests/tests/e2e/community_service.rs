@@ -58,3 +58,14 @@ async fn a_users_connect_reaches_the_rooms_the_community_service_lists() {
     heard.sort();
     assert_eq!(heard, vec!["/topic/community/3", "/topic/direct/5"]);
 }
+
+#[tokio::test]
+async fn readiness_reports_the_community_service_reachable() {
+    let (_community, server) = server_with_room_5_of_alice_and_bob().await;
+
+    let (status, _, body) = server.rest().get_text("/readyz").await;
+
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(body["dependencies"]["community_service"], "reachable");
+}

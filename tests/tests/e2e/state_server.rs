@@ -104,3 +104,33 @@ async fn users_still_connect_and_chat_while_the_state_server_is_down() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn readiness_reports_the_state_server_reachable_or_not() {
+    let state = FakeStateServer::start().await;
+    let up = TestServer::start_with(&[("CHAT_STATE_SERVER__ADDRESS", &state.address())]);
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").to_string()
+    };
+    let down = TestServer::start_with(&[("CHAT_STATE_SERVER__ADDRESS", &closed_port)]);
+
+    let (up_status, _, up_body) = up.rest().get_text("/readyz").await;
+    let (down_status, _, down_body) = down.rest().get_text("/readyz").await;
+
+    assert_eq!(up_status, reqwest::StatusCode::OK, "{up_body}");
+    let up_body: serde_json::Value = serde_json::from_str(&up_body).expect("JSON");
+    assert_eq!(up_body["dependencies"]["state_server"], "reachable");
+    assert_eq!(
+        down_status,
+        reqwest::StatusCode::SERVICE_UNAVAILABLE,
+        "{down_body}"
+    );
+    let down_body: serde_json::Value = serde_json::from_str(&down_body).expect("JSON");
+    assert_eq!(down_body["status"], "not_ready");
+    assert!(
+        down_body["dependencies"]["state_server"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("unreachable"))
+    );
+}
