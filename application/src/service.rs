@@ -90,6 +90,8 @@ impl<P: Ports> Chat<P> {
                 a.state.clone(),
                 a.directory.clone(),
                 a.bus.clone(),
+                a.store.clone(),
+                a.markers.clone(),
             ),
             post: PostMessage::new(
                 a.directory.clone(),

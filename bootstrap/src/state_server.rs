@@ -34,7 +34,7 @@ impl SessionStateGateway for StateServer {
         }
     }
 
-    async fn logout(&self, session: &SessionId) -> Result<(), GatewayError> {
+    async fn logout(&self, session: &SessionId) -> Result<Option<Location>, GatewayError> {
         match self {
             Self::Memory(server) => server.logout(session).await,
             Self::Tcp(server) => server.logout(session).await,

@@ -71,15 +71,17 @@ impl SessionStateGateway for MemoryStateServer {
         Ok(())
     }
 
-    async fn logout(&self, session: &SessionId) -> Result<(), GatewayError> {
+    async fn logout(&self, session: &SessionId) -> Result<Option<Location>, GatewayError> {
         let mut state = lock(&self.state);
-        if let Some(user) = state.sessions.remove(session)
-            && !state.sessions.values().any(|u| *u == user)
-        {
+        let Some(user) = state.sessions.remove(session) else {
+            return Ok(None);
+        };
+        let last = state.locations.get(&user).copied();
+        if !state.sessions.values().any(|u| *u == user) {
             state.locations.remove(&user);
             state.leave_voice(user);
         }
-        Ok(())
+        Ok(last)
     }
 
     async fn change_location(

@@ -90,9 +90,7 @@ impl SessionStateGateway for TcpStateServer {
         .await
     }
 
-    async fn logout(&self, session: &SessionId) -> Result<(), GatewayError> {
-        // The port has no use for whose session it was, but a reply in the wrong shape still
-        // means the server is not the one we think, so it is parsed all the same.
+    async fn logout(&self, session: &SessionId) -> Result<Option<Location>, GatewayError> {
         let logged_out = self
             .exchange(Request::Logout { session }, reply::logout)
             .await?;
@@ -101,7 +99,7 @@ impl SessionStateGateway for TcpStateServer {
             last_location = logged_out.last_location.map(tracing::field::display),
             "state server logged the session out"
         );
-        Ok(())
+        Ok(logged_out.last_location)
     }
 
     async fn change_location(

@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
-use domain::{PresenceStatus, SessionId};
+use domain::{Location, PresenceStatus, SessionId, UserId};
 
 use super::lobby::announce_presence;
-use crate::ports::outbound::{Ports, PresenceError, PresenceStore, SessionStateGateway};
+use crate::ports::outbound::{
+    MessageStore, Ports, PresenceError, PresenceStore, ReadMarkers, SessionStateGateway,
+};
 
 /// Every way [`DisconnectSession::execute`] can fail.
 #[derive(Debug, thiserror::Error)]
@@ -19,12 +21,15 @@ pub enum DisconnectError {
 unavailable_from!(DisconnectError: PresenceError);
 
 /// Closes a session exactly once: a second call for the same session (the seed ran
-/// its disconnect twice) or a call for an unknown session does nothing.
+/// its disconnect twice) or a call for an unknown session does nothing. The room the
+/// user was in when the session closed counts as read (the seed's `setRoomTime`).
 pub struct DisconnectSession<P: Ports> {
     presence: Arc<P::Presence>,
     state: Arc<P::State>,
     directory: Arc<P::Directory>,
     bus: Arc<P::Bus>,
+    store: Arc<P::Store>,
+    markers: Arc<P::Markers>,
 }
 
 impl<P: Ports> DisconnectSession<P> {
@@ -34,12 +39,33 @@ impl<P: Ports> DisconnectSession<P> {
         state: Arc<P::State>,
         directory: Arc<P::Directory>,
         bus: Arc<P::Bus>,
+        store: Arc<P::Store>,
+        markers: Arc<P::Markers>,
     ) -> Self {
         Self {
             presence,
             state,
             directory,
             bus,
+            store,
+            markers,
+        }
+    }
+
+    /// Marks the room the user was in as read; failures are logged, not returned.
+    async fn mark_last_room_read(&self, user: UserId, last: Location) {
+        let Some(room) = last.room() else { return };
+        let newest = match self.store.activity(room, user, None).await {
+            Ok(activity) => activity.last_seq,
+            Err(error) => {
+                tracing::warn!(?error, "last room not marked read");
+                return;
+            }
+        };
+        if let Some(newest) = newest
+            && let Err(error) = self.markers.mark_read(user, room, newest).await
+        {
+            tracing::warn!(?error, "last room not marked read");
         }
     }
 
@@ -50,8 +76,10 @@ impl<P: Ports> DisconnectSession<P> {
             tracing::debug!("session unknown or already closed");
             return Ok(false);
         };
-        if let Err(error) = self.state.logout(&session).await {
-            tracing::warn!(?error, "state server not told of logout");
+        match self.state.logout(&session).await {
+            Ok(Some(last)) => self.mark_last_room_read(closed.session.user, last).await,
+            Ok(None) => {}
+            Err(error) => tracing::warn!(?error, "state server not told of logout"),
         }
         if closed.remaining == 0 {
             announce_presence(
@@ -76,7 +104,7 @@ mod tests {
     use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder, NOW};
 
     fn use_case(m: Mocks) -> DisconnectSession<Mocks> {
-        DisconnectSession::new(m.presence, m.state, m.directory, m.bus)
+        DisconnectSession::new(m.presence, m.state, m.directory, m.bus, m.store, m.markers)
     }
 
     fn sid() -> SessionId {
@@ -98,7 +126,7 @@ mod tests {
     async fn closing_the_last_session_logs_out_and_announces_offline() {
         let mut m = MocksBuilder::new();
         m.presence.expect_close().returning(|_| Ok(Some(closed(0))));
-        m.state.expect_logout().times(1).returning(|_| Ok(()));
+        m.state.expect_logout().times(1).returning(|_| Ok(None));
         m.directory
             .expect_rooms_of()
             .returning(|_| Ok(vec![Audience::Community(CommunityId::new(3))]));
@@ -107,6 +135,34 @@ mod tests {
             .withf(|e| matches!(e, ChatEvent::Presence(p) if p.status == PresenceStatus::Offline))
             .times(1)
             .returning(|_| Ok(()));
+
+        assert!(use_case(m.build()).execute(sid()).await.expect("closed"));
+    }
+
+    #[tokio::test]
+    async fn the_room_the_user_was_in_when_the_session_closed_is_marked_read() {
+        use domain::{RoomId, RoomKey, Seq};
+
+        use crate::ports::outbound::RoomActivity;
+
+        let mut m = MocksBuilder::new();
+        m.presence.expect_close().returning(|_| Ok(Some(closed(1))));
+        m.state
+            .expect_logout()
+            .returning(|_| Ok(Some(Location::Room(RoomId::new(5)))));
+        m.store.expect_activity().returning(|_, _, _| {
+            Ok(RoomActivity {
+                last_seq: Some(Seq::new(4)),
+                ..RoomActivity::default()
+            })
+        });
+        m.markers
+            .expect_mark_read()
+            .withf(|user, room, seq| {
+                *user == ALICE && *room == RoomKey::Direct(RoomId::new(5)) && *seq == Seq::new(4)
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
 
         assert!(use_case(m.build()).execute(sid()).await.expect("closed"));
     }
@@ -125,7 +181,7 @@ mod tests {
     async fn a_user_with_other_sessions_stays_online() {
         let mut m = MocksBuilder::new();
         m.presence.expect_close().returning(|_| Ok(Some(closed(1))));
-        m.state.expect_logout().times(1).returning(|_| Ok(()));
+        m.state.expect_logout().times(1).returning(|_| Ok(None));
         m.bus.expect_publish().never();
 
         assert!(use_case(m.build()).execute(sid()).await.expect("closed"));

@@ -162,3 +162,39 @@ async fn joining_a_voice_channel_shows_the_community_who_is_where() {
     assert_eq!(looked, json!({"12": ["1"]}));
     assert_eq!(left, json!({"12": []}));
 }
+
+#[tokio::test]
+async fn the_room_a_user_was_in_when_their_session_ended_counts_as_read() {
+    let server = TestServer::start();
+    let rest = server.rest();
+    let room = unique_id();
+    let bob_token = chat_tests::token(2, "bob");
+    let mut bob = StompClient::connect(&server.ws_url(), 2, "bob").await;
+    bob.send_json(
+        "/kafka/join-channel",
+        &json!({"channel_id": format!("r-{room}")}),
+    )
+    .await;
+    let mut alice = StompClient::connect(&server.ws_url(), 1, "alice").await;
+    for text in ["while", "bob", "watches"] {
+        alice
+            .send_json(
+                "/kafka/send-direct-message",
+                &json!({"content": text, "channelId": room}),
+            )
+            .await;
+    }
+    let unread = |body: &serde_json::Value| body["rooms"][0]["unread"].as_u64().expect("unread");
+    let (_, while_there) = rest
+        .get(&format!("/api/v1/unread?direct={room}"), &bob_token)
+        .await;
+
+    bob.disconnect().await;
+    server.wait_for_log_lines("session closed", 1);
+    let (_, after) = rest
+        .get(&format!("/api/v1/unread?direct={room}"), &bob_token)
+        .await;
+
+    assert_eq!(unread(&while_there), 3);
+    assert_eq!(unread(&after), 0);
+}

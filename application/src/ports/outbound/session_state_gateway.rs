@@ -14,11 +14,11 @@ pub trait SessionStateGateway: Send + Sync + 'static {
     /// [`GatewayError::Unavailable`] when the state server could not be told.
     async fn login(&self, session: &Session) -> Result<(), GatewayError>;
 
-    /// A session closed (`logout`).
+    /// A session closed (`logout`); returns where its user last was, if known.
     ///
     /// # Errors
     /// [`GatewayError::Unavailable`] when the state server could not be told.
-    async fn logout(&self, session: &SessionId) -> Result<(), GatewayError>;
+    async fn logout(&self, session: &SessionId) -> Result<Option<Location>, GatewayError>;
 
     /// `user` moved to `to` (`state`); returns where they were.
     ///
