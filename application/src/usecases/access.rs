@@ -1,7 +1,7 @@
 //! The membership checks room actions and reads start with, and finding a
 //! message within the room a request names.
 
-use domain::{Message, MessageId, RoomKey, RoomRef, Seq, UserId};
+use domain::{MessageId, RoomKey, RoomRef, Seq, UserId};
 
 use crate::ports::outbound::{CommunityDirectory, DirectoryError, MessageStore, StoreError};
 
@@ -40,21 +40,15 @@ pub(crate) async fn ensure_may_read<D: CommunityDirectory>(
     }
 }
 
-/// Message `id`, if it is stored in `room`: a message of another room is as
-/// unknown to a request as a message that does not exist.
-pub(crate) async fn find_in_room<S: MessageStore>(
-    store: &S,
-    id: &MessageId,
-    room: RoomKey,
-) -> Result<Option<Message>, StoreError> {
-    Ok(store.find(id).await?.filter(|m| m.room().key() == room))
-}
-
 /// The posting sequence number of message `id`, if it is stored in `room`.
 pub(crate) async fn seq_in_room<S: MessageStore>(
     store: &S,
     id: &MessageId,
     room: RoomKey,
 ) -> Result<Option<Seq>, StoreError> {
-    Ok(find_in_room(store, id, room).await?.map(|m| m.seq()))
+    Ok(store
+        .find(id)
+        .await?
+        .filter(|m| m.room().key() == room)
+        .map(|m| m.seq()))
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::{ChatEvent, DeleteError, Message, MessageId, RoomRef, UserId};
 
-use super::access::{ensure_may_post, find_in_room};
+use super::access::ensure_may_post;
 use crate::ports::outbound::{BusError, Clock, EventBus, MessageStore, Ports, StoreError};
 
 /// Input of [`DeleteMessage`].
@@ -67,8 +67,11 @@ impl<P: Ports> DeleteMessage<P> {
     #[tracing::instrument(name = "delete_message", skip_all, fields(room = %cmd.room, deleter = %cmd.deleter, message = %cmd.message))]
     pub async fn execute(&self, cmd: DeleteCommand) -> Result<Message, DeleteMessageError> {
         ensure_may_post(&*self.directory, cmd.deleter, cmd.room).await?;
-        let stored = find_in_room(&*self.store, &cmd.message, cmd.room.key())
+        let stored = self
+            .store
+            .find(&cmd.message)
             .await?
+            .filter(|m| m.room() == cmd.room)
             .ok_or_else(|| DeleteMessageError::NotFound(cmd.message.clone()))?;
         let tombstone = stored.deleted(cmd.deleter, self.clock.now())?;
         let seq = self.store.update(&tombstone).await?;

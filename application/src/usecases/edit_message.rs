@@ -6,7 +6,7 @@ use domain::{
     ChatEvent, EditError, Message, MessageBody, MessageBodyError, MessageId, RoomRef, UserId,
 };
 
-use super::access::{ensure_may_post, find_in_room};
+use super::access::ensure_may_post;
 use crate::ports::outbound::{BusError, Clock, EventBus, MessageStore, Ports, StoreError};
 
 /// Input of [`EditMessage`].
@@ -75,8 +75,11 @@ impl<P: Ports> EditMessage<P> {
     pub async fn execute(&self, cmd: EditCommand) -> Result<Message, EditMessageError> {
         let body = MessageBody::parse(&cmd.body)?;
         ensure_may_post(&*self.directory, cmd.editor, cmd.room).await?;
-        let stored = find_in_room(&*self.store, &cmd.message, cmd.room.key())
+        let stored = self
+            .store
+            .find(&cmd.message)
             .await?
+            .filter(|m| m.room() == cmd.room)
             .ok_or_else(|| EditMessageError::NotFound(cmd.message.clone()))?;
         let edited = stored.edited(cmd.editor, body, self.clock.now())?;
         let seq = self.store.update(&edited).await?;
