@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::destination::LobbyAction;
-use crate::payload::Request;
+use crate::payload::{Request, ensure_type_matches, invalid, text_of};
 use crate::refusal::Refusal;
 
 #[derive(Debug, Deserialize)]
@@ -21,16 +21,8 @@ struct LobbyPayload {
     community_id: Option<Value>,
 }
 
-fn invalid(message: impl Into<String>) -> Refusal {
-    Refusal::new("invalid_payload", message)
-}
-
 fn text(value: Option<&Value>, field: &str) -> Result<String, Refusal> {
-    match value {
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(Value::Number(n)) => Ok(n.to_string()),
-        _ => Err(invalid(format!("`{field}` is required"))),
-    }
+    text_of(value).ok_or_else(|| invalid(format!("`{field}` is required")))
 }
 
 fn community(payload: &LobbyPayload) -> Result<CommunityId, Refusal> {
@@ -51,17 +43,7 @@ pub(crate) fn parse_lobby_request(
 ) -> Result<Request, Refusal> {
     let payload: LobbyPayload = serde_json::from_slice(body)
         .map_err(|e| invalid(format!("body is not the expected JSON object: {e}")))?;
-    if let Some(declared) = payload.kind.as_deref()
-        && declared != action.payload_type()
-    {
-        return Err(Refusal::new(
-            "type_mismatch",
-            format!(
-                "payload type `{declared}` does not match the destination's `{}`",
-                action.payload_type()
-            ),
-        ));
-    }
+    ensure_type_matches(payload.kind.as_deref(), action.payload_type())?;
     match action {
         LobbyAction::JoinChannel => Ok(Request::ChangeLocation(user, location(&payload)?)),
         LobbyAction::CommunitySignaling => Ok(Request::EnterVoice {

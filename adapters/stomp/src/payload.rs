@@ -41,11 +41,12 @@ struct ChatPayload {
     parent_id: Option<Value>,
 }
 
-fn invalid(message: impl Into<String>) -> Refusal {
+pub(crate) fn invalid(message: impl Into<String>) -> Refusal {
     Refusal::new("invalid_payload", message)
 }
 
-fn text_of(value: Option<&Value>) -> Option<String> {
+/// An id or label as the seed's clients send it: a string or a number.
+pub(crate) fn text_of(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -89,6 +90,18 @@ fn room(kind: RoomKind, payload: &ChatPayload) -> Result<RoomRef, Refusal> {
     })
 }
 
+/// The seed switched on the payload's `type`, so `{type:"delete"}` sent to a modify
+/// destination deleted; here the destination decides and a contradiction is refused.
+pub(crate) fn ensure_type_matches(declared: Option<&str>, expected: &str) -> Result<(), Refusal> {
+    match declared {
+        Some(declared) if declared != expected => Err(Refusal::new(
+            "type_mismatch",
+            format!("payload type `{declared}` does not match the destination's `{expected}`"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Builds the request a SEND to `/kafka/send-{kind}-{verb}` asks for, on behalf of `user`.
 pub(crate) fn parse_request(
     kind: RoomKind,
@@ -98,19 +111,7 @@ pub(crate) fn parse_request(
 ) -> Result<Request, Refusal> {
     let payload: ChatPayload = serde_json::from_slice(body)
         .map_err(|e| invalid(format!("body is not the expected JSON object: {e}")))?;
-    // The seed switched on the payload's `type`, so `{type:"delete"}` sent to a
-    // modify destination deleted; here the destination decides and a contradiction is refused.
-    if let Some(declared) = payload.kind.as_deref()
-        && declared != verb.payload_type()
-    {
-        return Err(Refusal::new(
-            "type_mismatch",
-            format!(
-                "payload type `{declared}` does not match the destination's `{}`",
-                verb.payload_type()
-            ),
-        ));
-    }
+    ensure_type_matches(payload.kind.as_deref(), verb.payload_type())?;
     let room = room(kind, &payload)?;
     Ok(match verb {
         Verb::Message => Request::Post(PostCommand {
