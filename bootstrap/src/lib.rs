@@ -2,8 +2,8 @@
 //! No business rule lives here.
 
 pub mod community_directory;
-pub mod embedded;
 pub mod metrics;
+pub mod ports;
 pub mod readiness;
 pub mod settings;
 pub mod state_server;
@@ -36,7 +36,7 @@ pub struct App {
     acceptor: TcpAcceptor,
     local_addr: SocketAddr,
     routes: poem::endpoint::BoxEndpoint<'static>,
-    stomp: Arc<StompServer<Arc<Chat<embedded::Embedded>>>>,
+    stomp: Arc<StompServer<Arc<Chat<ports::ServerPorts>>>>,
     shutdown: CancellationToken,
 }
 
@@ -59,7 +59,7 @@ impl App {
                 "using the development service token; set CHAT_REST__SERVICE_TOKEN for anything but local use"
             );
         }
-        let adapters = embedded::adapters(&settings).context("failed to build the adapters")?;
+        let adapters = ports::adapters(&settings).context("failed to build the adapters")?;
         let chat = Arc::new(Chat::new(&adapters));
         let hub = Arc::new(SubscriptionHub::default());
 

@@ -22,6 +22,7 @@ pub struct MemoryPresenceStore {
 
 impl MemoryPresenceStore {
     /// Whether the user has any open session.
+    #[cfg(test)]
     pub fn is_online(&self, user: UserId) -> bool {
         lock(&self.sessions).per_user.contains_key(&user)
     }

@@ -53,11 +53,13 @@ pub struct MemoryStateServer {
 
 impl MemoryStateServer {
     /// The user of a logged-in session.
+    #[cfg(test)]
     pub fn user_of(&self, session: &SessionId) -> Option<UserId> {
         lock(&self.state).sessions.get(session).copied()
     }
 
     /// Where a logged-in user is.
+    #[cfg(test)]
     pub fn location_of(&self, user: UserId) -> Option<Location> {
         lock(&self.state).locations.get(&user).copied()
     }

@@ -18,10 +18,10 @@ use crate::Settings;
 use crate::community_directory::Directory;
 use crate::state_server::StateServer;
 
-/// The port bundle of embedded mode.
-pub struct Embedded;
+/// The port bundle of this server: in-process adapters unless configuration names a real service.
+pub struct ServerPorts;
 
-impl Ports for Embedded {
+impl Ports for ServerPorts {
     type Store = MemoryMessageStore;
     type Markers = MemoryReadMarkers;
     type Bus = MemoryEventBus;
@@ -36,7 +36,7 @@ impl Ports for Embedded {
 }
 
 /// Builds the embedded adapters.
-pub fn adapters(settings: &Settings) -> anyhow::Result<Adapters<Embedded>> {
+pub fn adapters(settings: &Settings) -> anyhow::Result<Adapters<ServerPorts>> {
     Ok(Adapters {
         store: Arc::default(),
         markers: Arc::default(),
