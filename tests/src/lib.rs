@@ -5,10 +5,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
 
 mod client;
+pub mod contract;
 mod fake_community_service;
 mod fake_state_server;
 mod http;
 mod server;
+pub mod services;
 mod tokens;
 
 pub use client::{Frame, StompClient};

@@ -69,6 +69,15 @@ impl PresenceStore for MemoryPresenceStore {
             .filter(|user| sessions.per_user.contains_key(user))
             .collect())
     }
+
+    /// One process holds every session: none outlives its instance.
+    async fn renew_lease(&self) -> Result<(), PresenceError> {
+        Ok(())
+    }
+
+    async fn orphaned_sessions(&self) -> Result<Vec<SessionId>, PresenceError> {
+        Ok(Vec::new())
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,21 @@ pub trait PresenceStore: Send + Sync + 'static {
     /// # Errors
     /// [`PresenceError::Unavailable`] when the store failed.
     async fn online_among(&self, users: &[UserId]) -> Result<Vec<UserId>, PresenceError>;
+
+    /// Keeps the sessions this instance opened alive for another lease period. An
+    /// instance that stops renewing (it died) leaves its sessions orphaned.
+    ///
+    /// # Errors
+    /// [`PresenceError::Unavailable`] when the store failed.
+    async fn renew_lease(&self) -> Result<(), PresenceError>;
+
+    /// Open sessions whose instance's lease ran out. Each is still open: closing it
+    /// with [`PresenceStore::close`] is what claims it, so when several survivors
+    /// find the same orphan only one of them closes it.
+    ///
+    /// # Errors
+    /// [`PresenceError::Unavailable`] when the store failed.
+    async fn orphaned_sessions(&self) -> Result<Vec<SessionId>, PresenceError>;
 }
 
 /// Failures of the presence store.

@@ -1,0 +1,8 @@
+//! The port contract suites against each adapter: memory and the real services.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod event_bus;
+mod message_store;
+mod presence_store;
+mod read_markers;
