@@ -182,6 +182,60 @@ impl StompClient {
         self.expect_receipt(&receipt).await;
     }
 
+    /// Sends JSON with a receipt and waits for the outcome: `Ok` on the RECEIPT, `Err`
+    /// with the refusal the server put on `/user/queue/errors` (subscribe to it first).
+    /// Other MESSAGE frames that arrive meanwhile are kept for [`Self::next_message`].
+    pub async fn try_send_json(&mut self, destination: &str, body: &Value) -> Result<(), Value> {
+        let receipt = self.next_receipt();
+        self.send(
+            "SEND",
+            &[("destination", destination), ("receipt", &receipt)],
+            &body.to_string(),
+        )
+        .await;
+        loop {
+            let frame = self.read_frame(PATIENCE * 4).await.unwrap_or_else(|| {
+                panic!("no outcome of SEND {receipt} within {:?}", PATIENCE * 4)
+            });
+            if frame.command == "RECEIPT" && frame.header("receipt-id") == Some(receipt.as_str()) {
+                return Ok(());
+            }
+            if frame.command == "MESSAGE"
+                && frame.header("destination") == Some("/user/queue/errors")
+                && frame.json()["receipt-id"] == receipt.as_str()
+            {
+                return Err(frame.json());
+            }
+            assert_eq!(frame.command, "MESSAGE", "unexpected {frame:?}");
+            self.held.push(frame);
+        }
+    }
+
+    /// The next message on `destination` within `patience`, keeping others for later;
+    /// `None` when none came.
+    pub async fn wait_for_event_on(
+        &mut self,
+        destination: &str,
+        patience: Duration,
+    ) -> Option<Value> {
+        if let Some(at) = self
+            .held
+            .iter()
+            .position(|f| f.header("destination") == Some(destination))
+        {
+            return Some(self.held.remove(at).json());
+        }
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = self.read_frame(left).await?;
+            if frame.command == "MESSAGE" && frame.header("destination") == Some(destination) {
+                return Some(frame.json());
+            }
+            self.held.push(frame);
+        }
+    }
+
     /// Sends JSON without asking for a receipt.
     pub async fn send_json_unconfirmed(&mut self, destination: &str, body: &Value) {
         self.send("SEND", &[("destination", destination)], &body.to_string())

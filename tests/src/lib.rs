@@ -5,18 +5,22 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
 
 mod client;
+mod cluster;
 pub mod contract;
 mod fake_community_service;
 mod fake_state_server;
 mod http;
+mod private_services;
 mod server;
 pub mod services;
 mod tokens;
 
 pub use client::{Frame, StompClient};
+pub use cluster::{ClusterServices, TEST_LEASE_SECONDS, TestCluster};
 pub use fake_community_service::{CommunityData, FakeCommunityService};
 pub use fake_state_server::FakeStateServer;
 pub use http::{DEVELOPMENT_SERVICE_TOKEN, RestClient};
+pub use private_services::{PrivateKafka, PrivateRedis};
 pub use server::TestServer;
 pub use tokens::{DEVELOPMENT_SECRET, expired_token, token, token_signed_with};
 
