@@ -1,1 +1,22 @@
-//! placeholder
+//! Redis (through fred): the sessions and presence shared by every instance, with a lease per
+//! instance ([`RedisPresenceStore`]), and the member caches in front of the community directory
+//! (`RedisCachedDirectory`), under the seed's own keys (`original-system.md` §6.1).
+//!
+//! # Layout
+//!
+//! * `settings`: the `[redis]` table.
+//! * `connection`: [`RedisConnection`], one self-reconnecting client with a time limit on every
+//!   call, shared by the adapters below.
+//! * `script`: Lua scripts run with EVALSHA, reloaded when the server lost them.
+//! * `presence_keys`: the presence key names; only the lease keys expire.
+//! * `presence_store`: [`RedisPresenceStore`], the `PresenceStore` port.
+
+mod connection;
+mod presence_keys;
+mod presence_store;
+mod script;
+mod settings;
+
+pub use connection::RedisConnection;
+pub use presence_store::RedisPresenceStore;
+pub use settings::RedisSettings;
