@@ -46,6 +46,13 @@ impl CommunityDirectory for Directory {
         }
     }
 
+    async fn members_of(&self, group: Audience) -> Result<Option<Vec<UserId>>, DirectoryError> {
+        match self {
+            Self::Open(directory) => directory.members_of(group).await,
+            Self::Http(directory) => directory.members_of(group).await,
+        }
+    }
+
     async fn set_members(
         &self,
         group: Audience,

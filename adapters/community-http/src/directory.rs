@@ -59,7 +59,7 @@ impl HttpCommunityDirectory {
     }
 
     /// The members of `group`: cached if fresh, else asked for, else cached if stale.
-    async fn members_of(&self, group: MemberGroup) -> Result<Members, DirectoryError> {
+    async fn cached_members(&self, group: MemberGroup) -> Result<Members, DirectoryError> {
         let stale = match self.members.get(&group) {
             Some(Cached::Fresh(members)) => return Ok(members),
             Some(Cached::Stale(members)) => Some(members),
@@ -86,7 +86,7 @@ impl HttpCommunityDirectory {
     }
 
     async fn is_member(&self, user: UserId, group: MemberGroup) -> Result<bool, DirectoryError> {
-        Ok(self.members_of(group).await?.contains(&user))
+        Ok(self.cached_members(group).await?.contains(&user))
     }
 }
 
@@ -146,6 +146,23 @@ impl CommunityDirectory for HttpCommunityDirectory {
             },
         };
         self.is_member(user, group).await
+    }
+
+    async fn members_of(&self, group: Audience) -> Result<Option<Vec<UserId>>, DirectoryError> {
+        let group = match group {
+            Audience::Direct(room) => MemberGroup::Room(room),
+            Audience::Community(community) => MemberGroup::Community(community),
+            Audience::Group(channel) => match self.channels.get(&channel) {
+                Some(Cached::Fresh(community) | Cached::Stale(community)) => {
+                    MemberGroup::Community(community)
+                }
+                // Unknown channels are not restricted (see `may_listen`).
+                None => return Ok(None),
+            },
+        };
+        let mut members: Vec<UserId> = self.cached_members(group).await?.iter().copied().collect();
+        members.sort_unstable();
+        Ok(Some(members))
     }
 
     async fn set_members(

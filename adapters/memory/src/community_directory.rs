@@ -85,6 +85,21 @@ impl CommunityDirectory for OpenCommunityDirectory {
         Ok(true)
     }
 
+    async fn members_of(&self, group: Audience) -> Result<Option<Vec<UserId>>, DirectoryError> {
+        let state = lock(&self.state);
+        let group = match group {
+            Audience::Group(channel) => match state.channels.get(&channel) {
+                Some(community) => Audience::Community(*community),
+                None => return Ok(None),
+            },
+            other => other,
+        };
+        Ok(state
+            .members
+            .get(&group)
+            .map(|members| members.iter().copied().collect()))
+    }
+
     async fn set_members(
         &self,
         group: Audience,
@@ -177,6 +192,46 @@ mod tests {
         assert_eq!(
             directory.rooms_of(member).await.expect("answer"),
             vec![Audience::Community(CommunityId::new(3))]
+        );
+    }
+
+    #[tokio::test]
+    async fn members_are_known_only_for_groups_with_a_member_list() {
+        let directory = OpenCommunityDirectory::default();
+        let community = Audience::Community(CommunityId::new(3));
+        assert_eq!(
+            directory.members_of(community).await.expect("answer"),
+            None,
+            "an open group has no member list"
+        );
+        directory
+            .set_members(community, vec![UserId::new(2), UserId::new(1)])
+            .await
+            .expect("set");
+        let members = Some(vec![UserId::new(1), UserId::new(2)]);
+        assert_eq!(
+            directory.members_of(community).await.expect("answer"),
+            members
+        );
+        assert_eq!(
+            directory
+                .members_of(Audience::Group(ChannelId::new(12)))
+                .await
+                .expect("answer"),
+            None,
+            "a channel whose community is unknown"
+        );
+        directory
+            .may_post(UserId::new(1), CHANNEL)
+            .await
+            .expect("answer");
+        assert_eq!(
+            directory
+                .members_of(Audience::Group(ChannelId::new(12)))
+                .await
+                .expect("answer"),
+            members,
+            "a channel has its community's members once the community is known"
         );
     }
 }

@@ -24,6 +24,16 @@ pub trait CommunityDirectory: Send + Sync + 'static {
     /// [`DirectoryError::Unavailable`] when the directory could not answer.
     async fn may_listen(&self, user: UserId, audience: Audience) -> Result<bool, DirectoryError>;
 
+    /// The members of a DM room (`Audience::Direct`) or a community (`Audience::Community`);
+    /// for a channel (`Audience::Group`), its community's members when the directory knows
+    /// which community that is. `None` when this directory does not restrict the group (anyone
+    /// may use it), e.g. the open directory before any member list is set, or a channel whose
+    /// community is unknown. What member caches are filled from.
+    ///
+    /// # Errors
+    /// [`DirectoryError::Unavailable`] when the directory could not answer.
+    async fn members_of(&self, group: Audience) -> Result<Option<Vec<UserId>>, DirectoryError>;
+
     /// The members of a DM room (`Audience::Direct`) or a community
     /// (`Audience::Community`) changed: replace what is known (or cached) of them.
     ///
