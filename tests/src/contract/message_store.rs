@@ -1,1 +1,539 @@
-//! Contract suite (being written).
+//! Contract of the `MessageStore` port: per-room sequence numbers, lookups by id,
+//! edits and tombstones, keyset-paginated history and unread activity. Each
+//! behaviour takes a fresh store and works in rooms no other test uses.
+
+use std::collections::BTreeSet;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use application::ports::outbound::{
+    HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError,
+};
+use domain::{
+    ChannelId, CommunityId, Message, MessageBody, MessageId, NewMessage, ParentContent,
+    ParentSnapshot, RoomId, RoomRef, Seq, Timestamp, UserId, UserProfile,
+};
+
+use crate::unique_id;
+
+const ALICE: UserId = UserId::new(1);
+const BOB: UserId = UserId::new(2);
+
+fn dm() -> RoomRef {
+    RoomRef::Direct(RoomId::new(unique_id()))
+}
+
+fn channel() -> RoomRef {
+    RoomRef::Channel {
+        community: CommunityId::new(unique_id()),
+        channel: ChannelId::new(unique_id()),
+    }
+}
+
+/// Now, with microseconds that are not a whole millisecond, so a store that
+/// rounds instants shows.
+fn now() -> Timestamp {
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    Timestamp::from_unix_micros(micros - micros % 1_000 + 123)
+}
+
+fn new_message(room: RoomRef, author: UserId, text: &str) -> NewMessage {
+    NewMessage {
+        id: MessageId::parse(&uuid::Uuid::new_v4().simple().to_string()).expect("id"),
+        room,
+        author: UserProfile {
+            id: author,
+            name: format!("user {author}"),
+            image: Some(format!("https://img.example/{author}.png")),
+        },
+        body: MessageBody::parse(text).expect("body"),
+        parent: None,
+        sent_at: now(),
+    }
+}
+
+async fn post(store: &impl MessageStore, room: RoomRef, author: UserId, text: &str) -> Message {
+    store
+        .append(new_message(room, author, text))
+        .await
+        .unwrap_or_else(|error| panic!("append `{text}` to {room}: {error:?}"))
+}
+
+/// Posts `count` messages by Alice, texts `m1`, `m2`, …
+async fn post_many(store: &impl MessageStore, room: RoomRef, count: usize) -> Vec<Message> {
+    let mut posted = Vec::with_capacity(count);
+    for n in 1..=count {
+        posted.push(post(store, room, ALICE, &format!("m{n}")).await);
+    }
+    posted
+}
+
+fn query(order: HistoryOrder, after: Option<u64>, before: Option<u64>) -> HistoryQuery {
+    HistoryQuery {
+        before: before.map(Seq::new),
+        after: after.map(Seq::new),
+        order,
+        skip: 0,
+        limit: 100,
+    }
+}
+
+async fn history(store: &impl MessageStore, room: RoomRef, query: HistoryQuery) -> Vec<Message> {
+    store
+        .history(room.key(), query)
+        .await
+        .unwrap_or_else(|error| panic!("history of {room} with {query:?}: {error:?}"))
+}
+
+fn seqs(page: &[Message]) -> Vec<u64> {
+    page.iter().map(|m| m.seq().get()).collect()
+}
+
+fn texts(page: &[Message]) -> Vec<&str> {
+    page.iter()
+        .map(|m| m.body().map_or("<deleted>", MessageBody::as_str))
+        .collect()
+}
+
+async fn activity(
+    store: &impl MessageStore,
+    room: RoomRef,
+    reader: UserId,
+    marker: Option<u64>,
+) -> RoomActivity {
+    store
+        .activity(room.key(), reader, marker.map(Seq::new))
+        .await
+        .unwrap_or_else(|error| panic!("activity of {room}: {error:?}"))
+}
+
+fn edit(message: &Message, text: &str) -> Message {
+    message
+        .edited(
+            message.author().id,
+            MessageBody::parse(text).expect("body"),
+            now(),
+        )
+        .expect("the author may edit")
+}
+
+fn tombstone(message: &Message) -> Message {
+    message
+        .deleted(message.author().id, now())
+        .expect("the author may delete")
+}
+
+/// Each room numbers its messages 1, 2, 3… on its own, whatever happens in other
+/// rooms (a DM room and a channel with the same number are different rooms).
+pub async fn each_room_numbers_its_messages_from_one(store: impl MessageStore) {
+    let first_dm = dm();
+    let RoomRef::Direct(raw) = first_dm else {
+        unreachable!("a DM room")
+    };
+    let other_dm = dm();
+    let same_number_channel = RoomRef::Channel {
+        community: CommunityId::new(unique_id()),
+        channel: ChannelId::new(raw.get()),
+    };
+
+    let a1 = post(&store, first_dm, ALICE, "a1").await;
+    let b1 = post(&store, other_dm, BOB, "b1").await;
+    let a2 = post(&store, first_dm, BOB, "a2").await;
+    let c1 = post(&store, same_number_channel, ALICE, "c1").await;
+    let b2 = post(&store, other_dm, ALICE, "b2").await;
+    let a3 = post(&store, first_dm, ALICE, "a3").await;
+
+    assert_eq!(
+        seqs(&[a1, a2, a3]),
+        [1, 2, 3],
+        "the first DM room numbers from 1"
+    );
+    assert_eq!(
+        seqs(&[b1, b2]),
+        [1, 2],
+        "another DM room numbers on its own"
+    );
+    assert_eq!(
+        seqs(&[c1]),
+        [1],
+        "a channel with the DM room's number is another room"
+    );
+}
+
+/// `append` returns the message as given, with its number; `find` returns exactly
+/// that (profile, parent snapshot and microsecond times included).
+pub async fn an_appended_message_is_found_as_it_was_stored(store: impl MessageStore) {
+    let room = channel();
+    let parent = post(&store, room, BOB, "parent").await;
+    let mut reply = new_message(room, ALICE, "  a reply  ");
+    reply.parent = Some(parent.snapshot_for_reply_in(room).expect("same room"));
+
+    let stored = store.append(reply.clone()).await.expect("append");
+    let found = store.find(stored.id()).await.expect("find");
+
+    assert_eq!(
+        stored,
+        reply.stored_at(Seq::new(2)),
+        "append keeps every field and adds the number"
+    );
+    assert_eq!(
+        found.as_ref(),
+        Some(&stored),
+        "find returns what was stored"
+    );
+    assert_eq!(
+        store.find(parent.id()).await.expect("find").as_ref(),
+        Some(&parent),
+        "the parent is found too"
+    );
+}
+
+/// An id that was never stored is `None`, not an error.
+pub async fn an_unknown_id_is_not_found(store: impl MessageStore) {
+    post(&store, dm(), ALICE, "something stored").await;
+    let unknown = MessageId::parse(&uuid::Uuid::new_v4().simple().to_string()).expect("id");
+
+    assert_eq!(store.find(&unknown).await.expect("find"), None);
+}
+
+/// `find_many` returns the stored messages among the ids, from any room, in the
+/// order asked, leaving unknown ids out.
+pub async fn find_many_returns_the_stored_ones_in_the_order_asked(store: impl MessageStore) {
+    let a = post(&store, dm(), ALICE, "in a DM").await;
+    let b = post(&store, channel(), BOB, "in a channel").await;
+    let c = post(&store, dm(), ALICE, "in another DM").await;
+    let unknown = MessageId::parse("never-stored").expect("id");
+
+    let found = store
+        .find_many(&[c.id().clone(), unknown, a.id().clone(), b.id().clone()])
+        .await
+        .expect("find_many");
+    let none = store.find_many(&[]).await.expect("find_many of nothing");
+
+    assert_eq!(found, [c, a, b]);
+    assert!(none.is_empty(), "no ids, no messages: {none:?}");
+}
+
+/// An edit or delete takes the next number of its room (after every message and
+/// change before it); the message keeps its posting number.
+pub async fn an_update_takes_the_next_number_of_its_room(store: impl MessageStore) {
+    let room = dm();
+    let other = dm();
+    let first = post(&store, room, ALICE, "first").await;
+    let second = post(&store, room, ALICE, "second").await;
+    post(&store, other, ALICE, "elsewhere").await;
+
+    let edit_seq = store
+        .update(&edit(&first, "first, edited"))
+        .await
+        .expect("edit");
+    let third = post(&store, room, BOB, "third").await;
+    let delete_seq = store.update(&tombstone(&second)).await.expect("delete");
+    let elsewhere = post(&store, other, ALICE, "elsewhere again").await;
+
+    assert_eq!(edit_seq, Seq::new(3), "the edit follows the two messages");
+    assert_eq!(
+        third.seq(),
+        Seq::new(4),
+        "the next message follows the edit"
+    );
+    assert_eq!(delete_seq, Seq::new(5), "the delete follows the message");
+    assert_eq!(elsewhere.seq(), Seq::new(2), "other rooms are not affected");
+    let found = store.find(first.id()).await.expect("find").expect("stored");
+    assert_eq!(
+        found.seq(),
+        Seq::FIRST,
+        "an edited message keeps its posting number"
+    );
+}
+
+/// An edit is what `find` and history return afterwards, in the message's place.
+pub async fn an_edit_is_persisted(store: impl MessageStore) {
+    let room = channel();
+    let posted = post_many(&store, room, 3).await;
+    let edited = edit(&posted[0], "m1, edited");
+
+    store.update(&edited).await.expect("edit");
+
+    assert_eq!(
+        store.find(edited.id()).await.expect("find"),
+        Some(edited.clone())
+    );
+    let page = history(&store, room, query(HistoryOrder::OldestFirst, None, None)).await;
+    assert_eq!(texts(&page), ["m1, edited", "m2", "m3"]);
+    assert_eq!(page[0], edited, "history shows the edit with its time");
+}
+
+/// A delete leaves a tombstone: found by id, kept in history without its text,
+/// and counted as neither unread nor live.
+pub async fn a_tombstone_is_persisted(store: impl MessageStore) {
+    let room = dm();
+    let posted = post_many(&store, room, 3).await;
+    let deleted = tombstone(&posted[1]);
+
+    store.update(&deleted).await.expect("delete");
+
+    let found = store.find(deleted.id()).await.expect("find").expect("kept");
+    assert_eq!(found, deleted);
+    assert!(
+        found.body().is_none(),
+        "a tombstone keeps no text: {found:?}"
+    );
+    let page = history(&store, room, query(HistoryOrder::OldestFirst, None, None)).await;
+    assert_eq!(texts(&page), ["m1", "<deleted>", "m3"]);
+    assert_eq!(activity(&store, room, BOB, None).await.unread, 2);
+}
+
+/// Updating a message that was never stored is an error and stores nothing.
+pub async fn updating_a_message_that_was_never_stored_fails(store: impl MessageStore) {
+    let room = dm();
+    let never_stored = new_message(room, ALICE, "ghost").stored_at(Seq::FIRST);
+
+    let result = store.update(&edit(&never_stored, "boo")).await;
+
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+    assert_eq!(store.find(never_stored.id()).await.expect("find"), None);
+    assert!(
+        history(&store, room, query(HistoryOrder::OldestFirst, None, None))
+            .await
+            .is_empty()
+    );
+}
+
+/// Walking a room newest first with `before` cursors visits every message once.
+pub async fn newest_first_pages_cover_the_room_exactly_once(store: impl MessageStore) {
+    let room = channel();
+    post_many(&store, room, 7).await;
+
+    let mut visited = Vec::new();
+    let mut before = None;
+    loop {
+        let page = history(
+            &store,
+            room,
+            HistoryQuery {
+                limit: 3,
+                ..query(HistoryOrder::NewestFirst, None, before)
+            },
+        )
+        .await;
+        let Some(last) = page.last() else { break };
+        before = Some(last.seq().get());
+        visited.extend(seqs(&page));
+    }
+
+    assert_eq!(visited, [7, 6, 5, 4, 3, 2, 1]);
+}
+
+/// Walking a room oldest first with `after` cursors visits every message once.
+pub async fn oldest_first_pages_cover_the_room_exactly_once(store: impl MessageStore) {
+    let room = dm();
+    post_many(&store, room, 7).await;
+
+    let mut visited = Vec::new();
+    let mut after = None;
+    loop {
+        let page = history(
+            &store,
+            room,
+            HistoryQuery {
+                limit: 3,
+                ..query(HistoryOrder::OldestFirst, after, None)
+            },
+        )
+        .await;
+        let Some(last) = page.last() else { break };
+        after = Some(last.seq().get());
+        visited.extend(seqs(&page));
+    }
+
+    assert_eq!(visited, [1, 2, 3, 4, 5, 6, 7]);
+}
+
+/// `before` and `after` bound the page strictly, `skip` passes over messages within
+/// the bounds, `limit` caps the page (0: nothing).
+pub async fn history_bounds_skip_and_limit_combine(store: impl MessageStore) {
+    use HistoryOrder::{NewestFirst, OldestFirst};
+    let room = dm();
+    post_many(&store, room, 7).await;
+    let page = |order, after, before, skip, limit| HistoryQuery {
+        skip,
+        limit,
+        ..query(order, after, before)
+    };
+
+    let cases = [
+        (page(NewestFirst, None, None, 2, 2), vec![5, 4]),
+        (page(OldestFirst, None, None, 2, 2), vec![3, 4]),
+        (page(OldestFirst, Some(2), Some(6), 0, 10), vec![3, 4, 5]),
+        (page(NewestFirst, Some(2), Some(6), 0, 10), vec![5, 4, 3]),
+        (page(NewestFirst, Some(2), Some(6), 1, 1), vec![4]),
+        (page(NewestFirst, None, Some(1), 0, 10), vec![]),
+        (page(OldestFirst, Some(7), None, 0, 10), vec![]),
+        (page(NewestFirst, None, None, 7, 10), vec![]),
+        (page(NewestFirst, None, None, 0, 0), vec![]),
+    ];
+    for (query, expected) in cases {
+        let got = seqs(&history(&store, room, query).await);
+        assert_eq!(got, expected, "history with {query:?}");
+    }
+}
+
+/// A room's history holds its own messages only.
+pub async fn history_is_kept_per_room(store: impl MessageStore) {
+    let room = dm();
+    let RoomRef::Direct(raw) = room else {
+        unreachable!("a DM room")
+    };
+    let same_number_channel = RoomRef::Channel {
+        community: CommunityId::new(unique_id()),
+        channel: ChannelId::new(raw.get()),
+    };
+    let other_dm = dm();
+    post(&store, room, ALICE, "mine").await;
+    post(&store, same_number_channel, ALICE, "channel").await;
+    post(&store, other_dm, ALICE, "other").await;
+    post(&store, room, BOB, "mine too").await;
+
+    let all = query(HistoryOrder::OldestFirst, None, None);
+    assert_eq!(
+        texts(&history(&store, room, all).await),
+        ["mine", "mine too"]
+    );
+    assert_eq!(
+        texts(&history(&store, same_number_channel, all).await),
+        ["channel"]
+    );
+    assert_eq!(texts(&history(&store, other_dm, all).await), ["other"]);
+    assert!(history(&store, dm(), all).await.is_empty());
+}
+
+/// Messages posted while a client pages back do not shift its pages: the older
+/// pages neither repeat nor miss a message, and the new ones come after the newest
+/// seen.
+pub async fn a_page_never_repeats_or_misses_while_messages_are_posted(store: impl MessageStore) {
+    let room = channel();
+    post_many(&store, room, 6).await;
+    let newest = HistoryQuery {
+        limit: 3,
+        ..query(HistoryOrder::NewestFirst, None, None)
+    };
+
+    let first_page = history(&store, room, newest).await;
+    post(&store, room, BOB, "while paging 1").await;
+    post(&store, room, BOB, "while paging 2").await;
+    let older = history(
+        &store,
+        room,
+        HistoryQuery {
+            limit: 3,
+            ..query(HistoryOrder::NewestFirst, None, Some(4))
+        },
+    )
+    .await;
+    let newer = history(
+        &store,
+        room,
+        query(HistoryOrder::OldestFirst, Some(6), None),
+    )
+    .await;
+
+    assert_eq!(seqs(&first_page), [6, 5, 4]);
+    assert_eq!(seqs(&older), [3, 2, 1]);
+    assert_eq!(texts(&newer), ["while paging 1", "while paging 2"]);
+}
+
+/// Unread: live messages of others after the marker (own messages and tombstones
+/// do not count); the newest message gives the room's last number and time.
+pub async fn activity_counts_live_messages_of_others_after_the_marker(store: impl MessageStore) {
+    let room = dm();
+    let reader = BOB;
+    let m1 = post(&store, room, ALICE, "1").await;
+    let _m2 = post(&store, room, ALICE, "2").await;
+    let _own = post(&store, room, reader, "mine").await;
+    let m4 = post(&store, room, ALICE, "4").await;
+    let m5 = post(&store, room, ALICE, "5").await;
+    store.update(&tombstone(&m4)).await.expect("delete");
+
+    let never_read = activity(&store, room, reader, None).await;
+    let read_to_first = activity(&store, room, reader, Some(m1.seq().get())).await;
+    let read_all = activity(&store, room, reader, Some(m5.seq().get())).await;
+    let author_view = activity(&store, room, ALICE, None).await;
+
+    assert_eq!(never_read.unread, 3, "m1, m2, m5: not own, not deleted");
+    assert_eq!(read_to_first.unread, 2, "m2 and m5");
+    assert_eq!(read_all.unread, 0);
+    assert_eq!(
+        author_view.unread, 1,
+        "only the reader's message, for Alice"
+    );
+    assert_eq!(
+        never_read.last_seq,
+        Some(m5.seq()),
+        "the newest posting number, not the delete's"
+    );
+    assert_eq!(never_read.last_message_at, Some(m5.sent_at()));
+}
+
+/// The newest message gives the room's recency even when it was deleted.
+pub async fn a_deleted_newest_message_still_dates_the_room(store: impl MessageStore) {
+    let room = channel();
+    post(&store, room, ALICE, "older").await;
+    let newest = post(&store, room, ALICE, "newest").await;
+    store.update(&tombstone(&newest)).await.expect("delete");
+
+    let seen = activity(&store, room, BOB, None).await;
+
+    assert_eq!(seen.last_seq, Some(newest.seq()));
+    assert_eq!(seen.last_message_at, Some(newest.sent_at()));
+    assert_eq!(seen.unread, 1);
+}
+
+/// A room nobody posted in has no activity.
+pub async fn an_empty_room_has_no_activity(store: impl MessageStore) {
+    post(&store, dm(), ALICE, "elsewhere").await;
+
+    assert_eq!(
+        activity(&store, dm(), BOB, None).await,
+        RoomActivity::default()
+    );
+}
+
+/// Appends racing on one room still get distinct numbers, 1 to n.
+pub async fn concurrent_appends_to_one_room_get_distinct_numbers(store: impl MessageStore) {
+    let room = dm();
+    let appends = (1..=20).map(|n| {
+        let store = &store;
+        async move { post(store, room, ALICE, &format!("m{n}")).await }
+    });
+
+    let posted = futures::future::join_all(appends).await;
+
+    let numbers: BTreeSet<u64> = posted.iter().map(|m| m.seq().get()).collect();
+    assert_eq!(numbers, (1..=20).collect::<BTreeSet<_>>());
+    assert_eq!(
+        history(&store, room, query(HistoryOrder::OldestFirst, None, None))
+            .await
+            .len(),
+        20
+    );
+}
+
+/// A reply's parent snapshot marked deleted reads back as deleted.
+pub async fn a_reply_to_a_deleted_parent_keeps_that_mark(store: impl MessageStore) {
+    let room = dm();
+    let parent = post(&store, room, BOB, "parent").await;
+    let mut reply = new_message(room, ALICE, "reply");
+    reply.parent = Some(ParentSnapshot {
+        content: ParentContent::Deleted,
+        ..parent.snapshot_for_reply_in(room).expect("same room")
+    });
+
+    let stored = store.append(reply).await.expect("append");
+
+    assert_eq!(store.find(stored.id()).await.expect("find"), Some(stored));
+}

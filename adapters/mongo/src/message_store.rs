@@ -1,0 +1,339 @@
+//! [`MessageStore`] over the seed's `directMessage` and `channelMessage` collections,
+//! with per-room sequence numbers from `roomSequence`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use application::ports::outbound::{
+    HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError,
+};
+use domain::{Message, MessageId, NewMessage, RoomKey, Seq, UserId};
+use futures::TryStreamExt as _;
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::{Collection, Database};
+
+use crate::driver::{bounded, is_duplicate_key};
+use crate::message_document::{
+    decode, document_id, encode, id_match, ids_match, posting, posting_projection, state_update,
+};
+use crate::rooms::{MessageCollection, locate};
+use crate::sequences::RoomSequences;
+
+/// Messages and tombstones in Mongo. Cheap to clone: clones share the client.
+///
+/// Writes use the client's write concern (majority, journaled), so `append` and
+/// `update` return only once the change survives a crash of the server.
+#[derive(Debug, Clone)]
+pub struct MongoMessageStore {
+    direct: Collection<Document>,
+    channel: Collection<Document>,
+    sequences: RoomSequences,
+    timeout: Duration,
+}
+
+impl MongoMessageStore {
+    pub(crate) fn new(database: &Database, sequences: RoomSequences, timeout: Duration) -> Self {
+        Self {
+            direct: database.collection(MessageCollection::Direct.name()),
+            channel: database.collection(MessageCollection::Channel.name()),
+            sequences,
+            timeout,
+        }
+    }
+
+    fn collection(&self, which: MessageCollection) -> &Collection<Document> {
+        match which {
+            MessageCollection::Direct => &self.direct,
+            MessageCollection::Channel => &self.channel,
+        }
+    }
+
+    async fn insert(&self, message: NewMessage) -> anyhow::Result<Message> {
+        let room = message.room;
+        let location = locate(room.key())?;
+        let seq = self.sequences.next(room.key()).await?;
+        let stored = message.stored_at(seq);
+        let document = encode(&stored)?;
+        match self
+            .collection(location.collection)
+            .insert_one(document)
+            .await
+        {
+            Ok(_) => Ok(stored),
+            Err(error) if is_duplicate_key(&error) => {
+                // A retried append whose first attempt was stored (only its answer was
+                // lost): the stored message stands, and the number just taken stays unused.
+                let existing = self.lookup(id_match(stored.id())).await?;
+                match existing.into_iter().next() {
+                    Some((from, document)) => {
+                        let existing = decode(from, document)?;
+                        anyhow::ensure!(
+                            existing.room() == room,
+                            "message id {} is already used in {}",
+                            stored.id(),
+                            existing.room()
+                        );
+                        Ok(existing)
+                    }
+                    None => Err(error).with_context(|| {
+                        format!("seq {seq} of {room} is already taken (is roomSequence behind?)")
+                    }),
+                }
+            }
+            Err(error) => Err(error).context("insert refused"),
+        }
+    }
+
+    /// The documents whose `_id` matches `id_condition`, in both collections, in one
+    /// round trip, each with the collection it came from.
+    async fn lookup(
+        &self,
+        id_condition: Bson,
+    ) -> anyhow::Result<Vec<(MessageCollection, Document)>> {
+        let matching = doc! { "$match": { "_id": id_condition } };
+        let tagged = |which: MessageCollection| {
+            doc! { "$project": { "_id": 0, "from": { "$literal": which.name() }, "message": "$$ROOT" } }
+        };
+        let pipeline = [
+            matching.clone(),
+            tagged(MessageCollection::Direct),
+            doc! { "$unionWith": {
+                "coll": MessageCollection::Channel.name(),
+                "pipeline": [matching, tagged(MessageCollection::Channel)],
+            } },
+        ];
+        let rows: Vec<Document> = self.direct.aggregate(pipeline).await?.try_collect().await?;
+        rows.into_iter()
+            .map(|mut row| {
+                let from = match row.get_str("from") {
+                    Ok(name) if name == MessageCollection::Channel.name() => {
+                        MessageCollection::Channel
+                    }
+                    Ok(_) => MessageCollection::Direct,
+                    Err(error) => anyhow::bail!("lookup row without its collection: {error}"),
+                };
+                let message = row
+                    .remove("message")
+                    .and_then(|message| match message {
+                        Bson::Document(message) => Some(message),
+                        _ => None,
+                    })
+                    .context("lookup row without its message")?;
+                Ok((from, message))
+            })
+            .collect()
+    }
+
+    async fn find_one(&self, id: &MessageId) -> anyhow::Result<Option<Message>> {
+        let found = self.lookup(id_match(id)).await?;
+        let Some((from, document)) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        let shown = document_id(&document);
+        decode(from, document)
+            .map(Some)
+            .with_context(|| format!("message document {shown} in {} is unreadable", from.name()))
+    }
+
+    async fn find_all(&self, ids: &[MessageId]) -> anyhow::Result<Vec<Message>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found: HashMap<MessageId, Message> = self
+            .lookup(ids_match(ids))
+            .await?
+            .into_iter()
+            .filter_map(|(from, document)| readable(from, document))
+            .map(|message| (message.id().clone(), message))
+            .collect();
+        // In the order asked, as the memory store does (duplicates included).
+        Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
+    }
+
+    async fn change(&self, message: &Message) -> anyhow::Result<Seq> {
+        let room = message.room().key();
+        let location = locate(room)?;
+        let change = self.sequences.next(room).await?;
+        let change_number = i64::try_from(change.get()).context("seq beyond i64")?;
+        let this_message = doc! { "_id": id_match(message.id()), "channelId": location.channel_id };
+        let mut filter = this_message.clone();
+        // Two changes of one message racing between instances: the one with the higher
+        // number is the one clients keep, so it must also be the one the store keeps.
+        filter.insert(
+            "$or",
+            vec![
+                doc! { "changeSeq": { "$lt": change_number } },
+                doc! { "changeSeq": { "$exists": false } },
+            ],
+        );
+        let collection = self.collection(location.collection);
+        let result = collection
+            .update_one(filter, state_update(message, change)?)
+            .await
+            .context("update refused")?;
+        if result.matched_count == 0 {
+            let stored = collection.count_documents(this_message).limit(1).await?;
+            anyhow::ensure!(
+                stored > 0,
+                "message {} is not stored in {room}",
+                message.id()
+            );
+            // Otherwise a later change already landed and stays.
+        }
+        Ok(change)
+    }
+
+    async fn page(&self, room: RoomKey, query: HistoryQuery) -> anyhow::Result<Vec<Message>> {
+        let location = locate(room)?;
+        if query.limit == 0 {
+            // MongoDB reads a limit of 0 as "no limit".
+            return Ok(Vec::new());
+        }
+        let filter = doc! {
+            "channelId": location.channel_id,
+            "seq": seq_range(query.after, query.before),
+        };
+        let direction = match query.order {
+            HistoryOrder::NewestFirst => -1,
+            HistoryOrder::OldestFirst => 1,
+        };
+        let documents: Vec<Document> = self
+            .collection(location.collection)
+            .find(filter)
+            .sort(doc! { "seq": direction })
+            .skip(u64::try_from(query.skip).unwrap_or(u64::MAX))
+            .limit(i64::try_from(query.limit).unwrap_or(i64::MAX))
+            .await?
+            .try_collect()
+            .await?;
+        Ok(documents
+            .into_iter()
+            .filter_map(|document| readable(location.collection, document))
+            .collect())
+    }
+
+    async fn room_activity(
+        &self,
+        room: RoomKey,
+        reader: UserId,
+        read_up_to: Option<Seq>,
+    ) -> anyhow::Result<RoomActivity> {
+        let location = locate(room)?;
+        let collection = self.collection(location.collection);
+        let newest = async {
+            collection
+                .find_one(doc! { "channelId": location.channel_id, "seq": seq_range(None, None) })
+                .sort(doc! { "seq": -1 })
+                .projection(posting_projection())
+                .await
+        };
+        // An id beyond i64 cannot have written anything here: -1 matches no author.
+        let reader = i64::try_from(reader.get()).unwrap_or(-1);
+        let unread = async {
+            collection
+                .count_documents(doc! {
+                    "channelId": location.channel_id,
+                    "seq": seq_range(read_up_to, None),
+                    "deleted": { "$ne": true },
+                    "userId": { "$ne": reader },
+                })
+                .await
+        };
+        let (newest, unread) = tokio::try_join!(newest, unread)?;
+        let newest = newest
+            .map(posting)
+            .transpose()
+            .context("the newest message document is unreadable")?;
+        Ok(RoomActivity {
+            unread,
+            last_message_at: newest.map(|(_, at)| at),
+            last_seq: newest.map(|(seq, _)| seq),
+        })
+    }
+}
+
+/// The `seq` condition "strictly after `after`, strictly before `before`". It always
+/// has a lower bound, so documents without `seq` (the seed's, not yet numbered) never
+/// match and the room's `seq` index serves the query.
+fn seq_range(after: Option<Seq>, before: Option<Seq>) -> Document {
+    let bound = |seq: Seq| i64::try_from(seq.get()).unwrap_or(i64::MAX);
+    let mut range = doc! { "$gt": after.map_or(0, bound) };
+    if let Some(before) = before {
+        range.insert("$lt", bound(before));
+    }
+    range
+}
+
+/// The message in `document`, or `None` after logging why it cannot be read: one
+/// broken document must not hide the rest of a page.
+fn readable(from: MessageCollection, document: Document) -> Option<Message> {
+    let shown = document_id(&document);
+    decode(from, document)
+        .inspect_err(|error| {
+            tracing::error!(
+                id = %shown,
+                collection = from.name(),
+                error = %error,
+                "skipping a message document that cannot be read"
+            );
+        })
+        .ok()
+}
+
+impl MessageStore for MongoMessageStore {
+    #[tracing::instrument(name = "mongo.append", skip_all, fields(room = %message.room, id = %message.id))]
+    async fn append(&self, message: NewMessage) -> Result<Message, StoreError> {
+        bounded(self.timeout, "append", self.insert(message))
+            .await
+            .map_err(StoreError::Unavailable)
+    }
+
+    #[tracing::instrument(name = "mongo.find", skip_all, fields(id = %id))]
+    async fn find(&self, id: &MessageId) -> Result<Option<Message>, StoreError> {
+        bounded(self.timeout, "find", self.find_one(id))
+            .await
+            .map_err(StoreError::Unavailable)
+    }
+
+    #[tracing::instrument(name = "mongo.find_many", skip_all, fields(count = ids.len()))]
+    async fn find_many(&self, ids: &[MessageId]) -> Result<Vec<Message>, StoreError> {
+        bounded(self.timeout, "find_many", self.find_all(ids))
+            .await
+            .map_err(StoreError::Unavailable)
+    }
+
+    #[tracing::instrument(name = "mongo.update", skip_all, fields(room = %message.room(), id = %message.id()))]
+    async fn update(&self, message: &Message) -> Result<Seq, StoreError> {
+        bounded(self.timeout, "update", self.change(message))
+            .await
+            .map_err(StoreError::Unavailable)
+    }
+
+    #[tracing::instrument(name = "mongo.history", skip_all, fields(room = %room))]
+    async fn history(
+        &self,
+        room: RoomKey,
+        query: HistoryQuery,
+    ) -> Result<Vec<Message>, StoreError> {
+        bounded(self.timeout, "history", self.page(room, query))
+            .await
+            .map_err(StoreError::Unavailable)
+    }
+
+    #[tracing::instrument(name = "mongo.activity", skip_all, fields(room = %room))]
+    async fn activity(
+        &self,
+        room: RoomKey,
+        reader: UserId,
+        read_up_to: Option<Seq>,
+    ) -> Result<RoomActivity, StoreError> {
+        bounded(
+            self.timeout,
+            "activity",
+            self.room_activity(room, reader, read_up_to),
+        )
+        .await
+        .map_err(StoreError::Unavailable)
+    }
+}
