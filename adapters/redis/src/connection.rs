@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use fred::prelude::{Builder, ClientLike as _, Config, ReconnectPolicy};
+use fred::clients::WithOptions;
+use fred::prelude::{Builder, ClientLike as _, Config, Options, ReconnectPolicy};
 use fred::types::config::UnresponsiveConfig;
 
 use crate::settings::RedisSettings;
@@ -109,21 +110,38 @@ impl RedisConnection {
         &self.client
     }
 
+    /// The client for cache calls: while the connection is down they fail at once instead of
+    /// waiting for a reconnection, since the caller has somewhere else to ask.
+    pub(crate) fn fail_fast(&self) -> WithOptions<fred::prelude::Client> {
+        self.client.with_options(&Options {
+            fail_fast: true,
+            max_attempts: Some(1),
+            timeout: Some(self.command_timeout),
+            ..Options::default()
+        })
+    }
+
     /// Runs one Redis call under the command time limit, naming `what` in the error.
-    pub(crate) async fn bounded<T>(
-        &self,
-        what: &str,
-        call: impl Future<Output = Result<T, fred::prelude::Error>>,
-    ) -> anyhow::Result<T> {
-        match tokio::time::timeout(self.command_timeout + TIMEOUT_MARGIN, call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(anyhow::Error::new(error)
-                .context(format!("Redis {what} failed at `{}`", self.shown_url))),
-            Err(_) => Err(anyhow::anyhow!(
-                "Redis {what} did not finish within {:?} at `{}`",
-                self.command_timeout,
-                self.shown_url
-            )),
+    ///
+    /// The call is boxed before anything awaits it: fred's futures are large, and every
+    /// caller up to the use cases would otherwise carry their size.
+    pub(crate) fn bounded<'a, T: 'a>(
+        &'a self,
+        what: &'a str,
+        call: impl Future<Output = Result<T, fred::prelude::Error>> + 'a,
+    ) -> impl Future<Output = anyhow::Result<T>> + 'a {
+        let call = Box::pin(call);
+        async move {
+            match tokio::time::timeout(self.command_timeout + TIMEOUT_MARGIN, call).await {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(error)) => Err(anyhow::Error::new(error)
+                    .context(format!("Redis {what} failed at `{}`", self.shown_url))),
+                Err(_) => Err(anyhow::anyhow!(
+                    "Redis {what} did not finish within {:?} at `{}`",
+                    self.command_timeout,
+                    self.shown_url
+                )),
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Redis (through fred): the sessions and presence shared by every instance, with a lease per
 //! instance ([`RedisPresenceStore`]), and the member caches in front of the community directory
-//! (`RedisCachedDirectory`), under the seed's own keys (`original-system.md` §6.1).
+//! ([`RedisCachedDirectory`]), under the seed's own keys (`original-system.md` §6.1).
 //!
 //! # Layout
 //!
@@ -10,13 +10,23 @@
 //! * `script`: Lua scripts run with EVALSHA, reloaded when the server lost them.
 //! * `presence_keys`: the presence key names; only the lease keys expire.
 //! * `presence_store`: [`RedisPresenceStore`], the `PresenceStore` port.
+//! * `cache_keys`, `member_list`, `room_list`: the cache key names and values (the member lists
+//!   in the seed's JSON).
+//! * `outage_log`: one warning per Redis outage, not one per call.
+//! * `cached_directory`: [`RedisCachedDirectory`], a `CommunityDirectory` cached in Redis.
 
+mod cache_keys;
+mod cached_directory;
 mod connection;
+mod member_list;
+mod outage_log;
 mod presence_keys;
 mod presence_store;
+mod room_list;
 mod script;
 mod settings;
 
+pub use cached_directory::RedisCachedDirectory;
 pub use connection::RedisConnection;
 pub use presence_store::RedisPresenceStore;
 pub use settings::RedisSettings;
