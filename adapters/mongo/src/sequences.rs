@@ -2,6 +2,12 @@
 //! room in `roomSequence` (`{_id: "direct/5", seq: N}`), advanced atomically by the
 //! server, so no two events of a room ever get the same number, whichever instance
 //! writes them.
+//!
+//! A room's counter is created by an insert of `seq: 0`, never by an upsert: when
+//! two upserts race to create a document, some servers (Secantus) apply both
+//! increments but return no document to the loser, whose number is then lost. An
+//! insert race has a clean loser (duplicate key), and the increment that follows
+//! always works on an existing document.
 
 use anyhow::Context as _;
 use domain::{RoomKey, Seq};
@@ -11,10 +17,6 @@ use mongodb::options::ReturnDocument;
 
 use crate::driver::is_duplicate_key;
 use crate::rooms::sequence_key;
-
-/// How often a lost race to create a room's counter is retried. One retry is enough
-/// (the winner created it); the rest only guard against a server that misbehaves.
-const CREATE_ATTEMPTS: usize = 3;
 
 /// The counters of every room.
 #[derive(Debug, Clone)]
@@ -27,28 +29,44 @@ impl RoomSequences {
         Self { counters }
     }
 
-    /// The next number of `room`: 1 for its first event.
+    /// The next number of `room`: 1 for its first event. One round trip, three
+    /// for a room's first event.
     pub(crate) async fn next(&self, room: RoomKey) -> anyhow::Result<Seq> {
         let key = sequence_key(room);
-        for _ in 0..CREATE_ATTEMPTS {
-            let advanced = self
-                .counters
-                .find_one_and_update(doc! { "_id": &key }, doc! { "$inc": { "seq": 1_i64 } })
-                .upsert(true)
-                .return_document(ReturnDocument::After)
-                .await;
-            match advanced {
-                Ok(Some(counter)) => return read_counter(&counter, &key),
-                Ok(None) => anyhow::bail!("the upsert of counter {key} returned no document"),
-                // Two instances created the room's counter at once and this one lost:
-                // the counter exists now, so the next attempt increments it.
-                Err(error) if is_duplicate_key(&error) => {}
-                Err(error) => {
-                    return Err(error).with_context(|| format!("cannot advance counter {key}"));
-                }
-            }
+        if let Some(seq) = self.advance(&key).await? {
+            return Ok(seq);
         }
-        anyhow::bail!("counter {key} could not be created after {CREATE_ATTEMPTS} attempts")
+        self.create(&key).await?;
+        self.advance(&key)
+            .await?
+            .with_context(|| format!("counter {key} vanished right after it was created"))
+    }
+
+    /// Increments an existing counter; `None` if the room has none yet.
+    async fn advance(&self, key: &str) -> anyhow::Result<Option<Seq>> {
+        let counter = self
+            .counters
+            .find_one_and_update(doc! { "_id": key }, doc! { "$inc": { "seq": 1_i64 } })
+            .return_document(ReturnDocument::After)
+            .await
+            .with_context(|| format!("cannot advance counter {key}"))?;
+        counter
+            .map(|counter| read_counter(&counter, key))
+            .transpose()
+    }
+
+    async fn create(&self, key: &str) -> anyhow::Result<()> {
+        match self
+            .counters
+            .insert_one(doc! { "_id": key, "seq": 0_i64 })
+            .await
+        {
+            // Another instance created it first: just as good.
+            Err(error) if is_duplicate_key(&error) => Ok(()),
+            other => other
+                .map(|_| ())
+                .with_context(|| format!("cannot create counter {key}")),
+        }
     }
 }
 

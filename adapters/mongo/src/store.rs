@@ -31,10 +31,7 @@ impl MongoStore {
     /// cannot be created.
     pub async fn connect(settings: &MongoSettings) -> anyhow::Result<Self> {
         let store = Self::connect_lazily(settings).await?;
-        store
-            .ping()
-            .await
-            .with_context(|| format!("MongoDB at {} does not answer", store.hosts))?;
+        store.ping().await?;
         bounded(
             settings.operation_timeout(),
             "index creation",
@@ -113,6 +110,6 @@ impl MongoStore {
             Ok(())
         })
         .await
-        .with_context(|| format!("MongoDB at {}", self.hosts))
+        .with_context(|| format!("MongoDB at {} does not answer", self.hosts))
     }
 }
