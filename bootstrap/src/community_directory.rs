@@ -1,8 +1,10 @@
 //! The community directory chosen by configuration: the open in-process one
-//! (embedded mode) or the app's community service over HTTP (`[community]` present).
+//! (embedded mode) or the app's community service over HTTP (`[community]` present),
+//! behind the Redis member cache when `[redis]` is present.
 
 use adapter_community_http::HttpCommunityDirectory;
 use adapter_memory::OpenCommunityDirectory;
+use adapter_redis::RedisCachedDirectory;
 use application::ports::outbound::{CommunityDirectory, DirectoryError};
 use domain::{Audience, RoomRef, UserId};
 
@@ -61,6 +63,66 @@ impl CommunityDirectory for Directory {
         match self {
             Self::Open(directory) => directory.set_members(group, members).await,
             Self::Http(directory) => directory.set_members(group, members).await,
+        }
+    }
+}
+
+/// The directory the use cases ask: the source itself, or the source behind the Redis
+/// member cache shared by every instance (`[redis]` present).
+pub enum Membership {
+    /// Every question goes to the source.
+    Uncached(Directory),
+    /// Member lists and room lists are answered from Redis when cached there.
+    Cached(RedisCachedDirectory<Directory>),
+}
+
+impl Membership {
+    /// The source behind the cache, if any.
+    pub fn source(&self) -> &Directory {
+        match self {
+            Self::Uncached(directory) => directory,
+            Self::Cached(cached) => cached.inner(),
+        }
+    }
+}
+
+impl CommunityDirectory for Membership {
+    async fn rooms_of(&self, user: UserId) -> Result<Vec<Audience>, DirectoryError> {
+        match self {
+            Self::Uncached(directory) => directory.rooms_of(user).await,
+            Self::Cached(directory) => directory.rooms_of(user).await,
+        }
+    }
+
+    async fn may_post(&self, user: UserId, room: RoomRef) -> Result<bool, DirectoryError> {
+        match self {
+            Self::Uncached(directory) => directory.may_post(user, room).await,
+            Self::Cached(directory) => directory.may_post(user, room).await,
+        }
+    }
+
+    async fn may_listen(&self, user: UserId, audience: Audience) -> Result<bool, DirectoryError> {
+        match self {
+            Self::Uncached(directory) => directory.may_listen(user, audience).await,
+            Self::Cached(directory) => directory.may_listen(user, audience).await,
+        }
+    }
+
+    async fn members_of(&self, group: Audience) -> Result<Option<Vec<UserId>>, DirectoryError> {
+        match self {
+            Self::Uncached(directory) => directory.members_of(group).await,
+            Self::Cached(directory) => directory.members_of(group).await,
+        }
+    }
+
+    async fn set_members(
+        &self,
+        group: Audience,
+        members: Vec<UserId>,
+    ) -> Result<(), DirectoryError> {
+        match self {
+            Self::Uncached(directory) => directory.set_members(group, members).await,
+            Self::Cached(directory) => directory.set_members(group, members).await,
         }
     }
 }

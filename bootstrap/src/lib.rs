@@ -2,8 +2,11 @@
 //! No business rule lives here.
 
 pub mod community_directory;
+pub mod event_bus;
+pub mod message_store;
 pub mod metrics;
 pub mod ports;
+pub mod presence_store;
 pub mod readiness;
 pub mod settings;
 pub mod state_server;
@@ -16,9 +19,9 @@ use std::time::Duration;
 
 use adapter_stomp::{StompServer, SubscriptionHub, websocket_endpoint};
 use anyhow::Context as _;
-use application::Chat;
 use application::ports::outbound::EventBus as _;
-use application::usecases::DeliverEvent;
+use application::usecases::{DeliverEvent, DisconnectSession, ExpireOrphanedSessions};
+use application::{Adapters, Chat};
 use poem::listener::{Acceptor as _, Listener as _, TcpAcceptor, TcpListener};
 use poem::{EndpointExt as _, Route, Server, get, handler};
 use tokio_util::sync::CancellationToken;
@@ -59,7 +62,20 @@ impl App {
                 "using the development service token; set CHAT_REST__SERVICE_TOKEN for anything but local use"
             );
         }
-        let adapters = ports::adapters(&settings).context("failed to build the adapters")?;
+        let instance = settings.instance_id();
+        tracing::info!(
+            %instance,
+            kafka = settings.kafka.is_some(),
+            mongo = settings.mongo.is_some(),
+            redis = settings.redis.is_some(),
+            "building adapters"
+        );
+        let (adapters, services) = ports::adapters(&settings)
+            .await
+            .context("failed to build the adapters")?;
+        if let Some(redis) = &settings.redis {
+            keep_sessions_alive(&adapters, redis.lease_seconds).await;
+        }
         let chat = Arc::new(Chat::new(&adapters));
         let hub = Arc::new(SubscriptionHub::default());
 
@@ -81,6 +97,8 @@ impl App {
                 readiness::endpoint(Arc::new(readiness::Readiness {
                     state: adapters.state.clone(),
                     directory: adapters.directory.clone(),
+                    bus: adapters.bus.clone(),
+                    services,
                 })),
             );
         match metrics::install() {
@@ -144,6 +162,37 @@ impl App {
             .await
             .context("HTTP server failed")
     }
+}
+
+/// Renews this instance's presence lease now (before any session opens) and then
+/// several times per lease period, each time closing the sessions of instances that died.
+async fn keep_sessions_alive(adapters: &Adapters<ports::ServerPorts>, lease_seconds: u64) {
+    let expire = ExpireOrphanedSessions::<ports::ServerPorts>::new(
+        adapters.presence.clone(),
+        DisconnectSession::new(
+            adapters.presence.clone(),
+            adapters.state.clone(),
+            adapters.directory.clone(),
+            adapters.bus.clone(),
+            adapters.store.clone(),
+            adapters.markers.clone(),
+        ),
+    );
+    let every = Duration::from_millis(lease_seconds.max(1).saturating_mul(1000) / 3);
+    if let Err(error) = expire.execute().await {
+        tracing::warn!(?error, "presence lease not taken yet; retrying");
+    }
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            if let Err(error) = expire.execute().await {
+                tracing::warn!(?error, "presence lease not renewed; retrying");
+            }
+        }
+    });
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -1,33 +1,40 @@
 //! The adapters: every outbound port in process memory (embedded mode), except
-//! those configuration points at a real service (so far: the state server and the community service).
+//! those configuration points at a real service (cluster mode: Kafka, MongoDB, Redis;
+//! the lobby: the state server and the community service), each chosen independently.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 
 use adapter_jwt::JwtTokenVerifier;
+use adapter_kafka::KafkaEventBus;
 use adapter_memory::{
     ClaimsUserDirectory, MemoryEventBus, MemoryMessageStore, MemoryPresenceStore,
     MemoryReadMarkers, MemoryStateServer, OpenCommunityDirectory, RandomIds, Rate, Rates,
     SystemClock, TokenBucketLimiter,
 };
+use adapter_mongo::MongoStore;
+use adapter_redis::{RedisCachedDirectory, RedisConnection, RedisPresenceStore};
 use application::Adapters;
 use application::ports::outbound::Ports;
 
 use crate::Settings;
-use crate::community_directory::Directory;
+use crate::community_directory::{Directory, Membership};
+use crate::event_bus::Bus;
+use crate::message_store::{Markers, Store};
+use crate::presence_store::Presence;
 use crate::state_server::StateServer;
 
 /// The port bundle of this server: in-process adapters unless configuration names a real service.
 pub struct ServerPorts;
 
 impl Ports for ServerPorts {
-    type Store = MemoryMessageStore;
-    type Markers = MemoryReadMarkers;
-    type Bus = MemoryEventBus;
-    type Presence = MemoryPresenceStore;
+    type Store = Store;
+    type Markers = Markers;
+    type Bus = Bus;
+    type Presence = Presence;
     type State = StateServer;
-    type Directory = Directory;
+    type Directory = Membership;
     type Users = ClaimsUserDirectory;
     type Tokens = JwtTokenVerifier;
     type Clock = SystemClock;
@@ -35,13 +42,74 @@ impl Ports for ServerPorts {
     type Limiter = TokenBucketLimiter;
 }
 
-/// Builds the embedded adapters.
-pub fn adapters(settings: &Settings) -> anyhow::Result<Adapters<ServerPorts>> {
-    Ok(Adapters {
-        store: Arc::default(),
-        markers: Arc::default(),
-        bus: Arc::default(),
-        presence: Arc::default(),
+/// Connections to the real services in use, kept for `/readyz`.
+#[derive(Clone, Default)]
+pub struct Services {
+    /// MongoDB, when configured.
+    pub mongo: Option<MongoStore>,
+    /// Redis, when configured.
+    pub redis: Option<RedisConnection>,
+}
+
+/// Builds the adapters configuration asks for, connecting to each real service
+/// (a clear error names the one that is unreachable).
+pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPorts>, Services)> {
+    let instance = settings.instance_id();
+    let mut services = Services::default();
+    let (store, markers) = match &settings.mongo {
+        Some(mongo) => {
+            let connected = MongoStore::connect(mongo)
+                .await
+                .context("cannot use MongoDB ([mongo])")?;
+            let pair = (
+                Store::Mongo(connected.messages()),
+                Markers::Mongo(connected.markers()),
+            );
+            services.mongo = Some(connected);
+            pair
+        }
+        None => (
+            Store::Memory(MemoryMessageStore::default()),
+            Markers::Memory(MemoryReadMarkers::default()),
+        ),
+    };
+    let bus = match &settings.kafka {
+        Some(kafka) => Bus::Kafka(Box::new(
+            KafkaEventBus::start(kafka, &instance)
+                .await
+                .context("cannot use Kafka ([kafka])")?,
+        )),
+        None => Bus::Memory(MemoryEventBus::default()),
+    };
+    let presence = match &settings.redis {
+        Some(redis) => {
+            let connected = RedisConnection::connect(redis)
+                .await
+                .context("cannot use Redis ([redis])")?;
+            let store = RedisPresenceStore::new(connected.clone(), &instance, redis);
+            services.redis = Some(connected);
+            Presence::Redis(store)
+        }
+        None => Presence::Memory(MemoryPresenceStore::default()),
+    };
+    let source = match &settings.community {
+        Some(http) => Directory::Http(
+            adapter_community_http::HttpCommunityDirectory::new(http)
+                .context("invalid [community] settings")?,
+        ),
+        None => Directory::Open(OpenCommunityDirectory::default()),
+    };
+    let directory = match (&settings.redis, &services.redis) {
+        (Some(redis), Some(connected)) => {
+            Membership::Cached(RedisCachedDirectory::new(source, connected.clone(), redis))
+        }
+        _ => Membership::Uncached(source),
+    };
+    let adapters = Adapters {
+        store: Arc::new(store),
+        markers: Arc::new(markers),
+        bus: Arc::new(bus),
+        presence: Arc::new(presence),
         state: Arc::new(match &settings.state_server {
             Some(tcp) => StateServer::Tcp(
                 adapter_state_tcp::TcpStateServer::new(tcp)
@@ -49,13 +117,7 @@ pub fn adapters(settings: &Settings) -> anyhow::Result<Adapters<ServerPorts>> {
             ),
             None => StateServer::Memory(MemoryStateServer::default()),
         }),
-        directory: Arc::new(match &settings.community {
-            Some(http) => Directory::Http(
-                adapter_community_http::HttpCommunityDirectory::new(http)
-                    .context("invalid [community] settings")?,
-            ),
-            None => Directory::Open(OpenCommunityDirectory::default()),
-        }),
+        directory: Arc::new(directory),
         users: Arc::default(),
         tokens: Arc::new(JwtTokenVerifier::new(&settings.jwt)?),
         clock: Arc::new(SystemClock),
@@ -70,5 +132,6 @@ pub fn adapters(settings: &Settings) -> anyhow::Result<Adapters<ServerPorts>> {
                 burst: settings.limits.read_burst,
             },
         })),
-    })
+    };
+    Ok((adapters, services))
 }

@@ -7,13 +7,17 @@ use poem::http::StatusCode;
 use poem::{Endpoint, IntoResponse as _, Request, Response};
 use serde_json::{Map, Value, json};
 
-use crate::community_directory::Directory;
+use crate::community_directory::Membership;
+use crate::event_bus::Bus;
+use crate::ports::Services;
 use crate::state_server::StateServer;
 
 /// The dependencies `/readyz` reports on.
 pub struct Readiness {
     pub(crate) state: Arc<StateServer>,
-    pub(crate) directory: Arc<Directory>,
+    pub(crate) directory: Arc<Membership>,
+    pub(crate) bus: Arc<Bus>,
+    pub(crate) services: Services,
 }
 
 fn entry(checked: Option<anyhow::Result<()>>) -> (bool, Value) {
@@ -30,23 +34,43 @@ fn entry(checked: Option<anyhow::Result<()>>) -> (bool, Value) {
 impl Readiness {
     /// Probes every dependency; `true` when all are ready.
     pub async fn report(&self) -> (bool, Value) {
-        let (state, directory) = tokio::join!(self.state.readiness(), self.directory.readiness());
+        let mongo = async {
+            match &self.services.mongo {
+                Some(mongo) => Some(mongo.ping().await),
+                None => None,
+            }
+        };
+        let redis = async {
+            match &self.services.redis {
+                Some(redis) => Some(redis.ping().await),
+                None => None,
+            }
+        };
+        let (state, directory, bus, mongo, redis) = tokio::join!(
+            self.state.readiness(),
+            self.directory.source().readiness(),
+            self.bus.readiness(),
+            mongo,
+            redis,
+        );
         let mut dependencies = Map::new();
         let mut ready = true;
-        for (name, checked) in [("state_server", state), ("community_service", directory)] {
+        for (name, checked) in [
+            ("state_server", state),
+            ("community_service", directory),
+            ("event_bus", bus),
+            ("message_store", mongo),
+            ("presence", redis),
+        ] {
             let (ok, value) = entry(checked);
             ready &= ok;
             dependencies.insert(name.to_owned(), value);
         }
-        for in_process in [
-            "message_store",
-            "event_bus",
-            "presence",
-            "read_markers",
-            "rate_limiter",
-        ] {
-            dependencies.insert(in_process.to_owned(), json!("in-process"));
-        }
+        dependencies.insert(
+            "read_markers".to_owned(),
+            dependencies["message_store"].clone(),
+        );
+        dependencies.insert("rate_limiter".to_owned(), json!("in-process"));
         let body = json!({
             "status": if ready { "ready" } else { "not_ready" },
             "dependencies": dependencies,

@@ -4,6 +4,9 @@
 
 use adapter_community_http::CommunityHttpSettings;
 use adapter_jwt::JwtSettings;
+use adapter_kafka::KafkaSettings;
+use adapter_mongo::MongoSettings;
+use adapter_redis::RedisSettings;
 use adapter_rest::RestSettings;
 use adapter_state_tcp::StateTcpSettings;
 use adapter_stomp::StompSettings;
@@ -38,6 +41,20 @@ pub struct Settings {
     /// The community service; absent: the open in-process directory.
     #[serde(default)]
     pub community: Option<CommunityHttpSettings>,
+    /// This instance's name among the instances of a cluster (Kafka consumer groups,
+    /// presence leases); absent: the host name. Instances sharing a host must set it.
+    #[serde(default)]
+    pub instance_id: Option<String>,
+    /// Kafka, carrying every event to every instance; absent: the in-process bus.
+    #[serde(default)]
+    pub kafka: Option<KafkaSettings>,
+    /// MongoDB, storing messages and read markers; absent: in process.
+    #[serde(default)]
+    pub mongo: Option<MongoSettings>,
+    /// Redis, holding sessions and presence for every instance and the member caches;
+    /// absent: in process.
+    #[serde(default)]
+    pub redis: Option<RedisSettings>,
     /// The STOMP endpoint.
     pub stomp: StompSettings,
     /// Logging.
@@ -84,6 +101,24 @@ pub enum LogFormat {
 }
 
 impl Settings {
+    /// This instance's name: configured, else the host name.
+    pub fn instance_id(&self) -> String {
+        if let Some(id) = self
+            .instance_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+        {
+            return id.to_owned();
+        }
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "chat-server".to_owned())
+    }
+
     /// Loads the layered settings.
     pub fn load() -> anyhow::Result<Self> {
         Self::figment()

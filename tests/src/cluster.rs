@@ -1,4 +1,4 @@
-//! Several real `chat-server` processes in cluster mode on one Kafka, one MongoDB
+//! Several real `chat-server` processes in cluster mode on one Kafka, one `MongoDB`
 //! and one Redis, each test in its own namespace (topics, database, key prefix), so
 //! clusters of parallel tests never hear each other.
 

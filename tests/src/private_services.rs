@@ -157,6 +157,13 @@ impl PrivateRedis {
         self.stop();
         self.spawn();
     }
+
+    /// Starts an empty server on the same port after [`Self::stop`].
+    pub fn resume(&mut self) {
+        if self.child.is_none() {
+            self.spawn();
+        }
+    }
 }
 
 impl Drop for PrivateRedis {

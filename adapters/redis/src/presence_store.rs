@@ -2,6 +2,8 @@
 //! while any of their sessions on any instance is alive, with a lease per instance so that the
 //! sessions of an instance that died are found and closed by the others.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use application::ports::outbound::{ClosedSession, PresenceError, PresenceStore};
@@ -49,6 +51,13 @@ pub struct RedisPresenceStore {
     lease_ms: u64,
     /// Whether a renewal succeeded before, so that finding the lease gone is worth a warning.
     lease_held: AtomicBool,
+    /// The sessions opened through this store and not closed through it: what this instance
+    /// knows to be alive, written back when Redis lost them (a restart without persistence,
+    /// or a lease that ran out while this instance stalled).
+    local: Mutex<HashMap<SessionId, Session>>,
+    /// Sessions whose close failed (Redis away): still recorded as ours, so no survivor would
+    /// reap them; handed out as orphans so the next upkeep round closes and announces them.
+    abandoned: Mutex<HashSet<SessionId>>,
 }
 
 impl RedisPresenceStore {
@@ -62,18 +71,19 @@ impl RedisPresenceStore {
             owner: format!("{instance_id}:{}", &nonce[..12]),
             lease_ms: u64::try_from(settings.lease().as_millis()).unwrap_or(u64::MAX),
             lease_held: AtomicBool::new(false),
+            local: Mutex::new(HashMap::new()),
+            abandoned: Mutex::new(HashSet::new()),
         }
     }
 
-    /// This store's lease owner, `{instance_id}:{boot nonce}` (for logs).
-    pub fn lease_owner(&self) -> &str {
-        &self.owner
+    fn local(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Session>> {
+        // The map holds plain data: a panic elsewhere cannot leave it half-written.
+        self.local
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
 
-impl PresenceStore for RedisPresenceStore {
-    #[tracing::instrument(name = "redis.presence.open", skip_all, fields(session = %session.id))]
-    async fn open(&self, session: &Session) -> Result<usize, PresenceError> {
+    async fn run_open(&self, session: &Session) -> Result<usize, PresenceError> {
         let reply = OPEN
             .run(
                 &self.connection,
@@ -97,16 +107,74 @@ impl PresenceStore for RedisPresenceStore {
         count(&reply).ok_or_else(|| unexpected("open session", &reply))
     }
 
+    /// Writes this instance's live sessions back when Redis holds fewer of them than are
+    /// alive here (opening an open session changes nothing). Sessions enter the local map
+    /// after Redis recorded them and leave it before Redis forgets them, so Redis holding
+    /// fewer means it lost some.
+    async fn restore_local_sessions(&self) -> Result<(), PresenceError> {
+        let sessions: Vec<Session> = self.local().values().cloned().collect();
+        if sessions.is_empty() {
+            return Ok(());
+        }
+        let recorded: u64 = self
+            .connection
+            .bounded(
+                "session count",
+                fred::interfaces::SetsInterface::scard(
+                    self.connection.client(),
+                    self.keys.owner(&self.owner),
+                ),
+            )
+            .await
+            .map_err(PresenceError::Unavailable)?;
+        if usize::try_from(recorded).is_ok_and(|recorded| recorded >= sessions.len()) {
+            return Ok(());
+        }
+        for session in &sessions {
+            self.run_open(session).await?;
+        }
+        tracing::warn!(
+            owner = %self.owner,
+            sessions = sessions.len(),
+            "Redis had lost sessions of this instance (restarted, or our lease ran out): the live ones were written back"
+        );
+        Ok(())
+    }
+
+    /// This store's lease owner, `{instance_id}:{boot nonce}` (for logs).
+    pub fn lease_owner(&self) -> &str {
+        &self.owner
+    }
+}
+
+impl PresenceStore for RedisPresenceStore {
+    #[tracing::instrument(name = "redis.presence.open", skip_all, fields(session = %session.id))]
+    async fn open(&self, session: &Session) -> Result<usize, PresenceError> {
+        let count = self.run_open(session).await?;
+        self.local().insert(session.id.clone(), session.clone());
+        Ok(count)
+    }
+
     #[tracing::instrument(name = "redis.presence.close", skip_all, fields(session = %id))]
     async fn close(&self, id: &SessionId) -> Result<Option<ClosedSession>, PresenceError> {
-        let reply = CLOSE
+        self.local().remove(id);
+        let reply = match CLOSE
             .run(
                 &self.connection,
                 vec![self.keys.session(id)],
                 vec![id.to_string(), self.keys.base().to_owned()],
             )
             .await
-            .map_err(PresenceError::Unavailable)?;
+        {
+            Ok(reply) => reply,
+            Err(error) => {
+                self.abandoned
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(id.clone());
+                return Err(PresenceError::Unavailable(error));
+            }
+        };
         if reply.is_null() {
             return Ok(None);
         }
@@ -171,7 +239,7 @@ impl PresenceStore for RedisPresenceStore {
             );
         }
         self.lease_held.store(true, Ordering::Relaxed);
-        Ok(())
+        self.restore_local_sessions().await
     }
 
     #[tracing::instrument(name = "redis.presence.orphaned_sessions", skip_all)]
@@ -187,15 +255,21 @@ impl PresenceStore for RedisPresenceStore {
         let Value::Array(ids) = reply else {
             return Err(unexpected("orphaned sessions", &reply));
         };
-        Ok(ids
-            .iter()
-            .filter_map(|id| {
+        let abandoned = std::mem::take(
+            &mut *self
+                .abandoned
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        Ok(abandoned
+            .into_iter()
+            .chain(ids.iter().filter_map(|id| {
                 let parsed = id.as_string().and_then(|id| SessionId::parse(&id).ok());
                 if parsed.is_none() {
                     tracing::warn!(?id, "skipping a malformed orphaned session id");
                 }
                 parsed
-            })
+            }))
             .collect())
     }
 }

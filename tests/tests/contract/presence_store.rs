@@ -2,13 +2,13 @@
 //! prefix per test), plus what only a store shared by several instances does: two instances,
 //! leases, and a Redis restart.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use adapter_redis::{RedisConnection, RedisPresenceStore, RedisSettings};
 use application::ports::outbound::{PresenceError, PresenceStore};
+use chat_tests::PrivateRedis;
 use chat_tests::contract::presence_store::{self as contract, new_session};
-use chat_tests::services::{redis_server_bin, redis_url, unique_name};
+use chat_tests::services::{redis_url, unique_name};
 use domain::UserId;
 
 /// Settings for a Redis store under a prefix of its own.
@@ -162,75 +162,6 @@ mod redis_shared {
     }
 }
 
-/// A redis-server of the test's own, on a free port, that it can stop and start again.
-struct PrivateRedis {
-    port: u16,
-    process: Option<Child>,
-}
-
-impl PrivateRedis {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let mut redis = Self {
-            port,
-            process: None,
-        };
-        redis.resume();
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts the server on its port and waits until it answers PING.
-    fn resume(&mut self) {
-        let child = Command::new(redis_server_bin())
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        self.process = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
-                use std::io::{Read as _, Write as _};
-                let mut reply = [0_u8; 7];
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(1)))
-                    .expect("timeout");
-                if stream.write_all(b"PING\r\n").is_ok()
-                    && stream.read_exact(&mut reply).is_ok()
-                    && &reply == b"+PONG\r\n"
-                {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Kills the server (as a crash would) and waits until it is gone.
-    fn stop(&mut self) {
-        if let Some(mut child) = self.process.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[tokio::test]
 async fn during_a_redis_outage_calls_fail_quickly_and_work_again_once_it_is_back() {
     let mut redis = PrivateRedis::start();
@@ -277,13 +208,52 @@ async fn during_a_redis_outage_calls_fail_quickly_and_work_again_once_it_is_back
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    // The restarted server kept nothing (no persistence): only the new session is open.
+    // The restarted server kept nothing (no persistence): only the new session is recorded...
     assert_eq!(count, 1);
+    // ...until the next renewal writes back the session still alive on this instance.
     store.renew_lease().await.expect("renew after the restart");
     assert_eq!(
         store.online_among(&[user]).await.expect("online"),
         vec![user]
     );
     let closed = store.close(&after.id).await.expect("close");
+    assert_eq!(closed.map(|closed| closed.remaining), Some(1));
+    let closed = store.close(&before.id).await.expect("close");
     assert_eq!(closed.map(|closed| closed.remaining), Some(0));
+}
+
+#[tokio::test]
+async fn a_close_that_failed_during_an_outage_is_handed_out_as_an_orphan_afterwards() {
+    let mut redis = PrivateRedis::start();
+    let settings = RedisSettings {
+        command_timeout_ms: 500,
+        connect_timeout_ms: 500,
+        ..RedisSettings::new(redis.url())
+    };
+    let store = redis_store(&settings, "instance-a").await;
+    let session = new_session(UserId::new(1));
+    store.open(&session).await.expect("open");
+
+    redis.stop();
+    assert!(
+        store.close(&session.id).await.is_err(),
+        "close fails while Redis is away"
+    );
+    redis.resume();
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let orphans = loop {
+        match store.orphaned_sessions().await {
+            Ok(orphans) => break orphans,
+            Err(error) => assert!(
+                Instant::now() < deadline,
+                "Redis never came back: {error:?}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        orphans.contains(&session.id),
+        "the unclosed session is handed out: {orphans:?}"
+    );
 }

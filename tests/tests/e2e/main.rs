@@ -4,6 +4,7 @@
 
 mod auth;
 mod chat;
+mod cluster;
 mod community_service;
 mod lobby;
 mod operations;

@@ -1,0 +1,338 @@
+//! Cluster mode: several real instances on one Kafka, one `MongoDB` and one Redis
+//! behave as one server. Membership and room lists come from a (fake) community
+//! service, shared by every instance as in production.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chat_tests::{
+    ClusterServices, CommunityData, FakeCommunityService, PrivateKafka, PrivateRedis, StompClient,
+    TEST_LEASE_SECONDS, TestCluster, token, unique_id,
+};
+use serde_json::{Value, json};
+
+/// Users 1, 2 and 3 share DM room `room` and community `community`.
+async fn community_of_three(room: u64, community: u64) -> FakeCommunityService {
+    let rooms = vec![format!("direct/{room}"), format!("community/{community}")];
+    FakeCommunityService::start(CommunityData {
+        room_lists: HashMap::from([(1, rooms.clone()), (2, rooms.clone()), (3, rooms)]),
+        room_members: HashMap::from([(room, vec![1, 2, 3])]),
+        community_members: HashMap::from([(community, vec![1, 2, 3])]),
+    })
+    .await
+}
+
+fn is_chat_event(event: &Value) -> bool {
+    !matches!(event["type"].as_str(), Some("connect" | "disconnect"))
+}
+
+/// The next `count` chat events (presence left out) on `topic`.
+async fn chat_events(client: &mut StompClient, topic: &str, count: usize) -> Vec<Value> {
+    let mut events = Vec::with_capacity(count);
+    while events.len() < count {
+        let event = client
+            .wait_for_event_on(topic, Duration::from_secs(20))
+            .await
+            .unwrap_or_else(|| panic!("only {} of {count} events on {topic}", events.len()));
+        if is_chat_event(&event) {
+            events.push(event);
+        }
+    }
+    events
+}
+
+/// The next presence event of `user` on `topic` within `patience` (others' are passed over:
+/// a client may hear its own `connect`, which travels through Kafka, after it subscribed).
+async fn presence_of(
+    client: &mut StompClient,
+    topic: &str,
+    user: u64,
+    patience: Duration,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let event = client
+            .wait_for_event_on(topic, left)
+            .await
+            .unwrap_or_else(|| {
+                panic!("no presence event of user {user} on {topic} within {patience:?}")
+            });
+        if event["userId"] == user.to_string().as_str() && !is_chat_event(&event) {
+            return event;
+        }
+    }
+}
+
+fn ids(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| event["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn users_on_three_instances_chat_and_every_subscriber_gets_every_event_once_in_one_order() {
+    let (room, community, channel) = (unique_id(), unique_id(), unique_id());
+    let service = community_of_three(room, community).await;
+    let cluster = TestCluster::start(3, &service.base_url()).await;
+    let dm = format!("/topic/direct/{room}");
+    let group = format!("/topic/group/{channel}");
+    let mut clients = Vec::new();
+    for (user, name) in [(1, "alice"), (2, "bob"), (3, "carol")] {
+        let node = cluster.node(usize::try_from(user - 1).expect("index"));
+        let mut client = StompClient::connect(&node.ws_url(), user, name).await;
+        client.subscribe("dm", &dm).await;
+        client.subscribe("group", &group).await;
+        client.subscribe("errors", "/user/queue/errors").await;
+        clients.push(client);
+    }
+
+    // Everyone posts at once, each on their own instance, to both rooms.
+    let per_user = 8;
+    futures::future::join_all(clients.iter_mut().enumerate().map(|(i, client)| {
+        let (room, channel) = (room.to_string(), channel.to_string());
+        async move {
+            for n in 0..per_user {
+                client
+                    .send_json(
+                        "/kafka/send-direct-message",
+                        &json!({"content": format!("dm {i}.{n}"), "channelId": room}),
+                    )
+                    .await;
+                client
+                    .send_json(
+                        "/kafka/send-channel-message",
+                        &json!({"content": format!("group {i}.{n}"), "channelId": channel, "communityId": community}),
+                    )
+                    .await;
+            }
+        }
+    }))
+    .await;
+
+    let total = 3 * per_user;
+    for topic in [&dm, &group] {
+        let mut orders = Vec::new();
+        for client in &mut clients {
+            orders.push(ids(&chat_events(client, topic, total).await));
+        }
+        let distinct: HashSet<_> = orders[0].iter().collect();
+        assert_eq!(distinct.len(), total, "every event once on {topic}");
+        assert_eq!(
+            orders[0], orders[1],
+            "instances 0 and 1 agree on the order of {topic}"
+        );
+        assert_eq!(
+            orders[0], orders[2],
+            "instances 0 and 2 agree on the order of {topic}"
+        );
+    }
+    for client in &mut clients {
+        client.expect_silence(Duration::from_millis(500)).await;
+    }
+
+    // The history, as any instance serves it, is the same.
+    let mut pages = Vec::new();
+    for index in 0..3 {
+        let (status, page) = cluster
+            .node(index)
+            .rest()
+            .get(
+                &format!("/api/v1/direct/{room}/messages?order=oldest&limit=100"),
+                &token(1, "alice"),
+            )
+            .await;
+        assert!(status.is_success(), "{page}");
+        pages.push(page["messages"].clone());
+    }
+    let seqs: Vec<u64> = pages[0]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=total as u64).collect::<Vec<_>>(),
+        "one seq per message, none shared"
+    );
+    assert_eq!(pages[0], pages[1]);
+    assert_eq!(pages[0], pages[2]);
+}
+
+#[tokio::test]
+async fn the_users_of_a_killed_instance_go_offline_for_the_others_and_a_restarted_instance_hears_again()
+ {
+    let (room, community) = (unique_id(), unique_id());
+    let service = community_of_three(room, community).await;
+    let mut cluster = TestCluster::start(2, &service.base_url()).await;
+    let dm = format!("/topic/direct/{room}");
+    let mut alice = StompClient::connect(&cluster.node(0).ws_url(), 1, "alice").await;
+    alice.subscribe("dm", &dm).await;
+    let _bob = StompClient::connect(&cluster.node(1).ws_url(), 2, "bob").await;
+    assert_eq!(
+        presence_of(&mut alice, &dm, 2, Duration::from_secs(10)).await,
+        json!({"type": "connect", "userId": "2"})
+    );
+
+    cluster.kill(1);
+    let gone = presence_of(
+        &mut alice,
+        &dm,
+        2,
+        Duration::from_secs(TEST_LEASE_SECONDS * 4 + 5),
+    )
+    .await;
+    assert_eq!(gone, json!({"type": "disconnect", "userId": "2"}));
+    let (_, presence) = cluster
+        .node(0)
+        .rest()
+        .get("/api/v1/presence?user=2", &token(1, "alice"))
+        .await;
+    assert_eq!(presence["users"][0]["online"], false, "{presence}");
+
+    cluster.restart(1).await;
+    let mut bob = StompClient::connect(&cluster.node(1).ws_url(), 2, "bob").await;
+    bob.subscribe("dm", &dm).await;
+    alice
+        .send_json(
+            "/kafka/send-direct-message",
+            &json!({"content": "welcome back", "channelId": room.to_string()}),
+        )
+        .await;
+    let heard = chat_events(&mut bob, &dm, 1).await;
+    assert_eq!(heard[0]["message"], "welcome back");
+}
+
+/// Posts until one attempt is acknowledged (the bus may refuse while it recovers);
+/// returns the contents of every acknowledged message.
+async fn post_until_acknowledged(client: &mut StompClient, room: u64, tag: &str) -> Vec<String> {
+    let mut acknowledged = Vec::new();
+    for attempt in 0..120 {
+        let content = format!("{tag} {attempt}");
+        match client
+            .try_send_json(
+                "/kafka/send-direct-message",
+                &json!({"content": content, "channelId": room.to_string()}),
+            )
+            .await
+        {
+            Ok(()) => {
+                acknowledged.push(content);
+                return acknowledged;
+            }
+            Err(refusal) => assert_eq!(refusal["code"], "unavailable", "{refusal}"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("no message acknowledged within a minute of the restart");
+}
+
+#[tokio::test]
+async fn a_kafka_restart_is_survived_and_no_acknowledged_message_is_lost() {
+    let (room, community) = (unique_id(), unique_id());
+    let service = community_of_three(room, community).await;
+    let mut kafka = PrivateKafka::start();
+    let on = ClusterServices {
+        kafka_brokers: kafka.brokers(),
+        ..ClusterServices::shared()
+    };
+    let cluster = TestCluster::start_on(2, &service.base_url(), &on).await;
+    let dm = format!("/topic/direct/{room}");
+    let mut alice = StompClient::connect(&cluster.node(0).ws_url(), 1, "alice").await;
+    alice.subscribe("errors", "/user/queue/errors").await;
+    let mut bob = StompClient::connect(&cluster.node(1).ws_url(), 2, "bob").await;
+    bob.subscribe("dm", &dm).await;
+    let mut acknowledged = post_until_acknowledged(&mut alice, room, "before").await;
+    assert_eq!(
+        chat_events(&mut bob, &dm, 1).await[0]["message"],
+        acknowledged[0].as_str()
+    );
+
+    kafka.restart();
+    acknowledged.extend(post_until_acknowledged(&mut alice, room, "after").await);
+    // Delivery resumes: a message posted now reaches the other instance.
+    let mut delivered = false;
+    for _ in 0..60 {
+        let content = format!("probe {}", unique_id());
+        if alice
+            .try_send_json(
+                "/kafka/send-direct-message",
+                &json!({"content": content, "channelId": room.to_string()}),
+            )
+            .await
+            .is_ok()
+        {
+            acknowledged.push(content.clone());
+        }
+        while let Some(event) = bob.wait_for_event_on(&dm, Duration::from_millis(500)).await {
+            delivered |= event["message"] == content.as_str();
+        }
+        if delivered {
+            break;
+        }
+    }
+    assert!(
+        delivered,
+        "delivery between instances resumed after the broker restart"
+    );
+
+    let (_, page) = cluster
+        .node(1)
+        .rest()
+        .get(
+            &format!("/api/v1/direct/{room}/messages?order=oldest&limit=100"),
+            &token(2, "bob"),
+        )
+        .await;
+    let stored: HashSet<&str> = page["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    for content in &acknowledged {
+        assert!(
+            stored.contains(content.as_str()),
+            "acknowledged {content:?} is stored"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_redis_restart_is_survived_and_presence_works_again() {
+    let (room, community) = (unique_id(), unique_id());
+    let service = community_of_three(room, community).await;
+    let mut redis = PrivateRedis::start();
+    let on = ClusterServices {
+        redis_url: redis.url(),
+        ..ClusterServices::shared()
+    };
+    let cluster = TestCluster::start_on(2, &service.base_url(), &on).await;
+    let dm = format!("/topic/direct/{room}");
+    let mut alice = StompClient::connect(&cluster.node(0).ws_url(), 1, "alice").await;
+    alice.subscribe("dm", &dm).await;
+    let bob = StompClient::connect(&cluster.node(1).ws_url(), 2, "bob").await;
+    assert_eq!(
+        presence_of(&mut alice, &dm, 2, Duration::from_secs(10)).await,
+        json!({"type": "connect", "userId": "2"})
+    );
+
+    redis.restart();
+    // Sessions open before the restart are known again within a lease period...
+    tokio::time::sleep(Duration::from_secs(TEST_LEASE_SECONDS + 1)).await;
+    let (_, presence) = cluster
+        .node(0)
+        .rest()
+        .get("/api/v1/presence?user=2", &token(1, "alice"))
+        .await;
+    assert_eq!(presence["users"][0]["online"], true, "{presence}");
+    // ...so their end is still announced, and new sessions are too.
+    bob.disconnect().await;
+    let gone = presence_of(&mut alice, &dm, 2, Duration::from_secs(10)).await;
+    assert_eq!(gone, json!({"type": "disconnect", "userId": "2"}));
+    let _carol = StompClient::connect(&cluster.node(1).ws_url(), 3, "carol").await;
+    let back = presence_of(&mut alice, &dm, 3, Duration::from_secs(10)).await;
+    assert_eq!(back, json!({"type": "connect", "userId": "3"}));
+}
