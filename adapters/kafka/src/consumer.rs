@@ -156,6 +156,7 @@ impl Source {
             positions: Arc::clone(&self.positions),
             lookup_timeout: self.lookup_timeout,
             ever_assigned: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
         };
         let consumer: BaseConsumer<BusConsumerContext> = self
             .config
@@ -200,6 +201,12 @@ fn supervise(first: BaseConsumer<BusConsumerContext>, source: &Source, shared: &
             Ended::BrokersLost => {
                 shared.readiness.set(source.spec.index, false);
                 tracing::warn!(topic, "Kafka brokers lost; replacing the consumer");
+                // Stop fetching now, before the brokers can come back; from here on the old
+                // consumer's callbacks no longer speak for the topic's readiness.
+                consumer.context().retired.store(true, Ordering::SeqCst);
+                if let Err(error) = consumer.unassign() {
+                    tracing::debug!(topic, %error, "could not drop the lost partitions");
+                }
                 retire(consumer);
             }
         }
@@ -315,7 +322,7 @@ fn ensure_topics(admin: &TopicAdmin, topic: &str) {
         Ok(()) => tracing::debug!(topic, "Kafka topics ensured"),
         Err(error) => tracing::warn!(
             topic,
-            error = format!("{error:#}"),
+            error = format!("{:#}", anyhow::Error::new(error)),
             "could not ensure topics"
         ),
     }
@@ -367,6 +374,8 @@ struct BusConsumerContext {
     lookup_timeout: Duration,
     /// Whether this consumer ever had partitions (and so may hold per-partition fetch state).
     ever_assigned: AtomicBool,
+    /// Set when the consumer was replaced: it takes no partitions any more.
+    retired: AtomicBool,
 }
 
 impl BusConsumerContext {
@@ -426,6 +435,13 @@ impl ConsumerContext for BusConsumerContext {
         err: RDKafkaRespErr,
         assignment: &mut TopicPartitionList,
     ) {
+        if self.retired.load(Ordering::SeqCst) {
+            // librdkafka expects an answer to every rebalance; a replaced consumer declines.
+            if let Err(error) = consumer.unassign() {
+                tracing::debug!(topic = self.topic, %error, "a replaced consumer could not decline partitions");
+            }
+            return;
+        }
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
                 self.choose_start_offsets(consumer, assignment);

@@ -8,9 +8,13 @@ use anyhow::Context as _;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::settings::KafkaSettings;
+
+/// Pause between start-up attempts to reach the brokers.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 /// An admin client that knows which topics the bus needs and how to create them.
 pub(crate) struct TopicAdmin {
@@ -46,23 +50,37 @@ impl TopicAdmin {
         })
     }
 
-    /// Creates every topic that does not exist yet, giving up after `timeout`. Start-up calls
-    /// this one: its error names the brokers, so a wrong address is obvious.
+    /// Creates every topic that does not exist yet, retrying while the brokers do not answer
+    /// (they may be starting too) and giving up after `timeout`. Start-up calls this one: its
+    /// error names the brokers, so a wrong address is obvious.
     pub(crate) async fn ensure(&self, timeout: Duration) -> anyhow::Result<()> {
-        tokio::time::timeout(timeout, self.create_missing())
-            .await
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "Kafka brokers `{}` did not answer within {} ms",
-                    self.brokers,
-                    timeout.as_millis()
-                )
-            })?
+        let deadline = tokio::time::Instant::now() + timeout;
+        let gave_up = || {
+            format!(
+                "Kafka brokers `{}` did not answer within {} ms",
+                self.brokers,
+                timeout.as_millis()
+            )
+        };
+        loop {
+            match tokio::time::timeout_at(deadline, self.create_missing()).await {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(CreateTopicsError::Unanswered(error))) => {
+                    if tokio::time::Instant::now() + RETRY_PAUSE >= deadline {
+                        return Err(anyhow::Error::new(error).context(gave_up()));
+                    }
+                    tracing::debug!(%error, "Kafka brokers did not answer; retrying");
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                }
+                Ok(Err(refused)) => return Err(refused.into()),
+                Err(_elapsed) => anyhow::bail!(gave_up()),
+            }
+        }
     }
 
     /// Creates every topic that does not exist yet. Needs no tokio timer, so consumer threads
     /// can call it too: librdkafka bounds the request by the request timeout.
-    pub(crate) async fn create_missing(&self) -> anyhow::Result<()> {
+    pub(crate) async fn create_missing(&self) -> Result<(), CreateTopicsError> {
         let new_topics: Vec<NewTopic<'_>> = self
             .topics
             .iter()
@@ -81,12 +99,7 @@ impl TopicAdmin {
             .admin
             .create_topics(new_topics.iter(), &options)
             .await
-            .with_context(|| {
-                format!(
-                    "Kafka brokers `{}` could not create the topics",
-                    self.brokers
-                )
-            })?;
+            .map_err(CreateTopicsError::Unanswered)?;
         let failures: Vec<String> = results
             .into_iter()
             .filter_map(|result| match result {
@@ -94,12 +107,29 @@ impl TopicAdmin {
                 Err((topic, code)) => Some(format!("{topic}: {code}")),
             })
             .collect();
-        anyhow::ensure!(
-            failures.is_empty(),
-            "Kafka brokers `{}` refused to create topics ({})",
-            self.brokers,
-            failures.join(", ")
-        );
-        Ok(())
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(CreateTopicsError::Refused {
+                brokers: self.brokers.clone(),
+                failures: failures.join(", "),
+            })
+        }
     }
+}
+
+/// Why topics could not be created.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CreateTopicsError {
+    /// No broker answered the request in time.
+    #[error("the Kafka brokers did not answer")]
+    Unanswered(#[source] KafkaError),
+    /// The brokers answered and refused some topics (permissions, replication factor, …).
+    #[error("Kafka brokers `{brokers}` refused to create topics ({failures})")]
+    Refused {
+        /// The bootstrap brokers.
+        brokers: String,
+        /// `topic: reason` for each refused topic.
+        failures: String,
+    },
 }

@@ -221,7 +221,10 @@ mod kafka_only {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn starting_against_an_unreachable_broker_fails_naming_it_within_the_connect_timeout() {
-        let settings = unreachable_settings();
+        let settings = KafkaSettings {
+            connect_timeout_ms: 2_000,
+            ..unreachable_settings()
+        };
         let started = Instant::now();
 
         let error = KafkaEventBus::start(&settings, "nobody-home")
