@@ -86,6 +86,7 @@ fn describe() {
         "Time to produce an HTTP response, by method, route template and status."
     );
     adapter_stomp::SubscriptionHub::describe_metrics();
+    adapter_kafka::KafkaEventBus::describe_metrics();
 }
 
 /// Folds recorded histogram samples into their buckets every few seconds, so

@@ -119,10 +119,6 @@ impl GroupPrefixSettings {
 pub struct KafkaSettings {
     /// Comma-separated `host:port` list of bootstrap brokers.
     pub brokers: String,
-    /// This instance's id in consumer-group names; bootstrap fills it from the host name when
-    /// absent and hands it to [`KafkaEventBus::start`](crate::KafkaEventBus::start).
-    #[serde(default)]
-    pub instance_id: Option<String>,
     /// Topic of each kind of event.
     #[serde(default)]
     pub topics: TopicSettings,
@@ -207,7 +203,6 @@ impl KafkaSettings {
     pub fn new(brokers: impl Into<String>) -> Self {
         Self {
             brokers: brokers.into(),
-            instance_id: None,
             topics: TopicSettings::default(),
             group_prefix: GroupPrefixSettings::default(),
             partitions: default_partitions(),
