@@ -56,7 +56,7 @@ async fn main() {
         &service.base_url(),
         &ClusterServices::shared(),
         &[
-            ("RUST_LOG", "warn"),
+            ("RUST_LOG", "warn,chat_server=info,bootstrap=info"),
             ("CHAT_LIMITS__WRITE_PER_SECOND", "1000000"),
             ("CHAT_LIMITS__WRITE_BURST", "1000000"),
         ],

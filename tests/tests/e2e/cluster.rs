@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chat_tests::{
-    ClusterServices, CommunityData, FakeCommunityService, PrivateKafka, PrivateRedis, StompClient,
-    TEST_LEASE_SECONDS, TestCluster, token, unique_id,
+    ClusterServices, CommunityData, FakeCommunityService, FakeStateServer, PrivateKafka,
+    PrivateRedis, StompClient, TEST_LEASE_SECONDS, TestCluster, token, unique_id,
 };
 use serde_json::{Value, json};
 
@@ -335,4 +335,68 @@ async fn a_redis_restart_is_survived_and_presence_works_again() {
     let _carol = StompClient::connect(&cluster.node(1).ws_url(), 3, "carol").await;
     let back = presence_of(&mut alice, &dm, 3, Duration::from_secs(10)).await;
     assert_eq!(back, json!({"type": "connect", "userId": "3"}));
+}
+
+#[tokio::test]
+async fn the_lobby_spans_instances_connects_voice_occupancy_and_disconnects_reach_both() {
+    let (room, community) = (unique_id(), unique_id());
+    let service = community_of_three(room, community).await;
+    let state = FakeStateServer::start().await;
+    let cluster = TestCluster::start_with(
+        2,
+        &service.base_url(),
+        &ClusterServices::shared(),
+        &[("CHAT_STATE_SERVER__ADDRESS", &state.address())],
+    )
+    .await;
+    let dm = format!("/topic/direct/{room}");
+    let lobby = format!("/topic/community/{community}");
+    let mut listeners = Vec::new();
+    for (node, user, name) in [(1, 2, "bob"), (0, 3, "carol")] {
+        let mut client = StompClient::connect(&cluster.node(node).ws_url(), user, name).await;
+        client.subscribe("dm", &dm).await;
+        client.subscribe("lobby", &lobby).await;
+        listeners.push(client);
+    }
+
+    let mut alice = StompClient::connect(&cluster.node(0).ws_url(), 1, "alice").await;
+    for listener in &mut listeners {
+        for topic in [&dm, &lobby] {
+            assert_eq!(
+                presence_of(listener, topic, 1, Duration::from_secs(10)).await,
+                json!({"type": "connect", "userId": "1"}),
+                "alice's connect on {topic}"
+            );
+        }
+    }
+
+    alice
+        .send_json(
+            "/kafka/signaling",
+            &json!({"channel_id": "c-12", "community_id": community.to_string(), "type": "enter"}),
+        )
+        .await;
+    for listener in &mut listeners {
+        let occupancy = listener
+            .wait_for_event_on(&lobby, Duration::from_secs(10))
+            .await
+            .expect("voice occupancy reaches every instance");
+        assert_eq!(occupancy, json!({"12": ["1"]}));
+    }
+
+    alice.disconnect().await;
+    for listener in &mut listeners {
+        for topic in [&dm, &lobby] {
+            assert_eq!(
+                presence_of(listener, topic, 1, Duration::from_secs(10)).await,
+                json!({"type": "disconnect", "userId": "1"}),
+                "alice's disconnect on {topic}"
+            );
+        }
+    }
+    assert_eq!(
+        state.wait_for("logout", 1).await.len(),
+        1,
+        "one logout per session"
+    );
 }
