@@ -3,7 +3,6 @@
 //! unreachable or restarted broker, an instance restarted under the same id.
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use adapter_kafka::{KafkaEventBus, KafkaSettings, TopicSettings};
@@ -116,67 +115,6 @@ contract! {
 mod kafka_only {
     use super::*;
 
-    /// A Tansu broker of this test's own, on a port of its own, that the test may kill and
-    /// restart (memory storage: a restart forgets every topic and record).
-    struct PrivateTansu {
-        port: u16,
-        child: Option<Child>,
-    }
-
-    impl PrivateTansu {
-        fn start() -> Self {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|listener| listener.local_addr())
-                .expect("a free port")
-                .port();
-            let mut tansu = Self { port, child: None };
-            tansu.restart();
-            tansu
-        }
-
-        fn brokers(&self) -> String {
-            format!("127.0.0.1:{}", self.port)
-        }
-
-        /// Starts the broker (again) on the same port and waits until it accepts connections.
-        fn restart(&mut self) {
-            let url = format!("tcp://127.0.0.1:{}", self.port);
-            let child = Command::new(services::tansu_bin())
-                .args([
-                    "broker",
-                    "--listener-url",
-                    &url,
-                    "--advertised-listener-url",
-                    &url,
-                ])
-                .args(["--storage-engine", "memory://tansu/"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("the Tansu binary runs (CHAT_TEST_TANSU_BIN)");
-            self.child = Some(child);
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-                assert!(Instant::now() < deadline, "the private Tansu did not start");
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-
-        /// Kills the broker (SIGKILL) and waits until it is gone.
-        fn kill(&mut self) {
-            if let Some(mut child) = self.child.take() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-    }
-
-    impl Drop for PrivateTansu {
-        fn drop(&mut self) {
-            self.kill();
-        }
-    }
-
     /// Settings whose brokers nobody listens on.
     fn unreachable_settings() -> KafkaSettings {
         let port = TcpListener::bind("127.0.0.1:0")
@@ -247,12 +185,12 @@ mod kafka_only {
     #[tokio::test(flavor = "multi_thread")]
     async fn publishing_while_the_broker_is_down_fails_with_unavailable_within_the_delivery_timeout()
      {
-        let mut tansu = PrivateTansu::start();
+        let mut tansu = chat_tests::PrivateKafka::start();
         let settings = settings(tansu.brokers(), fresh_topics());
         let bus = ready_bus(&settings, "outage").await;
         bus.ping().await.expect("the broker answers a ping");
 
-        tansu.kill();
+        tansu.stop();
         let started = Instant::now();
         let result = bus
             .publish(&posted(direct_room(), 1, "into the void"))
@@ -282,7 +220,7 @@ mod kafka_only {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn the_bus_publishes_and_receives_again_after_the_broker_restarts() {
-        let mut tansu = PrivateTansu::start();
+        let mut tansu = chat_tests::PrivateKafka::start();
         let settings = settings(tansu.brokers(), fresh_topics());
         let bus = ready_bus(&settings, "restart").await;
         let mut stream = bus.subscribe().expect("subscribed");
@@ -291,7 +229,6 @@ mod kafka_only {
         bus.publish(&before).await.expect("published");
         assert_eq!(receive(&mut stream, 1, "subscriber").await, vec![before]);
 
-        tansu.kill();
         tansu.restart();
         let restarted = Instant::now();
 
