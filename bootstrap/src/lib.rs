@@ -11,6 +11,7 @@ pub mod readiness;
 pub mod settings;
 pub mod state_server;
 pub mod telemetry;
+pub mod user_directory;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -97,6 +98,7 @@ impl App {
                 readiness::endpoint(Arc::new(readiness::Readiness {
                     state: adapters.state.clone(),
                     directory: adapters.directory.clone(),
+                    users: adapters.users.clone(),
                     bus: adapters.bus.clone(),
                     services,
                 })),

@@ -19,6 +19,14 @@ pub const HTTP_REQUESTS: &str = "http_requests_total";
 /// Histogram in seconds: time to produce a response, by `method`, `route` and `status`.
 pub const HTTP_REQUEST_DURATION: &str = "http_request_duration_seconds";
 
+/// Counter: answers a lobby dependency gave from a cache or fallback, or failed to give, by
+/// `dependency` (`state_server`, `community_service`, `auth_service`). Recorded by the adapters
+/// (and by [`crate::state_server`] for the state server).
+pub const DEPENDENCY_DEGRADED: &str = "chat_dependency_degraded_total";
+/// Gauge: 1 when the last `/readyz` probe reached a configured dependency, 0 when it did not,
+/// by `dependency` (the names `/readyz` reports).
+pub const DEPENDENCY_UP: &str = "chat_dependency_up";
+
 /// Upper bounds of the [`HTTP_REQUEST_DURATION`] buckets, in seconds (1 ms to 10 s).
 const LATENCY_BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -84,6 +92,15 @@ fn describe() {
         HTTP_REQUEST_DURATION,
         Unit::Seconds,
         "Time to produce an HTTP response, by method, route template and status."
+    );
+    metrics::describe_counter!(
+        DEPENDENCY_DEGRADED,
+        Unit::Count,
+        "Answers a lobby dependency gave from a cache or fallback, or failed to give (degraded mode), by dependency."
+    );
+    metrics::describe_gauge!(
+        DEPENDENCY_UP,
+        "1 when the last /readyz probe reached the dependency, 0 when it did not, by dependency."
     );
     adapter_stomp::SubscriptionHub::describe_metrics();
     adapter_kafka::KafkaEventBus::describe_metrics();

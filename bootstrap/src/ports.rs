@@ -1,6 +1,7 @@
 //! The adapters: every outbound port in process memory (embedded mode), except
 //! those configuration points at a real service (cluster mode: Kafka, MongoDB, Redis;
-//! the lobby: the state server and the community service), each chosen independently.
+//! the lobby: the state server, the community service and the auth service), each chosen
+//! independently.
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use crate::event_bus::Bus;
 use crate::message_store::{Markers, Store};
 use crate::presence_store::Presence;
 use crate::state_server::StateServer;
+use crate::user_directory::Users;
 
 /// The port bundle of this server: in-process adapters unless configuration names a real service.
 pub struct ServerPorts;
@@ -35,7 +37,7 @@ impl Ports for ServerPorts {
     type Presence = Presence;
     type State = StateServer;
     type Directory = Membership;
-    type Users = ClaimsUserDirectory;
+    type Users = Users;
     type Tokens = JwtTokenVerifier;
     type Clock = SystemClock;
     type Ids = RandomIds;
@@ -118,7 +120,13 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPor
             None => StateServer::Memory(MemoryStateServer::default()),
         }),
         directory: Arc::new(directory),
-        users: Arc::default(),
+        users: Arc::new(match &settings.auth {
+            Some(http) => Users::Http(Box::new(
+                adapter_auth_http::HttpUserDirectory::new(http)
+                    .context("invalid [auth] settings")?,
+            )),
+            None => Users::Claims(ClaimsUserDirectory::default()),
+        }),
         tokens: Arc::new(JwtTokenVerifier::new(&settings.jwt)?),
         clock: Arc::new(SystemClock),
         ids: Arc::default(),

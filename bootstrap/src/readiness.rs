@@ -1,5 +1,6 @@
 //! `/readyz`: whether every configured dependency is reachable. In-process
-//! adapters are always ready; real services are probed on each request.
+//! adapters are always ready; real services are probed on each request, and each
+//! probe sets the gauge `chat_dependency_up{dependency}` (1 reachable, 0 not).
 
 use std::sync::Arc;
 
@@ -9,18 +10,25 @@ use serde_json::{Map, Value, json};
 
 use crate::community_directory::Membership;
 use crate::event_bus::Bus;
+use crate::metrics::DEPENDENCY_UP;
 use crate::ports::Services;
 use crate::state_server::StateServer;
+use crate::user_directory::Users;
 
 /// The dependencies `/readyz` reports on.
 pub struct Readiness {
     pub(crate) state: Arc<StateServer>,
     pub(crate) directory: Arc<Membership>,
+    pub(crate) users: Arc<Users>,
     pub(crate) bus: Arc<Bus>,
     pub(crate) services: Services,
 }
 
-fn entry(checked: Option<anyhow::Result<()>>) -> (bool, Value) {
+fn entry(name: &'static str, checked: Option<anyhow::Result<()>>) -> (bool, Value) {
+    if let Some(result) = &checked {
+        let up = if result.is_ok() { 1.0 } else { 0.0 };
+        metrics::gauge!(DEPENDENCY_UP, "dependency" => name).set(up);
+    }
     match checked {
         None => (true, json!("in-process")),
         Some(Ok(())) => (true, json!("reachable")),
@@ -46,9 +54,10 @@ impl Readiness {
                 None => None,
             }
         };
-        let (state, directory, bus, mongo, redis) = tokio::join!(
+        let (state, directory, users, bus, mongo, redis) = tokio::join!(
             self.state.readiness(),
             self.directory.source().readiness(),
+            self.users.readiness(),
             self.bus.readiness(),
             mongo,
             redis,
@@ -58,11 +67,12 @@ impl Readiness {
         for (name, checked) in [
             ("state_server", state),
             ("community_service", directory),
+            ("auth_service", users),
             ("event_bus", bus),
             ("message_store", mongo),
             ("presence", redis),
         ] {
-            let (ok, value) = entry(checked);
+            let (ok, value) = entry(name, checked);
             ready &= ok;
             dependencies.insert(name.to_owned(), value);
         }

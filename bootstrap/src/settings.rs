@@ -2,6 +2,7 @@
 //! an optional file named by `CHAT_CONFIG`, then `CHAT_`-prefixed environment
 //! variables with `__` between levels (`CHAT_HTTP__PORT=9000` sets `http.port`).
 
+use adapter_auth_http::AuthHttpSettings;
 use adapter_community_http::CommunityHttpSettings;
 use adapter_jwt::JwtSettings;
 use adapter_kafka::KafkaSettings;
@@ -41,6 +42,9 @@ pub struct Settings {
     /// The community service; absent: the open in-process directory.
     #[serde(default)]
     pub community: Option<CommunityHttpSettings>,
+    /// The auth service (display names and images); absent: profiles from verified tokens.
+    #[serde(default)]
+    pub auth: Option<AuthHttpSettings>,
     /// This instance's name among the instances of a cluster (Kafka consumer groups,
     /// presence leases); absent: the host name. Instances sharing a host must set it.
     #[serde(default)]

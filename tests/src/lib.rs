@@ -7,6 +7,7 @@
 mod client;
 mod cluster;
 pub mod contract;
+mod fake_auth_service;
 mod fake_community_service;
 mod fake_state_server;
 mod http;
@@ -17,6 +18,7 @@ mod tokens;
 
 pub use client::{Frame, StompClient};
 pub use cluster::{ClusterServices, TEST_LEASE_SECONDS, TestCluster};
+pub use fake_auth_service::{FakeAuthService, FakeProfile, RecordedRequest};
 pub use fake_community_service::{CommunityData, FakeCommunityService};
 pub use fake_state_server::FakeStateServer;
 pub use http::{DEVELOPMENT_SERVICE_TOKEN, RestClient};

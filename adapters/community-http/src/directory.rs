@@ -11,6 +11,14 @@ use crate::cache::{Cached, TtlCache};
 use crate::client::{CommunityClient, MemberGroup};
 use crate::settings::CommunityHttpSettings;
 
+/// The counter bootstrap describes (`bootstrap/src/metrics.rs`): answers given from an expired
+/// cache, or not given, because the service was down.
+const DEGRADED: &str = "chat_dependency_degraded_total";
+
+fn count_degraded() {
+    metrics::counter!(DEGRADED, "dependency" => "community_service").increment(1);
+}
+
 /// Bounds on the caches, so a flood of distinct ids cannot exhaust memory. Far above the number
 /// of rooms, communities and online users one instance serves.
 const MEMBER_LISTS: usize = 100_000;
@@ -27,7 +35,8 @@ type Members = Arc<HashSet<UserId>>;
 /// through the member-list PUTs whenever membership changes. Room lists are cached for
 /// `room_list_cache_ttl_seconds`. While the service is down or slow, an expired cached answer
 /// is served with a warning; with nothing cached the call fails with
-/// [`DirectoryError::Unavailable`].
+/// [`DirectoryError::Unavailable`]. Both are counted in
+/// `chat_dependency_degraded_total{dependency="community_service"}`.
 #[derive(Debug)]
 pub struct HttpCommunityDirectory {
     client: CommunityClient,
@@ -71,17 +80,20 @@ impl HttpCommunityDirectory {
                 self.members.put(group, Arc::clone(&members));
                 Ok(members)
             }
-            Err(error) => match stale {
-                Some(members) => {
-                    tracing::warn!(
-                        ?group,
-                        error = format!("{error:#}"),
-                        "community service unavailable: serving a possibly outdated cached member list"
-                    );
-                    Ok(members)
+            Err(error) => {
+                count_degraded();
+                match stale {
+                    Some(members) => {
+                        tracing::warn!(
+                            ?group,
+                            error = format!("{error:#}"),
+                            "community service unavailable: serving a possibly outdated cached member list"
+                        );
+                        Ok(members)
+                    }
+                    None => Err(DirectoryError::Unavailable(error)),
                 }
-                None => Err(DirectoryError::Unavailable(error)),
-            },
+            }
         }
     }
 
@@ -102,17 +114,20 @@ impl CommunityDirectory for HttpCommunityDirectory {
                 self.room_lists.put(user, rooms.clone());
                 Ok(rooms)
             }
-            Err(error) => match stale {
-                Some(rooms) => {
-                    tracing::warn!(
-                        %user,
-                        error = format!("{error:#}"),
-                        "community service unavailable: serving a possibly outdated cached room list"
-                    );
-                    Ok(rooms)
+            Err(error) => {
+                count_degraded();
+                match stale {
+                    Some(rooms) => {
+                        tracing::warn!(
+                            %user,
+                            error = format!("{error:#}"),
+                            "community service unavailable: serving a possibly outdated cached room list"
+                        );
+                        Ok(rooms)
+                    }
+                    None => Err(DirectoryError::Unavailable(error)),
                 }
-                None => Err(DirectoryError::Unavailable(error)),
-            },
+            }
         }
     }
 

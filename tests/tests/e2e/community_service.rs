@@ -69,3 +69,36 @@ async fn readiness_reports_the_community_service_reachable() {
     let body: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(body["dependencies"]["community_service"], "reachable");
 }
+
+#[tokio::test]
+async fn with_the_community_service_down_users_still_connect_and_metrics_count_it() {
+    let base_url = {
+        let nothing_listens = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", nothing_listens.local_addr().expect("address"))
+    };
+    let server = TestServer::start_with(&[
+        ("CHAT_COMMUNITY__BASE_URL", &base_url),
+        ("CHAT_COMMUNITY__RETRY_BACKOFF_MS", "10"),
+    ]);
+
+    // The room list is asked for (and fails) before CONNECTED is sent.
+    let _alice = StompClient::connect(&server.ws_url(), 1, "alice").await;
+    let (ready, _, _) = server.rest().get_text("/readyz").await;
+    let (_, _, metrics) = server.rest().get_text("/metrics").await;
+
+    assert_eq!(ready, reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let degraded = metrics
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(r#"chat_dependency_degraded_total{dependency="community_service"} "#)
+        })
+        .unwrap_or_else(|| panic!("no degraded counter in:\n{metrics}"));
+    assert!(
+        degraded.parse::<f64>().expect("a number") >= 1.0,
+        "{degraded}"
+    );
+    assert!(
+        metrics.contains(r#"chat_dependency_up{dependency="community_service"} 0"#),
+        "{metrics}"
+    );
+}

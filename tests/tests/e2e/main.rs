@@ -3,6 +3,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod auth;
+mod auth_service;
 mod chat;
 mod cluster;
 mod community_service;
