@@ -22,5 +22,26 @@ pub fn generate() -> anyhow::Result<String> {
     };
     let json = adapter_rest::openapi_json(Arc::new(MockChatService::new()), &settings);
     let value: serde_json::Value = serde_json::from_str(&json)?;
-    Ok(serde_json::to_string_pretty(&value)? + "\n")
+    Ok(serde_json::to_string_pretty(&with_sorted_keys(value))? + "\n")
+}
+
+/// The same document with every object's keys in order, so the output does not depend on
+/// whether some crate in the build turned on `serde_json`'s `preserve_order` (bson does).
+fn with_sorted_keys(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key, with_sorted_keys(value)))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(with_sorted_keys).collect())
+        }
+        other => other,
+    }
 }
