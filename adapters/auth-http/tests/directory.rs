@@ -311,3 +311,32 @@ async fn ping_succeeds_while_the_service_answers_http() {
 
     directory(&settings(&fake)).ping().await.expect("reachable");
 }
+
+#[test]
+fn every_answer_given_without_the_service_is_counted_as_degraded() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    metrics::with_local_recorder(&recorder, || {
+        runtime.block_on(async {
+            let fake = fake_knowing_alice().await;
+            let directory = directory(&settings(&fake));
+            directory.profile(ALICE).await.expect("from the service");
+            directory
+                .profile(NOBODY)
+                .await
+                .expect("unknown, not degraded");
+            fake.set_outage(Some(500));
+            directory.profile(UserId::new(2)).await.expect("anonymous");
+            directory.profile(UserId::new(3)).await.expect("anonymous");
+        });
+    });
+
+    let rendered = handle.render();
+    let line = r#"chat_dependency_degraded_total{dependency="auth_service"} 2"#;
+    assert!(rendered.lines().any(|l| l == line), "{rendered}");
+}

@@ -103,6 +103,11 @@ async fn users_still_connect_and_chat_while_the_state_server_is_down() {
             .wait_for_log_lines("state server not told of login", 1)
             .is_empty()
     );
+    let (_, _, metrics) = server.rest().get_text("/metrics").await;
+    assert!(
+        metrics.contains(r#"chat_dependency_degraded_total{dependency="state_server"} 2"#),
+        "the failed login and location change are counted:\n{metrics}"
+    );
 }
 
 #[tokio::test]
