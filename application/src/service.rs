@@ -13,12 +13,12 @@ use crate::usecases::{
     AdmitRequest, AnnounceVoiceLeave, Authenticate, AuthorizeListen, ChangeLocation,
     ChangeLocationError, ConnectCommand, ConnectError, ConnectSession, Connected, CountUnread,
     DeleteCommand, DeleteMessage, DeleteMessageError, DisconnectError, DisconnectSession,
-    EditCommand, EditMessage, EditMessageError, EnterVoice, EnterVoiceError, GetMessage,
-    GetMessageError, HistoryCommand, HistoryError, ListRooms, ListRoomsError, ListenError,
-    MarkRead, MarkReadError, PostCommand, PostError, PostMessage, PresenceQueryError,
-    QueryPresence, RateLimited, ReadHistory, ReplyCommand, ReplyToMessage, ReplyToMessageError,
-    RoomUnread, SendTyping, SetMembers, SetMembersError, TypingCommand, TypingError, UnreadError,
-    UserPresence, VoiceLeaveCommandError,
+    EditCommand, EditMessage, EditMessageError, EnterVoice, EnterVoiceError, FileCommand,
+    FileLimits, GetMessage, GetMessageError, HistoryCommand, HistoryError, ListRooms,
+    ListRoomsError, ListenError, MarkRead, MarkReadError, PostCommand, PostError, PostFile,
+    PostFileError, PostMessage, PresenceQueryError, QueryPresence, RateLimited, ReadHistory,
+    ReplyCommand, ReplyToMessage, ReplyToMessageError, RoomUnread, SendTyping, SetMembers,
+    SetMembersError, TypingCommand, TypingError, UnreadError, UserPresence, VoiceLeaveCommandError,
 };
 
 /// The driven ports, one shared instance each, as `bootstrap` builds them.
@@ -45,6 +45,10 @@ pub struct Adapters<P: Ports> {
     pub ids: Arc<P::Ids>,
     /// Per-user request allowances.
     pub limiter: Arc<P::Limiter>,
+    /// Shared files.
+    pub files: Arc<P::Files>,
+    /// What uploads may be.
+    pub file_limits: FileLimits,
 }
 
 /// Every use case, wired once; what inbound adapters hold.
@@ -52,6 +56,7 @@ pub struct Chat<P: Ports> {
     connect: ConnectSession<P>,
     disconnect: DisconnectSession<P>,
     post: PostMessage<P>,
+    post_file: PostFile<P>,
     reply: ReplyToMessage<P>,
     edit: EditMessage<P>,
     delete: DeleteMessage<P>,
@@ -100,6 +105,16 @@ impl<P: Ports> Chat<P> {
                 a.bus.clone(),
                 a.clock.clone(),
                 a.ids.clone(),
+            ),
+            post_file: PostFile::new(
+                a.directory.clone(),
+                a.users.clone(),
+                a.files.clone(),
+                a.store.clone(),
+                a.bus.clone(),
+                a.clock.clone(),
+                a.ids.clone(),
+                a.file_limits.clone(),
             ),
             reply: ReplyToMessage::new(
                 a.directory.clone(),
@@ -153,6 +168,9 @@ impl<P: Ports> ChatService for Chat<P> {
     }
     async fn post(&self, cmd: PostCommand) -> Result<Message, PostError> {
         self.post.execute(cmd).await
+    }
+    async fn post_file(&self, cmd: FileCommand) -> Result<Message, PostFileError> {
+        self.post_file.execute(cmd).await
     }
     async fn reply(&self, cmd: ReplyCommand) -> Result<Message, ReplyToMessageError> {
         self.reply.execute(cmd).await

@@ -3,6 +3,7 @@
 
 pub mod community_directory;
 pub mod event_bus;
+pub mod file_store;
 pub mod message_store;
 pub mod metrics;
 pub mod ports;
@@ -88,7 +89,9 @@ impl App {
         tokio::spawn(async move { deliver.run(events).await });
 
         let shutdown = CancellationToken::new();
-        let rest = adapter_rest::routes(chat.clone(), &settings.rest);
+        let mut rest_settings = settings.rest.clone();
+        rest_settings.max_file_bytes = settings.files.max_bytes;
+        let rest = adapter_rest::routes(chat.clone(), &rest_settings);
         let stomp = StompServer::new(chat, hub, settings.stomp.clone(), shutdown.clone());
         let mut routes = Route::new()
             .at(WEBSOCKET_PATH, websocket_endpoint(stomp.clone()))
@@ -103,6 +106,12 @@ impl App {
                     services,
                 })),
             );
+        if let Some(local) = adapters.files.local() {
+            routes = routes.at(
+                file_store::FILES_PATH,
+                get(file_store::serve(local.clone())),
+            );
+        }
         match metrics::install() {
             Ok(handle) => {
                 tokio::spawn(metrics::upkeep(handle.clone()));

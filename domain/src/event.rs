@@ -72,6 +72,7 @@ mod tests {
             author: UserProfile::anonymous(UserId::new(1)),
             body: MessageBody::parse("hi").expect("body"),
             parent: None,
+            attachment: None,
             sent_at: Timestamp::from_unix_micros(0),
         }
         .stored_at(Seq::new(7))

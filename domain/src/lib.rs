@@ -4,6 +4,7 @@
 //! Pure and synchronous on purpose: no I/O, no async runtime, no serialisation.
 //! Wire and storage shapes belong to the adapters that own them.
 
+mod attachment;
 mod content;
 mod event;
 mod ids;
@@ -16,6 +17,7 @@ mod timestamp;
 mod typing;
 mod user;
 
+pub use attachment::{Attachment, AttachmentError, FileType, FileUrl};
 pub use content::{MessageBody, MessageBodyError};
 pub use event::ChatEvent;
 pub use ids::{ChannelId, CommunityId, IdError, MessageId, RoomId, SessionId, UserId};

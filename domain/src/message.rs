@@ -1,6 +1,6 @@
 //! Messages, replies, edits and deletes, and who may do what to them.
 
-use crate::{MessageBody, MessageId, RoomRef, Seq, Timestamp, UserId, UserProfile};
+use crate::{Attachment, MessageBody, MessageId, RoomRef, Seq, Timestamp, UserId, UserProfile};
 
 /// What a reply shows of its parent, copied from the stored parent when the reply
 /// is written (never from the client).
@@ -63,6 +63,9 @@ pub enum EditError {
     /// A deleted message cannot be edited.
     #[error("message {0} was deleted")]
     Deleted(MessageId),
+    /// A file message's text is its file's URL, which only the file store sets.
+    #[error("message {0} shares a file and cannot be edited")]
+    SharesFile(MessageId),
 }
 
 /// Why a delete was refused.
@@ -89,6 +92,8 @@ pub struct NewMessage {
     pub body: MessageBody,
     /// The parent, for a reply.
     pub parent: Option<ParentSnapshot>,
+    /// The shared file's type and thumbnail, for a file message (whose body is the file's URL).
+    pub attachment: Option<Attachment>,
     /// When the server accepted it.
     pub sent_at: Timestamp,
 }
@@ -105,6 +110,7 @@ impl NewMessage {
                 edited_at: None,
             },
             parent: self.parent,
+            attachment: self.attachment,
             sent_at: self.sent_at,
             seq,
         })
@@ -124,6 +130,8 @@ pub struct MessageParts {
     pub state: MessageState,
     /// The parent snapshot of a reply.
     pub parent: Option<ParentSnapshot>,
+    /// The shared file's type and thumbnail, for a file message.
+    pub attachment: Option<Attachment>,
     /// When it was posted.
     pub sent_at: Timestamp,
     /// Its place in the room when it was posted.
@@ -191,6 +199,11 @@ impl Message {
         self.0.parent.as_ref()
     }
 
+    /// The shared file's type and thumbnail, for a file message.
+    pub fn attachment(&self) -> Option<&Attachment> {
+        self.0.attachment.as_ref()
+    }
+
     /// When it was posted.
     pub fn sent_at(&self) -> Timestamp {
         self.0.sent_at
@@ -243,6 +256,9 @@ impl Message {
         if self.is_deleted() {
             return Err(EditError::Deleted(self.0.id.clone()));
         }
+        if self.0.attachment.is_some() {
+            return Err(EditError::SharesFile(self.0.id.clone()));
+        }
         let mut parts = self.0.clone();
         parts.state = MessageState::Live {
             body,
@@ -285,6 +301,7 @@ mod tests {
             },
             body: MessageBody::parse(text).expect("body"),
             parent: None,
+            attachment: None,
             sent_at: Timestamp::from_unix_micros(10),
         }
         .stored_at(Seq::FIRST)
@@ -318,6 +335,19 @@ mod tests {
             .edited(BOB, body("hacked"), Timestamp::from_unix_micros(20))
             .expect_err("refused");
         assert!(matches!(err, EditError::NotTheAuthor(_)));
+    }
+
+    #[test]
+    fn a_file_message_cannot_be_edited() {
+        let mut parts = posted_by(ALICE, "/files/a.png").parts().clone();
+        parts.attachment = Some(Attachment {
+            file_type: crate::FileType::parse("image").expect("type"),
+            thumbnail: None,
+        });
+        let err = Message::from_parts(parts)
+            .edited(ALICE, body("text"), Timestamp::from_unix_micros(20))
+            .expect_err("refused");
+        assert!(matches!(err, EditError::SharesFile(_)));
     }
 
     #[test]
@@ -381,6 +411,7 @@ mod tests {
             author: UserProfile::anonymous(BOB),
             body: body("me too"),
             parent: Some(snapshot),
+            attachment: None,
             sent_at: Timestamp::from_unix_micros(11),
         }
         .stored_at(Seq::new(2));

@@ -19,6 +19,7 @@ pub fn generate() -> anyhow::Result<String> {
     let settings = RestSettings {
         service_token: String::new(),
         max_body_bytes: 0,
+        max_file_bytes: 0,
     };
     let json = adapter_rest::openapi_json(Arc::new(MockChatService::new()), &settings);
     let value: serde_json::Value = serde_json::from_str(&json)?;

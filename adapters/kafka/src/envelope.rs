@@ -132,6 +132,7 @@ mod tests {
             author: alice(),
             body: MessageBody::parse("hello <~inviting~> 한글").expect("body"),
             parent,
+            attachment: None,
             sent_at: Timestamp::from_unix_micros(1_645_000_000_123_456),
         }
         .stored_at(Seq::new(7))
@@ -159,6 +160,11 @@ mod tests {
                 Timestamp::from_unix_micros(1_645_000_002_000_000),
             )
             .expect("delete");
+        let mut file = posted(CHANNEL, None).parts().clone();
+        file.attachment = Some(domain::Attachment {
+            file_type: domain::FileType::parse("image").expect("type"),
+            thumbnail: Some(domain::FileUrl::parse("/files/t.png").expect("url")),
+        });
         vec![
             ChatEvent::Posted(original.clone()),
             ChatEvent::Posted(posted(
@@ -211,6 +217,7 @@ mod tests {
                     (ChannelId::new(13), vec![]),
                 ]),
             }),
+            ChatEvent::Posted(domain::Message::from_parts(file)),
         ]
     }
 

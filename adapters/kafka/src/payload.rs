@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 
 use domain::{
-    Audience, ChannelId, ChatEvent, CommunityId, Location, Message, MessageBody, MessageId,
-    MessageParts, MessageState, ParentContent, ParentSnapshot, PresenceChange, PresenceStatus,
-    RoomId, RoomRef, Seq, Timestamp, Typing, UserId, UserProfile, VoiceLeave, VoiceOccupancy,
+    Attachment, Audience, ChannelId, ChatEvent, CommunityId, FileType, FileUrl, Location, Message,
+    MessageBody, MessageId, MessageParts, MessageState, ParentContent, ParentSnapshot,
+    PresenceChange, PresenceStatus, RoomId, RoomRef, Seq, Timestamp, Typing, UserId, UserProfile,
+    VoiceLeave, VoiceOccupancy,
 };
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,9 @@ pub(crate) enum InvalidPayload {
     /// A message text the domain refuses.
     #[error(transparent)]
     Body(#[from] domain::MessageBodyError),
+    /// A file URL or file type the domain refuses.
+    #[error(transparent)]
+    Attachment(#[from] domain::AttachmentError),
     /// A location label the domain refuses.
     #[error(transparent)]
     Location(#[from] domain::LocationError),
@@ -116,6 +120,13 @@ struct ParentDto {
     text: Option<String>,
 }
 
+/// What a file message adds: the seed's `fileType` and the thumbnail's URL.
+#[derive(Debug, Serialize, Deserialize)]
+struct AttachmentDto {
+    file_type: String,
+    thumbnail: Option<String>,
+}
+
 /// A stored message, every field of [`MessageParts`].
 #[derive(Debug, Serialize, Deserialize)]
 struct MessageDto {
@@ -124,6 +135,9 @@ struct MessageDto {
     author: ProfileDto,
     state: StateDto,
     parent: Option<ParentDto>,
+    /// Absent in records of versions before file messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attachment: Option<AttachmentDto>,
     sent_at: i64,
     seq: u64,
 }
@@ -152,6 +166,10 @@ impl From<&Message> for MessageDto {
                     ParentContent::Text(text) => Some(text.clone()),
                     ParentContent::Deleted => None,
                 },
+            }),
+            attachment: parts.attachment.as_ref().map(|a| AttachmentDto {
+                file_type: a.file_type.as_str().to_owned(),
+                thumbnail: a.thumbnail.as_ref().map(|t| t.as_str().to_owned()),
             }),
             sent_at: parts.sent_at.unix_micros(),
             seq: parts.seq.get(),
@@ -183,12 +201,20 @@ impl TryFrom<MessageDto> for Message {
             }),
             None => None,
         };
+        let attachment = match dto.attachment {
+            Some(a) => Some(Attachment {
+                file_type: FileType::parse(&a.file_type)?,
+                thumbnail: a.thumbnail.as_deref().map(FileUrl::parse).transpose()?,
+            }),
+            None => None,
+        };
         Ok(Self::from_parts(MessageParts {
             id: MessageId::parse(&dto.id)?,
             room: dto.room.into(),
             author: dto.author.into(),
             state,
             parent,
+            attachment,
             sent_at: Timestamp::from_unix_micros(dto.sent_at),
             seq: Seq::new(dto.seq),
         }))

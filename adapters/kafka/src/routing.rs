@@ -14,7 +14,7 @@ pub(crate) enum TopicKind {
     EtcDirect,
     /// Channel edits, deletes and typing.
     EtcCommunity,
-    /// File messages (none published yet).
+    /// New file messages, DM and channel alike (the seed's `file-topic`).
     File,
     /// Presence and voice state.
     State,
@@ -50,6 +50,7 @@ impl TopicKind {
             RoomRef::Channel { .. } => channel,
         };
         match event {
+            ChatEvent::Posted(message) if message.attachment().is_some() => Self::File,
             ChatEvent::Posted(message) => by_room(message.room(), Self::Chat, Self::Channel),
             ChatEvent::Edited { message, .. } | ChatEvent::Deleted { message, .. } => {
                 by_room(message.room(), Self::EtcDirect, Self::EtcCommunity)
@@ -102,6 +103,7 @@ mod tests {
             author: UserProfile::anonymous(UserId::new(1)),
             body: MessageBody::parse("hi").expect("body"),
             parent: None,
+            attachment: None,
             sent_at: Timestamp::from_unix_micros(1),
         }
         .stored_at(Seq::FIRST)
@@ -121,6 +123,19 @@ mod tests {
             routed(&ChatEvent::Posted(message(CHANNEL))),
             (TopicKind::Channel, "group/12".into())
         );
+    }
+
+    #[test]
+    fn file_messages_go_to_the_file_topic_keyed_by_their_room() {
+        for (room, key) in [(DM, "direct/5"), (CHANNEL, "group/12")] {
+            let mut parts = message(room).parts().clone();
+            parts.attachment = Some(domain::Attachment {
+                file_type: domain::FileType::parse("image").expect("type"),
+                thumbnail: None,
+            });
+            let event = ChatEvent::Posted(domain::Message::from_parts(parts));
+            assert_eq!(routed(&event), (TopicKind::File, key.into()));
+        }
     }
 
     #[test]

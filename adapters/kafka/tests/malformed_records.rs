@@ -36,6 +36,7 @@ fn posted(room: RoomRef, seq: u64) -> ChatEvent {
             author: UserProfile::anonymous(UserId::new(1)),
             body: MessageBody::parse("after the garbage").expect("body"),
             parent: None,
+            attachment: None,
             sent_at: Timestamp::from_unix_micros(1),
         }
         .stored_at(Seq::new(seq)),

@@ -17,8 +17,9 @@
 //!   [`state_update`], read by no one but the update filter).
 
 use domain::{
-    ChannelId, CommunityId, Message, MessageBody, MessageId, MessageParts, MessageState,
-    ParentContent, ParentSnapshot, RoomId, RoomRef, Seq, Timestamp, UserId, UserProfile,
+    Attachment, ChannelId, CommunityId, FileType, FileUrl, Message, MessageBody, MessageId,
+    MessageParts, MessageState, ParentContent, ParentSnapshot, RoomId, RoomRef, Seq, Timestamp,
+    UserId, UserProfile,
 };
 use mongodb::bson::{self, Bson, DateTime, Document, doc, oid::ObjectId};
 use serde::{Deserialize, Serialize};
@@ -46,8 +47,9 @@ fn field_error(field: &'static str, reason: impl Into<String>) -> MappingError {
     }
 }
 
-/// A message document as stored. Unknown fields (the seed's `_class`, `thumbnail`,
-/// `read`, `categoryId`) are ignored on read and kept by updates, which only `$set`
+/// A message document as stored. A file message is the seed's: `content` the file's
+/// URL, `thumbnail` the preview's URL, `type` the file type. Unknown fields (the seed's
+/// `_class`, `read`, `categoryId`) are ignored on read and kept by updates, which only `$set`
 /// what changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,6 +69,8 @@ struct MessageDocument {
     /// The seed's `type`: absent for text, `reply` for replies, a file type for files.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    thumbnail: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     parent_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,7 +137,16 @@ pub(crate) fn encode(message: &Message) -> Result<Document, MappingError> {
         name: Some(parts.author.name.clone()),
         profile_image: parts.author.image.clone(),
         content,
-        kind: parent.map(|_| "reply".to_owned()),
+        kind: match (&parts.attachment, parent) {
+            (Some(attachment), _) => Some(attachment.file_type.as_str().to_owned()),
+            (None, Some(_)) => Some("reply".to_owned()),
+            (None, None) => None,
+        },
+        thumbnail: parts
+            .attachment
+            .as_ref()
+            .and_then(|a| a.thumbnail.as_ref())
+            .map(|t| t.as_str().to_owned()),
         parent_id: parent.map(|p| p.id.as_str().to_owned()),
         parent_user_id: parent
             .map(|p| to_long("parentUserId", p.author.get()))
@@ -246,6 +259,20 @@ pub(crate) fn decode(
         }
         None => None,
     };
+    // The seed's `type` is a file type on file messages (anything but `reply`).
+    let attachment = match (&parent, stored.kind.as_deref()) {
+        (None, Some(kind)) if kind != "reply" => Some(Attachment {
+            file_type: FileType::parse(kind)
+                .map_err(|error| field_error("type", error.to_string()))?,
+            thumbnail: stored
+                .thumbnail
+                .as_deref()
+                .map(FileUrl::parse)
+                .transpose()
+                .map_err(|error| field_error("thumbnail", error.to_string()))?,
+        }),
+        _ => None,
+    };
     let seq = stored.seq.ok_or_else(|| {
         field_error(
             "seq",
@@ -258,6 +285,7 @@ pub(crate) fn decode(
         author,
         state,
         parent,
+        attachment,
         sent_at: sent_at(stored.local_date_time, stored.sent_at_micros),
         seq: Seq::new(to_id("seq", seq)?),
     }))
@@ -352,6 +380,7 @@ mod tests {
             },
             body: MessageBody::parse("hello").expect("body"),
             parent,
+            attachment: None,
             // Not a whole millisecond: the micros must survive the trip.
             sent_at: Timestamp::from_unix_micros(1_645_408_089_123_456),
         }
@@ -375,6 +404,33 @@ mod tests {
     fn a_new_dm_message_reads_back_unchanged() {
         let message = posted("m1", DM, None);
         assert_eq!(round_trip(MessageCollection::Direct, &message), message);
+    }
+
+    #[test]
+    fn a_file_message_is_stored_in_the_seeds_fields_and_reads_back_unchanged() {
+        let mut parts = posted("m9", CHANNEL, None).parts().clone();
+        parts.state = MessageState::Live {
+            body: MessageBody::parse("https://bucket.s3/photo.png").expect("body"),
+            edited_at: None,
+        };
+        parts.attachment = Some(Attachment {
+            file_type: FileType::parse("image").expect("type"),
+            thumbnail: Some(FileUrl::parse("https://bucket.s3/thumb.png").expect("url")),
+        });
+        let message = Message::from_parts(parts);
+
+        let document = encode(&message).expect("encodes");
+
+        assert_eq!(
+            document.get_str("content"),
+            Ok("https://bucket.s3/photo.png")
+        );
+        assert_eq!(
+            document.get_str("thumbnail"),
+            Ok("https://bucket.s3/thumb.png")
+        );
+        assert_eq!(document.get_str("type"), Ok("image"));
+        assert_eq!(round_trip(MessageCollection::Channel, &message), message);
     }
 
     #[test]

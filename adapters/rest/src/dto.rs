@@ -108,6 +108,20 @@ pub(crate) struct MessageDto {
     /// For a reply: its parent.
     #[oai(skip_serializing_if_is_none)]
     pub(crate) parent: Option<ParentDto>,
+    /// For a file message (whose `content` is the file's URL): its type and thumbnail.
+    #[oai(skip_serializing_if_is_none)]
+    pub(crate) file: Option<FileDto>,
+}
+
+/// What a file message shares besides its URL.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub(crate) struct FileDto {
+    /// `image`, `video` or another file type.
+    pub(crate) file_type: String,
+    /// The preview image's URL.
+    #[oai(nullable)]
+    pub(crate) thumbnail: Option<String>,
 }
 
 impl From<&Message> for MessageDto {
@@ -141,6 +155,10 @@ impl From<&Message> for MessageDto {
                     ParentContent::Deleted => None,
                 },
                 deleted: p.content == ParentContent::Deleted,
+            }),
+            file: message.attachment().map(|a| FileDto {
+                file_type: a.file_type.as_str().to_owned(),
+                thumbnail: a.thumbnail.as_ref().map(|t| t.as_str().to_owned()),
             }),
         }
     }

@@ -4,8 +4,8 @@
 
 use application::ports::outbound::TokenError;
 use application::usecases::{
-    GetMessageError, HistoryError, ListRoomsError, MarkReadError, PresenceQueryError, RateLimited,
-    SetMembersError, UnreadError, VoiceLeaveCommandError,
+    GetMessageError, HistoryError, ListRoomsError, MarkReadError, PostFileError,
+    PresenceQueryError, RateLimited, SetMembersError, UnreadError, VoiceLeaveCommandError,
 };
 use poem::http::StatusCode;
 use poem::{IntoResponse as _, Response};
@@ -39,12 +39,8 @@ pub(crate) enum ApiError {
     /// The request body is larger than the server accepts.
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorBody>),
-    /// The body is not `application/json`.
+    /// The body is not of the operation's media type, or an uploaded file's type is not accepted.
     #[oai(status = 415)]
-    #[expect(
-        dead_code,
-        reason = "documents the 415 poem-openapi answers before a handler runs"
-    )]
     UnsupportedMediaType(Json<ErrorBody>),
     /// The body is well-formed but its content is invalid.
     #[oai(status = 422)]
@@ -89,6 +85,15 @@ impl ApiError {
 
     pub(crate) fn unprocessable(code: &str, message: impl Into<String>) -> Self {
         Self::Unprocessable(body(code, message))
+    }
+
+    pub(crate) fn too_large(message: impl Into<String>) -> Self {
+        Self::PayloadTooLarge(body("file_too_large", message))
+    }
+
+    /// A local failure of this server (a temporary file could not be written): retry later.
+    pub(crate) fn internal(cause: &anyhow::Error) -> Self {
+        Self::unavailable(cause)
     }
 
     fn unavailable(cause: &anyhow::Error) -> Self {
@@ -185,6 +190,23 @@ impl From<SetMembersError> for ApiError {
                 Self::PayloadTooLarge(body("too_many_members", err.to_string()))
             }
             SetMembersError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+impl From<PostFileError> for ApiError {
+    fn from(err: PostFileError) -> Self {
+        match &err {
+            PostFileError::InvalidFileType(_) => {
+                Self::bad_request("invalid_file_type", err.to_string())
+            }
+            PostFileError::UnsupportedType(_) => {
+                Self::UnsupportedMediaType(body("unsupported_file_type", err.to_string()))
+            }
+            PostFileError::TooLarge { .. } => Self::too_large(err.to_string()),
+            PostFileError::BadUpload(_) => Self::bad_request("invalid_form", err.to_string()),
+            PostFileError::Forbidden(_) => Self::forbidden(err.to_string()),
+            PostFileError::Unavailable(cause) => Self::unavailable(cause),
         }
     }
 }

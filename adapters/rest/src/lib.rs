@@ -8,10 +8,12 @@ mod auth;
 mod body_limit;
 mod dto;
 mod error;
+mod files;
 mod seed;
 mod settings;
 mod tags;
 mod time_format;
+mod upload;
 mod v1;
 
 use application::ports::inbound::ChatService;
@@ -24,15 +26,19 @@ pub use settings::RestSettings;
 /// The API's title in the OpenAPI document.
 const TITLE: &str = "chat-server";
 
+/// Every group of operations of the REST API.
+type Operations<S> = (v1::UserApi<S>, seed::SeedApi<S>, files::FileApi<S>);
+
 /// Every operation of the REST API, for serving and for documenting.
 pub fn api<S: ChatService + Clone>(
     chat: S,
     settings: &RestSettings,
-) -> OpenApiService<(v1::UserApi<S>, seed::SeedApi<S>), ()> {
+) -> OpenApiService<Operations<S>, ()> {
     OpenApiService::new(
         (
             v1::UserApi::new(chat.clone()),
-            seed::SeedApi::new(chat, settings.service_token.clone()),
+            seed::SeedApi::new(chat.clone(), settings.service_token.clone()),
+            files::FileApi::new(chat, settings.max_file_bytes),
         ),
         TITLE,
         env!("CARGO_PKG_VERSION"),
@@ -58,6 +64,7 @@ pub fn routes<S: ChatService + Clone>(chat: S, settings: &RestSettings) -> impl 
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();
     let max_body = settings.max_body_bytes;
+    let max_upload = settings.max_upload_bytes();
     Route::new()
         .nest("/openapi.json", spec)
         .nest("/docs", docs)
@@ -66,7 +73,7 @@ pub fn routes<S: ChatService + Clone>(chat: S, settings: &RestSettings) -> impl 
             service
                 .into_endpoint()
                 .around(move |api, request| async move {
-                    body_limit::limit_body(&api, request, max_body).await
+                    body_limit::limit_body(&api, request, max_body, max_upload).await
                 }),
         )
         .catch_all_error(error::render_framework_error)

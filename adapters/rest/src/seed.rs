@@ -76,8 +76,15 @@ impl From<&Message> for SeedMessage {
             profile_image: m.author().image.clone(),
             user_id: m.author().id.get(),
             message: m.body().map_or(DELETED_TEXT, |b| b.as_str()).to_owned(),
-            thumbnail: None,
-            file_type: parent.map(|_| "reply".to_owned()),
+            thumbnail: m
+                .attachment()
+                .and_then(|a| a.thumbnail.as_ref())
+                .map(|t| t.as_str().to_owned()),
+            file_type: match (m.attachment(), parent) {
+                (Some(a), _) => Some(a.file_type.as_str().to_owned()),
+                (None, Some(_)) => Some("reply".to_owned()),
+                (None, None) => None,
+            },
             kind: None,
             time: seed(m.sent_at()),
             parent_id: parent.map(|p| p.id.to_string()),
@@ -119,7 +126,7 @@ pub(crate) struct SeedOkEnvelope {
 }
 
 impl SeedOkEnvelope {
-    fn ok() -> Json<Self> {
+    pub(crate) fn ok() -> Json<Self> {
         Json(Self {
             is_success: true,
             code: SUCCESS_CODE,

@@ -11,6 +11,22 @@ pub struct RestSettings {
     /// Largest request body accepted (bytes).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Largest uploaded file (and thumbnail), in bytes; bootstrap sets it from `[files]`.
+    #[serde(default = "default_max_file")]
+    pub max_file_bytes: u64,
+}
+
+impl RestSettings {
+    /// Largest upload request: a file and a thumbnail at their limit, plus the form's fields.
+    pub(crate) fn max_upload_bytes(&self) -> usize {
+        usize::try_from(self.max_file_bytes.saturating_mul(2))
+            .unwrap_or(usize::MAX)
+            .saturating_add(self.max_body_bytes)
+    }
+}
+
+fn default_max_file() -> u64 {
+    10 * 1024 * 1024
 }
 
 fn default_max_body() -> usize {

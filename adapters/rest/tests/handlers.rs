@@ -25,6 +25,7 @@ fn settings() -> RestSettings {
     RestSettings {
         service_token: SERVICE.into(),
         max_body_bytes: 1024,
+        max_file_bytes: 64,
     }
 }
 
@@ -64,6 +65,7 @@ fn message() -> domain::Message {
         author: UserProfile::anonymous(UserId::new(1)),
         body: MessageBody::parse("hi").expect("body"),
         parent: None,
+        attachment: None,
         sent_at: Timestamp::from_unix_micros(0),
     }
     .stored_at(Seq::new(1))

@@ -3,7 +3,9 @@
 //! keeps its name and its JSON type (ids are strings); none is removed.
 
 use bytes::Bytes;
-use domain::{ChatEvent, Message, ParentContent, PresenceStatus, RoomRef, Timestamp};
+use domain::{
+    Attachment, ChatEvent, FileUrl, Message, ParentContent, PresenceStatus, RoomRef, Timestamp,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::macros::format_description;
@@ -29,6 +31,27 @@ struct MessageEvent<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     parent_content: Option<&'a str>,
     channel_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    community_id: Option<String>,
+    seq: u64,
+}
+
+/// The seed's `FileUploadResponse`: no `type:"message"`; `type` is `direct` or
+/// `community` and `channelId` a JSON number, as the seed sent them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FileEvent<'a> {
+    id: &'a str,
+    name: &'a str,
+    profile_image: Option<&'a str>,
+    message: &'a str,
+    thumbnail: Option<&'a str>,
+    user_id: String,
+    channel_id: u64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    file_type: &'a str,
+    time: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     community_id: Option<String>,
     seq: u64,
@@ -105,7 +128,33 @@ fn room_ids(room: RoomRef) -> (String, Option<String>) {
     }
 }
 
+fn file_shared(message: &Message, attachment: &Attachment) -> Result<Vec<u8>, serde_json::Error> {
+    let (kind, channel_id, community_id) = match message.room() {
+        RoomRef::Direct(id) => ("direct", id.get(), None),
+        RoomRef::Channel { community, channel } => {
+            ("community", channel.get(), Some(community.to_string()))
+        }
+    };
+    serde_json::to_vec(&FileEvent {
+        id: message.id().as_str(),
+        name: &message.author().name,
+        profile_image: message.author().image.as_deref(),
+        message: message.body().map_or("", |b| b.as_str()),
+        thumbnail: attachment.thumbnail.as_ref().map(FileUrl::as_str),
+        user_id: message.author().id.to_string(),
+        channel_id,
+        kind,
+        file_type: attachment.file_type.as_str(),
+        time: format_time(message.sent_at()),
+        community_id,
+        seq: message.seq().get(),
+    })
+}
+
 fn posted(message: &Message) -> Result<Vec<u8>, serde_json::Error> {
+    if let Some(attachment) = message.attachment() {
+        return file_shared(message, attachment);
+    }
     let parent = message.parent();
     let (channel_id, community_id) = room_ids(message.room());
     serde_json::to_vec(&MessageEvent {
@@ -216,6 +265,7 @@ mod tests {
             },
             body: MessageBody::parse("hello").expect("body"),
             parent,
+            attachment: None,
             sent_at: Timestamp::from_unix_micros(1_645_408_089_123_456),
         }
         .stored_at(Seq::new(3))
@@ -241,6 +291,27 @@ mod tests {
             json!({"type": "message", "id": "620f1c2a9b1e8a3d4c5b6a79", "userId": "1", "name": "nick",
                    "profileImage": "https://img/p.png", "message": "hello", "time": "2022-02-21T01:48:09.123",
                    "channelId": "5", "seq": 3})
+        );
+    }
+
+    #[test]
+    fn a_file_event_has_the_seeds_file_upload_keys() {
+        let mut parts = message(None).parts().clone();
+        parts.state = domain::MessageState::Live {
+            body: MessageBody::parse("/files/620f.png").expect("body"),
+            edited_at: None,
+        };
+        parts.attachment = Some(Attachment {
+            file_type: domain::FileType::parse("image").expect("type"),
+            thumbnail: Some(FileUrl::parse("/files/620f-thumb.png").expect("url")),
+        });
+        let value = json_of(&ChatEvent::Posted(Message::from_parts(parts)));
+        assert_eq!(
+            value,
+            json!({"id": "620f1c2a9b1e8a3d4c5b6a79", "name": "nick", "profileImage": "https://img/p.png",
+                   "message": "/files/620f.png", "thumbnail": "/files/620f-thumb.png", "userId": "1",
+                   "channelId": 5, "type": "direct", "fileType": "image",
+                   "time": "2022-02-21T01:48:09.123", "seq": 3})
         );
     }
 

@@ -186,6 +186,9 @@ impl From<EditMessageError> for Refusal {
             EditMessageError::Refused(EditError::Deleted(_)) => {
                 Self::new("message_deleted", err.to_string())
             }
+            EditMessageError::Refused(EditError::SharesFile(_)) => {
+                Self::new("not_editable", err.to_string())
+            }
             EditMessageError::Unavailable(cause) => Self::unavailable(cause),
         }
     }

@@ -9,10 +9,10 @@ use crate::ports::outbound::{RequestKind, TokenError, VerifiedToken};
 use crate::usecases::{
     ChangeLocationError, ConnectCommand, ConnectError, Connected, DeleteCommand,
     DeleteMessageError, DisconnectError, EditCommand, EditMessageError, EnterVoiceError,
-    GetMessageError, HistoryCommand, HistoryError, ListRoomsError, ListenError, MarkReadError,
-    PostCommand, PostError, PresenceQueryError, RateLimited, ReplyCommand, ReplyToMessageError,
-    RoomUnread, SetMembersError, TypingCommand, TypingError, UnreadError, UserPresence,
-    VoiceLeaveCommandError,
+    FileCommand, GetMessageError, HistoryCommand, HistoryError, ListRoomsError, ListenError,
+    MarkReadError, PostCommand, PostError, PostFileError, PresenceQueryError, RateLimited,
+    ReplyCommand, ReplyToMessageError, RoomUnread, SetMembersError, TypingCommand, TypingError,
+    UnreadError, UserPresence, VoiceLeaveCommandError,
 };
 
 /// The chat as inbound adapters see it. Implemented by [`crate::Chat`], which
@@ -26,6 +26,8 @@ pub trait ChatService: Send + Sync + 'static {
     async fn disconnect(&self, session: SessionId) -> Result<bool, DisconnectError>;
     /// Post a message. See [`PostError`].
     async fn post(&self, cmd: PostCommand) -> Result<Message, PostError>;
+    /// Share a file. See [`PostFileError`].
+    async fn post_file(&self, cmd: FileCommand) -> Result<Message, PostFileError>;
     /// Reply to a message. See [`ReplyToMessageError`].
     async fn reply(&self, cmd: ReplyCommand) -> Result<Message, ReplyToMessageError>;
     /// Edit a message. See [`EditMessageError`].
@@ -93,6 +95,9 @@ impl<T: ChatService> ChatService for std::sync::Arc<T> {
     }
     async fn post(&self, cmd: PostCommand) -> Result<Message, PostError> {
         (**self).post(cmd).await
+    }
+    async fn post_file(&self, cmd: FileCommand) -> Result<Message, PostFileError> {
+        (**self).post_file(cmd).await
     }
     async fn reply(&self, cmd: ReplyCommand) -> Result<Message, ReplyToMessageError> {
         (**self).reply(cmd).await

@@ -6,6 +6,7 @@
 mod clock;
 mod community_directory;
 mod event_bus;
+mod file_store;
 mod id_generator;
 mod message_store;
 mod presence_store;
@@ -19,6 +20,7 @@ mod user_directory;
 pub use clock::Clock;
 pub use community_directory::{CommunityDirectory, DirectoryError};
 pub use event_bus::{BusError, EventBus, EventStream};
+pub use file_store::{ByteStream, FileStore, FileStoreError, FileUpload, StoredFile};
 pub use id_generator::IdGenerator;
 pub use message_store::{HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError};
 pub use presence_store::{ClosedSession, PresenceError, PresenceStore};
@@ -32,7 +34,7 @@ pub use user_directory::{UserDirectory, UserDirectoryError};
 #[cfg(any(test, feature = "mocks"))]
 pub use {
     clock::MockClock, community_directory::MockCommunityDirectory, event_bus::MockEventBus,
-    id_generator::MockIdGenerator, message_store::MockMessageStore,
+    file_store::MockFileStore, id_generator::MockIdGenerator, message_store::MockMessageStore,
     presence_store::MockPresenceStore, rate_limiter::MockRateLimiter,
     read_markers::MockReadMarkers, room_broadcaster::MockRoomBroadcaster,
     session_state_gateway::MockSessionStateGateway, token_verifier::MockTokenVerifier,
@@ -63,4 +65,6 @@ pub trait Ports: Send + Sync + 'static {
     type Ids: IdGenerator;
     /// Per-user request allowances.
     type Limiter: RateLimiter;
+    /// Shared files.
+    type Files: FileStore;
 }

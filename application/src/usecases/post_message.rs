@@ -83,6 +83,7 @@ impl<P: Ports> PostMessage<P> {
                 author,
                 body,
                 parent: None,
+                attachment: None,
                 sent_at: self.clock.now(),
             })
             .await?;

@@ -189,6 +189,7 @@ mod tests {
                 author: crate::usecases::test_support::profile(ALICE),
                 body: domain::MessageBody::parse("re").expect("body"),
                 parent: Some(parent.snapshot_for_reply_in(DM).expect("snapshot")),
+                attachment: None,
                 sent_at: Timestamp::from_unix_micros(2),
             }
             .stored_at(Seq::new(2))

@@ -101,6 +101,7 @@ impl<P: Ports> ReplyToMessage<P> {
                 author,
                 body,
                 parent: Some(snapshot),
+                attachment: None,
                 sent_at: self.clock.now(),
             })
             .await?;

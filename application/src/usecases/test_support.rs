@@ -8,8 +8,8 @@ use domain::{
 };
 
 use crate::ports::outbound::{
-    MockClock, MockCommunityDirectory, MockEventBus, MockIdGenerator, MockMessageStore,
-    MockPresenceStore, MockRateLimiter, MockReadMarkers, MockSessionStateGateway,
+    MockClock, MockCommunityDirectory, MockEventBus, MockFileStore, MockIdGenerator,
+    MockMessageStore, MockPresenceStore, MockRateLimiter, MockReadMarkers, MockSessionStateGateway,
     MockTokenVerifier, MockUserDirectory, Ports, StoreError,
 };
 
@@ -32,6 +32,7 @@ pub(crate) struct Mocks {
     pub(crate) clock: Arc<MockClock>,
     pub(crate) ids: Arc<MockIdGenerator>,
     pub(crate) limiter: Arc<MockRateLimiter>,
+    pub(crate) files: Arc<MockFileStore>,
 }
 
 impl Ports for Mocks {
@@ -46,6 +47,7 @@ impl Ports for Mocks {
     type Clock = MockClock;
     type Ids = MockIdGenerator;
     type Limiter = MockRateLimiter;
+    type Files = MockFileStore;
 }
 
 /// Mocks still open to expectations; clock, ids and user profiles are preset.
@@ -61,6 +63,7 @@ pub(crate) struct MocksBuilder {
     pub(crate) clock: MockClock,
     pub(crate) ids: MockIdGenerator,
     pub(crate) limiter: MockRateLimiter,
+    pub(crate) files: MockFileStore,
 }
 
 impl MocksBuilder {
@@ -86,6 +89,7 @@ impl MocksBuilder {
             clock,
             ids,
             limiter: MockRateLimiter::new(),
+            files: MockFileStore::new(),
         }
     }
 
@@ -120,6 +124,7 @@ impl MocksBuilder {
             clock: Arc::new(self.clock),
             ids: Arc::new(self.ids),
             limiter: Arc::new(self.limiter),
+            files: Arc::new(self.files),
         }
     }
 }
@@ -146,6 +151,7 @@ pub(crate) fn stored(id: &str, author: UserId, room: RoomRef, text: &str) -> dom
         author: profile(author),
         body: MessageBody::parse(text).expect("body"),
         parent: None,
+        attachment: None,
         sent_at: Timestamp::from_unix_micros(1),
     }
     .stored_at(Seq::new(1))

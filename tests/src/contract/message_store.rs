@@ -49,6 +49,7 @@ fn new_message(room: RoomRef, author: UserId, text: &str) -> NewMessage {
         },
         body: MessageBody::parse(text).expect("body"),
         parent: None,
+        attachment: None,
         sent_at: now(),
     }
 }

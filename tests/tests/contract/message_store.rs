@@ -91,6 +91,7 @@ mod mongo_only {
             author: UserProfile::anonymous(UserId::new(1)),
             body: MessageBody::parse(text).expect("body"),
             parent: None,
+            attachment: None,
             sent_at: Timestamp::from_unix_micros(1_700_000_000_000_000),
         }
     }

@@ -1,0 +1,22 @@
+//! Shared files behind the `FileStore` port: [`LocalDiskFileStore`] (the embedded
+//! default; the server serves the files back under `/files/{key}`) and [`S3FileStore`]
+//! (any S3-compatible object storage, through the `object_store` crate).
+//!
+//! # Layout
+//!
+//! * `settings`: the `[files]` table and its `[files.s3]` part.
+//! * `key`: the checks on the server-generated keys both stores rely on.
+//! * `limit`: counting an upload's bytes against its limit while it streams.
+//! * `local_disk`: [`LocalDiskFileStore`] and [`ServedFile`] (what `GET /files/{key}` sends).
+//! * `s3`: [`S3FileStore`].
+
+mod key;
+mod limit;
+mod local_disk;
+mod s3;
+mod settings;
+
+pub use key::is_valid_key;
+pub use local_disk::{LocalDiskFileStore, ServedFile};
+pub use s3::S3FileStore;
+pub use settings::{FileBackend, FilesSettings, S3Settings};

@@ -1,0 +1,135 @@
+//! The `[files]` settings table (bootstrap owns where it comes from).
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Which store keeps the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileBackend {
+    /// A directory on this machine; the server serves the files (embedded default).
+    Local,
+    /// S3-compatible object storage (`[files.s3]`).
+    S3,
+}
+
+/// Where uploads go and what they may be.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FilesSettings {
+    /// `local` (default) or `s3`.
+    #[serde(default = "default_backend")]
+    pub backend: FileBackend,
+    /// The local store's directory; empty: `chat-server-files` in the system temp directory.
+    #[serde(default)]
+    pub directory: String,
+    /// Longest file (and thumbnail) accepted, in bytes.
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    /// Media types accepted: exact (`application/pdf`) or a family (`image/*`).
+    #[serde(default = "default_allowed_types")]
+    pub allowed_types: Vec<String>,
+    /// Put in front of `/<key>` to make download URLs. Empty: `/files` on this server
+    /// (local), or the bucket's URL at the endpoint (S3).
+    #[serde(default)]
+    pub public_base_url: String,
+    /// Limit on storing one file (or deleting one, or a readiness probe).
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// The S3 store's connection.
+    #[serde(default)]
+    pub s3: S3Settings,
+}
+
+impl FilesSettings {
+    /// The local store's directory, the default filled in.
+    pub fn directory(&self) -> PathBuf {
+        if self.directory.trim().is_empty() {
+            std::env::temp_dir().join("chat-server-files")
+        } else {
+            PathBuf::from(&self.directory)
+        }
+    }
+}
+
+impl Default for FilesSettings {
+    fn default() -> Self {
+        Self {
+            backend: default_backend(),
+            directory: String::new(),
+            max_bytes: default_max_bytes(),
+            allowed_types: default_allowed_types(),
+            public_base_url: String::new(),
+            timeout_ms: default_timeout_ms(),
+            s3: S3Settings::default(),
+        }
+    }
+}
+
+/// An S3-compatible bucket. The bucket must exist: the server never creates it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct S3Settings {
+    /// `http(s)://host:port` of an S3-compatible server; empty: AWS for the region.
+    #[serde(default)]
+    pub endpoint: String,
+    /// The bucket.
+    #[serde(default)]
+    pub bucket: String,
+    /// The region (any value for most S3-compatible servers).
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// Access key id; empty: from the environment or instance metadata, as AWS SDKs do.
+    #[serde(default)]
+    pub access_key_id: String,
+    /// Secret access key.
+    #[serde(default)]
+    pub secret_access_key: String,
+    /// `host/bucket/key` URLs instead of `bucket.host/key` (most self-hosted servers).
+    #[serde(default = "default_path_style")]
+    pub path_style: bool,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        Self {
+            endpoint: String::new(),
+            bucket: String::new(),
+            region: default_region(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            path_style: default_path_style(),
+        }
+    }
+}
+
+fn default_backend() -> FileBackend {
+    FileBackend::Local
+}
+
+fn default_max_bytes() -> u64 {
+    10 * 1024 * 1024
+}
+
+fn default_allowed_types() -> Vec<String> {
+    [
+        "image/*",
+        "video/*",
+        "audio/*",
+        "application/pdf",
+        "text/plain",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn default_timeout_ms() -> u64 {
+    30_000
+}
+
+fn default_region() -> String {
+    "us-east-1".to_owned()
+}
+
+fn default_path_style() -> bool {
+    true
+}
