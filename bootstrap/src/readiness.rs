@@ -1,6 +1,12 @@
 //! `/readyz`: whether every configured dependency is reachable. In-process
 //! adapters are always ready; real services are probed on each request, and each
 //! probe sets the gauge `chat_dependency_up{dependency}` (1 reachable, 0 not).
+//!
+//! Only the services chat cannot work without (event bus, message store, presence)
+//! make the instance `not_ready` (503): a load balancer should stop sending it users.
+//! The lobby's services (state server, community service, auth service) only make it
+//! `degraded` (200): users still connect and chat there, served from caches and
+//! fallbacks, so taking every instance out of rotation would be worse.
 
 use std::sync::Arc;
 
@@ -40,7 +46,7 @@ fn entry(name: &'static str, checked: Option<anyhow::Result<()>>) -> (bool, Valu
 }
 
 impl Readiness {
-    /// Probes every dependency; `true` when all are ready.
+    /// Probes every dependency; `true` when every essential one is reachable.
     pub async fn report(&self) -> (bool, Value) {
         let mongo = async {
             match &self.services.mongo {
@@ -64,16 +70,21 @@ impl Readiness {
         );
         let mut dependencies = Map::new();
         let mut ready = true;
-        for (name, checked) in [
-            ("state_server", state),
-            ("community_service", directory),
-            ("auth_service", users),
-            ("event_bus", bus),
-            ("message_store", mongo),
-            ("presence", redis),
+        let mut degraded = false;
+        for (name, checked, essential) in [
+            ("state_server", state, false),
+            ("community_service", directory, false),
+            ("auth_service", users, false),
+            ("event_bus", bus, true),
+            ("message_store", mongo, true),
+            ("presence", redis, true),
         ] {
             let (ok, value) = entry(name, checked);
-            ready &= ok;
+            if essential {
+                ready &= ok;
+            } else {
+                degraded |= !ok;
+            }
             dependencies.insert(name.to_owned(), value);
         }
         dependencies.insert(
@@ -82,14 +93,19 @@ impl Readiness {
         );
         dependencies.insert("rate_limiter".to_owned(), json!("in-process"));
         let body = json!({
-            "status": if ready { "ready" } else { "not_ready" },
+            "status": match (ready, degraded) {
+                (false, _) => "not_ready",
+                (true, true) => "degraded",
+                (true, false) => "ready",
+            },
             "dependencies": dependencies,
         });
         (ready, body)
     }
 }
 
-/// The `/readyz` endpoint: 200 when ready, 503 otherwise, with the details.
+/// The `/readyz` endpoint: 200 when ready or degraded, 503 when an essential service is
+/// unreachable, with the details.
 pub fn endpoint(readiness: Arc<Readiness>) -> impl Endpoint<Output = Response> {
     poem::endpoint::make(move |_: Request| {
         let readiness = readiness.clone();
