@@ -3,6 +3,7 @@
 //! behave the same way.
 
 pub mod event_bus;
+pub mod file_store;
 pub mod message_store;
 pub mod presence_store;
 pub mod read_markers;

@@ -37,3 +37,25 @@ pub fn redis_server_bin() -> String {
 pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
+
+/// `http://host:port` of the shared S3-compatible server (moto).
+pub fn s3_endpoint() -> String {
+    required("CHAT_TEST_S3_ENDPOINT")
+}
+
+/// Creates a bucket no other test uses on the shared S3 server and returns its name.
+/// (The server never creates buckets; tests do, as a deployment would.)
+pub async fn fresh_bucket() -> String {
+    let bucket = unique_name("files");
+    let response = reqwest::Client::new()
+        .put(format!("{}/{bucket}", s3_endpoint()))
+        .send()
+        .await
+        .expect("the shared S3 server answers (scripts/services up)");
+    assert!(
+        response.status().is_success(),
+        "bucket {bucket} not created: {}",
+        response.status()
+    );
+    bucket
+}

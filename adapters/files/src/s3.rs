@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use application::ports::outbound::{FileStore, FileStoreError, FileUpload, StoredFile};
 use domain::FileUrl;
 use futures::StreamExt as _;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
 use object_store::{
@@ -41,16 +42,24 @@ impl S3FileStore {
         let s3 = &settings.s3;
         anyhow::ensure!(!s3.bucket.trim().is_empty(), "files.s3.bucket is not set");
         let timeout = Duration::from_millis(settings.timeout_ms.max(1));
+        let mut client = ClientOptions::new()
+            .with_allow_http(true)
+            .with_connect_timeout(timeout.min(Duration::from_secs(5)))
+            .with_timeout(timeout);
+        if !s3.acl.trim().is_empty() {
+            // Sent (and signed) with every request; S3 reads it on PUT and on the
+            // creation of a multipart upload.
+            let acl = HeaderValue::from_str(s3.acl.trim()).context("invalid files.s3.acl")?;
+            client = client.with_default_headers(HeaderMap::from_iter([(
+                HeaderName::from_static("x-amz-acl"),
+                acl,
+            )]));
+        }
         let mut builder = AmazonS3Builder::from_env()
             .with_bucket_name(&s3.bucket)
             .with_region(&s3.region)
             .with_virtual_hosted_style_request(!s3.path_style)
-            .with_client_options(
-                ClientOptions::new()
-                    .with_allow_http(true)
-                    .with_connect_timeout(timeout.min(Duration::from_secs(5)))
-                    .with_timeout(timeout),
-            )
+            .with_client_options(client)
             // One quick retry at most: an outage must fail the upload within the timeout.
             .with_retry(RetryConfig {
                 backoff: BackoffConfig::default(),

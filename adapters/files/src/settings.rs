@@ -87,6 +87,11 @@ pub struct S3Settings {
     /// `host/bucket/key` URLs instead of `bucket.host/key` (most self-hosted servers).
     #[serde(default = "default_path_style")]
     pub path_style: bool,
+    /// Canned ACL of stored objects (`public-read`, as the seed stored them, so clients can
+    /// download from the bucket's URL); empty: none (buckets with ACLs disabled, files
+    /// published by a bucket policy or a CDN at `public_base_url`).
+    #[serde(default)]
+    pub acl: String,
 }
 
 impl Default for S3Settings {
@@ -98,6 +103,7 @@ impl Default for S3Settings {
             access_key_id: String::new(),
             secret_access_key: String::new(),
             path_style: default_path_style(),
+            acl: String::new(),
         }
     }
 }

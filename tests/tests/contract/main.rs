@@ -3,6 +3,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod event_bus;
+mod file_store;
 mod message_store;
 mod presence_store;
 mod read_markers;

@@ -7,6 +7,7 @@ mod auth_service;
 mod chat;
 mod cluster;
 mod community_service;
+mod files;
 mod lobby;
 mod operations;
 mod protocol;

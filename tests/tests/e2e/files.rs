@@ -1,0 +1,428 @@
+//! File and image messages: uploads through the seed's and the clean endpoints, stored
+//! on local disk or in S3 (the shared moto server), downloaded through the returned URL,
+//! refused over the limits or for non-members, failing cleanly when storage is down,
+//! and delivered over STOMP to subscribers of every instance.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chat_tests::{
+    CommunityData, FakeCommunityService, StompClient, TestCluster, TestServer, services, token,
+    unique_id,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// One part of a multipart form: a text field, or a file with its name and media type.
+enum Part<'a> {
+    Text(&'a str, &'a str),
+    File(&'a str, &'a str, &'a str, &'a [u8]),
+}
+
+/// Posts a multipart form (built by hand: the tests' reqwest has no multipart feature).
+async fn upload(base: &str, path: &str, token: &str, parts: &[Part<'_>]) -> (StatusCode, Value) {
+    let boundary = format!("----chat{}", unique_id());
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match part {
+            Part::Text(name, value) => {
+                body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                        .as_bytes(),
+                );
+            }
+            Part::File(name, file_name, media_type, bytes) => {
+                body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {media_type}\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(bytes);
+                body.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let response = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .expect("upload request");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Downloads `url` (a server path is resolved against `base`): status, headers, bytes.
+async fn download(base: &str, url: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    let url = if url.starts_with('/') {
+        format!("{base}{url}")
+    } else {
+        url.to_owned()
+    };
+    let response = reqwest::get(url).await.expect("download");
+    let status = response.status();
+    let headers = response.headers().clone();
+    (
+        status,
+        headers,
+        response.bytes().await.expect("bytes").to_vec(),
+    )
+}
+
+async fn history(server: &TestServer, room: u64, user: u64) -> Vec<Value> {
+    let (status, page) = server
+        .rest()
+        .get(
+            &format!("/api/v1/direct/{room}/messages"),
+            &token(user, "alice"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["messages"].as_array().expect("messages").clone()
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\nnot really an image";
+
+fn local_server(max_bytes: &str) -> TestServer {
+    let directory = std::env::temp_dir().join(services::unique_name("chat-files-e2e"));
+    TestServer::start_with(&[
+        ("CHAT_FILES__DIRECTORY", directory.to_str().expect("utf-8")),
+        ("CHAT_FILES__MAX_BYTES", max_bytes),
+    ])
+}
+
+fn s3_env(endpoint: &str, bucket: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("CHAT_FILES__BACKEND", "s3".to_owned()),
+        ("CHAT_FILES__TIMEOUT_MS", "3000".to_owned()),
+        ("CHAT_FILES__S3__ENDPOINT", endpoint.to_owned()),
+        ("CHAT_FILES__S3__BUCKET", bucket.to_owned()),
+        ("CHAT_FILES__S3__ACCESS_KEY_ID", "test".to_owned()),
+        ("CHAT_FILES__S3__SECRET_ACCESS_KEY", "test".to_owned()),
+        ("CHAT_FILES__S3__ACL", "public-read".to_owned()),
+    ]
+}
+
+fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn an_image_posted_through_the_seed_endpoint_is_stored_served_delivered_and_in_history() {
+    let server = local_server("1048576");
+    let room = unique_id();
+    let mut bob = StompClient::connect(&server.ws_url(), 2, "bob").await;
+    bob.subscribe("dm", &format!("/topic/direct/{room}")).await;
+
+    let (status, body) = upload(
+        &server.http_url(),
+        "/chat-server/file",
+        &token(1, "alice"),
+        &[
+            Part::Text("type", "direct"),
+            Part::Text("fileType", "image"),
+            Part::Text("channelId", &room.to_string()),
+            Part::Text("userId", "999"),
+            Part::File("image", "../../etc/passwd.png", "image/png", PNG),
+            Part::File("thumbnail", "thumb.png", "image/png", b"\x89PNG thumb"),
+        ],
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["isSuccess"], true);
+    let event = bob
+        .wait_for_event_on(&format!("/topic/direct/{room}"), Duration::from_secs(10))
+        .await
+        .expect("the file event");
+    assert_eq!(event["type"], "direct");
+    assert_eq!(event["fileType"], "image");
+    assert_eq!(event["userId"], "1", "the author is the token's user");
+    assert_eq!(event["channelId"], room);
+    let url = event["message"].as_str().expect("file URL");
+    assert!(
+        url.starts_with("/files/") && url.rsplit('.').next() == Some("png"),
+        "{url}"
+    );
+    assert!(
+        !url.contains("passwd"),
+        "the client's file name is never the key: {url}"
+    );
+    let (status, headers, bytes) = download(&server.http_url(), url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, PNG);
+    assert_eq!(headers["content-type"], "image/png");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let thumbnail = event["thumbnail"].as_str().expect("thumbnail URL");
+    assert_eq!(
+        download(&server.http_url(), thumbnail).await.2,
+        b"\x89PNG thumb"
+    );
+
+    let messages = history(&server, room, 2).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["content"], url);
+    assert_eq!(messages[0]["file"]["fileType"], "image");
+    assert_eq!(messages[0]["file"]["thumbnail"], thumbnail);
+}
+
+#[tokio::test]
+async fn a_document_posted_through_the_clean_endpoint_is_downloaded_as_an_attachment() {
+    let server = local_server("1048576");
+    let room = unique_id();
+
+    let (status, message) = upload(
+        &server.http_url(),
+        &format!("/api/v1/direct/{room}/files"),
+        &token(1, "alice"),
+        &[Part::File(
+            "file",
+            "report.pdf",
+            "application/pdf",
+            b"%PDF-1.4",
+        )],
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    assert_eq!(message["file"]["fileType"], "file");
+    let url = message["content"].as_str().expect("url");
+    let (status, headers, bytes) = download(&server.http_url(), url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, b"%PDF-1.4");
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("attachment"),
+        "{headers:?}"
+    );
+    let (status, _, _) = download(&server.http_url(), "/files/..%2Fsecret").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn uploads_over_the_size_limit_or_of_a_refused_type_create_no_message() {
+    let server = local_server("1000");
+    let room = unique_id();
+    let path = format!("/api/v1/direct/{room}/files");
+    let alice = token(1, "alice");
+
+    let big = vec![0_u8; 1001];
+    let (too_large, body) = upload(
+        &server.http_url(),
+        &path,
+        &alice,
+        &[Part::File("file", "big.png", "image/png", &big)],
+    )
+    .await;
+    let (refused_type, refused) = upload(
+        &server.http_url(),
+        &path,
+        &alice,
+        &[Part::File(
+            "file",
+            "run.sh",
+            "application/x-sh",
+            b"#!/bin/sh",
+        )],
+    )
+    .await;
+    let exactly = vec![0_u8; 1000];
+    let (at_limit, _) = upload(
+        &server.http_url(),
+        &path,
+        &alice,
+        &[Part::File("file", "ok.png", "image/png", &exactly)],
+    )
+    .await;
+
+    assert_eq!(too_large, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(
+        refused_type,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{refused}"
+    );
+    assert_eq!(refused["code"], "unsupported_file_type");
+    assert_eq!(at_limit, StatusCode::CREATED);
+    assert_eq!(history(&server, room, 1).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_non_member_cannot_post_a_file() {
+    let (room, community, channel) = (unique_id(), unique_id(), unique_id());
+    let service = FakeCommunityService::start(CommunityData {
+        room_lists: HashMap::new(),
+        room_members: HashMap::from([(room, vec![1, 2])]),
+        community_members: HashMap::from([(community, vec![1, 2])]),
+    })
+    .await;
+    let directory = std::env::temp_dir().join(services::unique_name("chat-files-e2e"));
+    let server = TestServer::start_with(&[
+        ("CHAT_COMMUNITY__BASE_URL", &service.base_url()),
+        ("CHAT_FILES__DIRECTORY", directory.to_str().expect("utf-8")),
+    ]);
+    let mallory = token(3, "mallory");
+
+    let (dm, dm_body) = upload(
+        &server.http_url(),
+        "/chat-server/file",
+        &mallory,
+        &[
+            Part::Text("fileType", "image"),
+            Part::Text("channelId", &room.to_string()),
+            Part::File("image", "a.png", "image/png", PNG),
+        ],
+    )
+    .await;
+    let (group, _) = upload(
+        &server.http_url(),
+        "/chat-server/channel/file",
+        &mallory,
+        &[
+            Part::Text("type", "community"),
+            Part::Text("fileType", "image"),
+            Part::Text("communityId", &community.to_string()),
+            Part::Text("channelId", &channel.to_string()),
+            Part::File("image", "a.png", "image/png", PNG),
+        ],
+    )
+    .await;
+
+    assert_eq!(dm, StatusCode::FORBIDDEN, "{dm_body}");
+    assert_eq!(group, StatusCode::FORBIDDEN);
+    let stored = std::fs::read_dir(&directory).expect("directory").count();
+    assert_eq!(stored, 0, "nothing was stored for a non-member");
+}
+
+#[tokio::test]
+async fn an_upload_to_s3_is_downloadable_from_the_bucket_url() {
+    let bucket = services::fresh_bucket().await;
+    let env = s3_env(&services::s3_endpoint(), &bucket);
+    let server = TestServer::start_with(&borrowed(&env));
+    let (community, channel) = (unique_id(), unique_id());
+
+    let (status, message) = upload(
+        &server.http_url(),
+        &format!("/api/v1/communities/{community}/channels/{channel}/files"),
+        &token(1, "alice"),
+        &[
+            Part::Text("fileType", "image"),
+            Part::File("file", "photo.PNG", "image/png", PNG),
+            Part::File("thumbnail", "t.png", "image/png", b"thumb"),
+        ],
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    let url = message["content"].as_str().expect("url");
+    assert!(
+        url.starts_with(&format!("{}/{bucket}/", services::s3_endpoint())),
+        "{url}"
+    );
+    let (status, headers, bytes) = download(&server.http_url(), url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, PNG);
+    assert_eq!(headers["content-type"], "image/png");
+}
+
+#[tokio::test]
+async fn when_storage_is_down_the_upload_fails_with_503_and_no_message_is_created() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let endpoint = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let env = s3_env(&endpoint, "absent");
+    let server = TestServer::start_with(&borrowed(&env));
+    let room = unique_id();
+
+    let (status, body) = upload(
+        &server.http_url(),
+        "/chat-server/file",
+        &token(1, "alice"),
+        &[
+            Part::Text("fileType", "image"),
+            Part::Text("channelId", &room.to_string()),
+            Part::File("image", "a.png", "image/png", PNG),
+        ],
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "unavailable");
+    assert!(history(&server, room, 1).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_file_posted_on_one_instance_reaches_a_subscriber_on_another() {
+    let (room, community) = (unique_id(), unique_id());
+    let rooms = vec![format!("direct/{room}"), format!("community/{community}")];
+    let service = FakeCommunityService::start(CommunityData {
+        room_lists: HashMap::from([(1, rooms.clone()), (2, rooms)]),
+        room_members: HashMap::from([(room, vec![1, 2])]),
+        community_members: HashMap::from([(community, vec![1, 2])]),
+    })
+    .await;
+    let bucket = services::fresh_bucket().await;
+    let env = s3_env(&services::s3_endpoint(), &bucket);
+    let cluster = TestCluster::start_with(
+        2,
+        &service.base_url(),
+        &chat_tests::ClusterServices::shared(),
+        &borrowed(&env),
+    )
+    .await;
+    let topic = format!("/topic/direct/{room}");
+    let mut bob = StompClient::connect(&cluster.node(1).ws_url(), 2, "bob").await;
+    bob.subscribe("dm", &topic).await;
+
+    let (status, body) = upload(
+        &cluster.node(0).http_url(),
+        "/chat-server/file",
+        &token(1, "alice"),
+        &[
+            Part::Text("type", "direct"),
+            Part::Text("fileType", "video"),
+            Part::Text("channelId", &room.to_string()),
+            Part::File("image", "clip.mp4", "video/mp4", b"not really a video"),
+        ],
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let event = loop {
+        let event = bob
+            .wait_for_event_on(&topic, Duration::from_secs(20))
+            .await
+            .expect("the file event from the other instance");
+        if event.get("fileType").is_some() {
+            break event;
+        }
+    };
+    assert_eq!(event["type"], "direct");
+    assert_eq!(event["fileType"], "video");
+    let url = event["message"].as_str().expect("url");
+    let (status, _, bytes) = download(&cluster.node(1).http_url(), url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes, b"not really a video");
+    let (status, page) = cluster
+        .node(1)
+        .rest()
+        .get(&format!("/api/v1/direct/{room}/messages"), &token(2, "bob"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["messages"][0]["content"], url);
+    assert_eq!(page["messages"][0]["file"]["fileType"], "video");
+}
