@@ -103,6 +103,7 @@ impl App {
                     directory: adapters.directory.clone(),
                     users: adapters.users.clone(),
                     bus: adapters.bus.clone(),
+                    files: adapters.files.clone(),
                     services,
                 })),
             );

@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::community_directory::Membership;
 use crate::event_bus::Bus;
+use crate::file_store::Files;
 use crate::metrics::DEPENDENCY_UP;
 use crate::ports::Services;
 use crate::state_server::StateServer;
@@ -27,6 +28,7 @@ pub struct Readiness {
     pub(crate) directory: Arc<Membership>,
     pub(crate) users: Arc<Users>,
     pub(crate) bus: Arc<Bus>,
+    pub(crate) files: Arc<Files>,
     pub(crate) services: Services,
 }
 
@@ -60,13 +62,14 @@ impl Readiness {
                 None => None,
             }
         };
-        let (state, directory, users, bus, mongo, redis) = tokio::join!(
+        let (state, directory, users, bus, mongo, redis, files) = tokio::join!(
             self.state.readiness(),
             self.directory.source().readiness(),
             self.users.readiness(),
             self.bus.readiness(),
             mongo,
             redis,
+            self.files.readiness(),
         );
         let mut dependencies = Map::new();
         let mut ready = true;
@@ -78,6 +81,8 @@ impl Readiness {
             ("event_bus", bus, true),
             ("message_store", mongo, true),
             ("presence", redis, true),
+            // Chat goes on without file storage; only uploads fail.
+            ("file_store", files, false),
         ] {
             let (ok, value) = entry(name, checked);
             if essential {

@@ -363,6 +363,12 @@ async fn when_storage_is_down_the_upload_fails_with_503_and_no_message_is_create
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["code"], "unavailable");
     assert!(history(&server, room, 1).await.is_empty());
+    let (_, _, readiness) = server.rest().get_text("/readyz").await;
+    let readiness: Value = serde_json::from_str(&readiness).expect("JSON");
+    let file_store = readiness["dependencies"]["file_store"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(file_store.starts_with("unreachable"), "{readiness}");
 }
 
 #[tokio::test]
