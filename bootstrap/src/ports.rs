@@ -22,6 +22,7 @@ use application::ports::outbound::Ports;
 use crate::Settings;
 use crate::community_directory::{Directory, Membership};
 use crate::event_bus::Bus;
+use crate::file_store::Files;
 use crate::message_store::{Markers, Store};
 use crate::presence_store::Presence;
 use crate::state_server::StateServer;
@@ -42,6 +43,7 @@ impl Ports for ServerPorts {
     type Clock = SystemClock;
     type Ids = RandomIds;
     type Limiter = TokenBucketLimiter;
+    type Files = Files;
 }
 
 /// Connections to the real services in use, kept for `/readyz`.
@@ -107,6 +109,7 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPor
         }
         _ => Membership::Uncached(source),
     };
+    let files = Files::open(&settings.files).await?;
     let adapters = Adapters {
         store: Arc::new(store),
         markers: Arc::new(markers),
@@ -140,6 +143,8 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPor
                 burst: settings.limits.read_burst,
             },
         })),
+        files: Arc::new(files),
+        file_limits: crate::file_store::limits(&settings.files),
     };
     Ok((adapters, services))
 }

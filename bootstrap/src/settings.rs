@@ -4,6 +4,7 @@
 
 use adapter_auth_http::AuthHttpSettings;
 use adapter_community_http::CommunityHttpSettings;
+use adapter_files::FilesSettings;
 use adapter_jwt::JwtSettings;
 use adapter_kafka::KafkaSettings;
 use adapter_mongo::MongoSettings;
@@ -59,6 +60,9 @@ pub struct Settings {
     /// absent: in process.
     #[serde(default)]
     pub redis: Option<RedisSettings>,
+    /// Shared files: where uploads are stored and what they may be.
+    #[serde(default)]
+    pub files: FilesSettings,
     /// The STOMP endpoint.
     pub stomp: StompSettings,
     /// Logging.
