@@ -2,6 +2,7 @@
 //! No business rule lives here.
 
 pub mod community_directory;
+pub mod dev_tokens;
 pub mod event_bus;
 pub mod file_store;
 pub mod message_store;
@@ -120,8 +121,9 @@ impl App {
             }
             Err(error) => tracing::warn!(%error, "metrics are not exported"),
         }
+        routes = adapter_web::mount(routes, dev_tokens::from_settings(&settings)?);
         let routes = routes
-            .nest("/", rest)
+            .nest("/", adapter_web::page_or(rest))
             .with(metrics::HttpMetrics)
             .with(poem::middleware::Tracing)
             .boxed();

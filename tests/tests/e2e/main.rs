@@ -15,3 +15,4 @@ mod refusals;
 mod rest;
 mod shutdown;
 mod state_server;
+mod web;

@@ -1,0 +1,240 @@
+// Browser check: two users chat on the server's web page in headless Chromium.
+//
+//   CHAT_URL=http://127.0.0.1:18100 SCREENSHOT=target/artifacts/web-chat.png node web-chat.mjs
+//
+// alice and bob log in with development tokens in two pages, open the same DM room,
+// and: alice types (bob sees the typing indicator) and posts; bob replies; each sees
+// the other online; alice edits her message (bob sees the edit, and his reply's quote
+// follows it) and deletes another (bob sees the tombstone); a refusal from the server
+// (content too long) is shown to alice; alice reloads and reads it all back from the
+// REST history; bob leaves and alice sees him go offline. No page may log an error
+// (a Content-Security-Policy violation would). Saves a screenshot of bob's page.
+//
+// Prints one line per check and a closing `N passed, M failed`; exits non-zero on any
+// failure, and stops by itself within OVERALL_TIMEOUT_MS.
+
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.CHAT_URL ?? 'http://127.0.0.1:8080';
+const SCREENSHOT = process.env.SCREENSHOT ?? 'web-chat.png';
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const WAIT_MS = 8000; // for any one expected change of a page
+const OVERALL_TIMEOUT_MS = 90000;
+const ROOM = 5;
+
+let passed = 0;
+let failed = 0;
+
+class Abort extends Error {}
+
+async function check(label, fn) {
+  try {
+    await fn();
+    passed += 1;
+    console.log(`ok   ${label}`);
+  } catch (error) {
+    failed += 1;
+    console.log(`FAIL ${label}`);
+    console.log(String(error?.message ?? error).split('\n').slice(0, 8).join('\n').replace(/^/gm, '     '));
+    // Later checks build on earlier ones: stop here.
+    throw new Abort();
+  }
+}
+
+const visible = (locator) => locator.waitFor({ state: 'visible', timeout: WAIT_MS });
+
+// A message item on `page` by (a part of) its text.
+const message = (page, text) => page.locator('#messages li.msg', { hasText: text });
+
+async function waitForText(locator, expected) {
+  const deadline = Date.now() + WAIT_MS;
+  let actual = '';
+  while (Date.now() < deadline) {
+    actual = (await locator.textContent({ timeout: WAIT_MS }).catch(() => '')) ?? '';
+    if (expected instanceof RegExp ? expected.test(actual) : actual.includes(expected)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`expected ${expected} in ${JSON.stringify(actual)}`);
+}
+
+async function openPage(context, who, errors) {
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`${who}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`${who}: ${e.message}`));
+  page.setDefaultTimeout(WAIT_MS);
+  return page;
+}
+
+async function logIn(page, userId, name) {
+  await page.goto(`${BASE}/`);
+  await page.locator('body[data-ready="true"]').waitFor({ timeout: WAIT_MS });
+  await page.locator('#login-form [name=userId]').fill(String(userId));
+  await page.locator('#login-form [name=name]').fill(name);
+  await page.locator('#login-form button[type=submit]').click();
+  await visible(page.locator('#status[data-state="online"]'));
+}
+
+async function openRoom(page, room) {
+  await page.locator('#join-form [name=kind]').selectOption('direct');
+  await page.locator('#join-form [name=id]').fill(String(room));
+  await page.locator('#join-form button[type=submit]').click();
+  await page.locator(`#messages[data-loaded="direct:${room}"]`).waitFor({ state: 'attached' });
+}
+
+async function post(page, text) {
+  const box = page.locator('#composer [name=content]');
+  await box.pressSequentially(text, { delay: 15 });
+  await box.press('Enter');
+}
+
+async function act(page, text, action) {
+  const item = message(page, text).first();
+  await item.hover();
+  await item.locator(`[data-action=${action}]`).click();
+}
+
+async function main() {
+  const profile = mkdtempSync(join(tmpdir(), 'chat-browser-'));
+  const errors = [];
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync',
+    ],
+    viewport: { width: 1120, height: 680 },
+  });
+  try {
+    const alice = await openPage(context, 'alice', errors);
+    const bob = await openPage(context, 'bob', errors);
+
+    await check('the page is served with a strict Content-Security-Policy', async () => {
+      const response = await alice.request.get(`${BASE}/`);
+      const policy = response.headers()['content-security-policy'] ?? '';
+      if (!policy.startsWith("default-src 'self'")) throw new Error(`policy: ${policy}`);
+    });
+
+    await check('alice and bob log in with development tokens and connect', async () => {
+      await logIn(alice, 1, 'alice');
+      await logIn(bob, 2, 'bob');
+      await waitForText(alice.locator('#me'), 'alice');
+      await waitForText(bob.locator('#me'), 'bob');
+    });
+
+    await check(`both open DM room ${ROOM}`, async () => {
+      await openRoom(alice, ROOM);
+      await openRoom(bob, ROOM);
+      await waitForText(bob.locator('#room-title'), `DM room ${ROOM}`);
+    });
+
+    await check('bob sees alice typing, then her message', async () => {
+      await alice.locator('#composer [name=content]').pressSequentially('hello bob', { delay: 40 });
+      await waitForText(bob.locator('#typing'), 'alice is typing');
+      await alice.locator('#composer [name=content]').press('Enter');
+      await visible(message(bob, 'hello bob'));
+      await visible(alice.locator('#messages li.msg.mine', { hasText: 'hello bob' }));
+    });
+
+    await check('bob replies and alice sees the reply quoting her message', async () => {
+      await act(bob, 'hello bob', 'reply');
+      await visible(bob.locator('#replying'));
+      await post(bob, 'hi alice, nice page');
+      const reply = message(alice, 'hi alice, nice page');
+      await visible(reply);
+      await waitForText(reply.locator('.parent'), 'alice: hello bob');
+    });
+
+    await check('each sees the other online', async () => {
+      await visible(alice.locator('#people li.online[data-user="2"]'));
+      await visible(bob.locator('#people li.online[data-user="1"]'));
+    });
+
+    await check('alice edits her message and bob sees the edit and the updated quote', async () => {
+      await act(alice, 'hello bob', 'edit');
+      const input = alice.locator('#messages form.edit input');
+      await input.fill('hello bob, edited');
+      await input.press('Enter');
+      const edited = message(bob, 'hello bob, edited').first();
+      await visible(edited);
+      await visible(edited.locator('.edited'));
+      await waitForText(message(bob, 'hi alice, nice page').locator('.parent'), 'hello bob, edited');
+    });
+
+    await check('alice deletes a message and bob sees the tombstone', async () => {
+      await post(alice, 'this one goes away');
+      const doomed = message(bob, 'this one goes away');
+      await visible(doomed);
+      const id = await doomed.getAttribute('data-id');
+      await act(alice, 'this one goes away', 'delete');
+      const tombstone = bob.locator(`#messages li.msg.deleted[data-id="${id}"]`);
+      await visible(tombstone);
+      await waitForText(tombstone.locator('.text'), 'message deleted');
+      if (await message(bob, 'this one goes away').count() !== 0) throw new Error('the text is still shown');
+    });
+
+    await check("the server's refusal is shown to alice", async () => {
+      // Typing stops at the textarea's maxlength; a script can go past it.
+      await alice.locator('#composer [name=content]').evaluate((box) => { box.value = 'x'.repeat(4001); });
+      await alice.locator('#composer [name=content]').press('Enter');
+      await waitForText(alice.locator('#toasts'), 'content_too_long');
+    });
+
+    await check('a screenshot of bob\'s page is saved', async () => {
+      await post(bob, 'see you tomorrow!');
+      await visible(message(alice, 'see you tomorrow'));
+      await alice.locator('#composer [name=content]').pressSequentially('one more thing', { delay: 30 });
+      await waitForText(bob.locator('#typing'), 'alice is typing');
+      await bob.mouse.move(0, 0);
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      await bob.screenshot({ path: SCREENSHOT });
+      console.log(`     ${SCREENSHOT}`);
+    });
+
+    await check('after a reload alice reads the edit, the tombstone and the reply from history', async () => {
+      await alice.reload();
+      await visible(alice.locator('#status[data-state="online"]'));
+      await openRoom(alice, ROOM);
+      await visible(message(alice, 'hello bob, edited').first().locator('.edited'));
+      await visible(alice.locator('#messages li.msg.deleted'));
+      await waitForText(message(alice, 'hi alice, nice page').locator('.parent'), 'alice: hello bob, edited');
+      await visible(alice.locator('#rooms li', { hasText: `DM room ${ROOM}` }));
+    });
+
+    await check('bob leaves and alice sees him go offline', async () => {
+      await visible(alice.locator('#people li.online[data-user="2"]'));
+      await bob.close();
+      await visible(alice.locator('#people li[data-user="2"]:not(.online)'));
+    });
+
+    await check('no page logged an error (CSP violations included)', async () => {
+      if (errors.length > 0) throw new Error(errors.join('\n'));
+    });
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+const timer = setTimeout(() => {
+  console.log(`FAIL the check did not finish within ${OVERALL_TIMEOUT_MS} ms`);
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+}, OVERALL_TIMEOUT_MS);
+
+try {
+  await main();
+} catch (error) {
+  if (!(error instanceof Abort)) {
+    failed += 1;
+    console.log(`FAIL ${error?.stack ?? error}`);
+  }
+}
+clearTimeout(timer);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
