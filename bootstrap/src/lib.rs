@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_stomp::{StompServer, SubscriptionHub, websocket_endpoint};
+use adapter_stomp::{StompServer, SubscriptionHub, sockjs_endpoint, websocket_endpoint};
 use anyhow::Context as _;
 use application::ports::outbound::EventBus as _;
 use application::usecases::{DeliverEvent, DisconnectSession, ExpireOrphanedSessions};
@@ -33,6 +33,9 @@ pub use settings::Settings;
 
 /// The WebSocket STOMP endpoint's path (the seed's iOS client connects here).
 pub const WEBSOCKET_PATH: &str = "/my-chat/websocket";
+
+/// Where the SockJS protocol is served (the seed's web client connects here).
+pub const SOCKJS_PATH: &str = "/my-chat";
 
 /// The Prometheus scrape endpoint's path.
 pub const METRICS_PATH: &str = "/metrics";
@@ -96,6 +99,7 @@ impl App {
         let stomp = StompServer::new(chat, hub, settings.stomp.clone(), shutdown.clone());
         let mut routes = Route::new()
             .at(WEBSOCKET_PATH, websocket_endpoint(stomp.clone()))
+            .nest(SOCKJS_PATH, sockjs_endpoint(stomp.clone()))
             .at("/healthz", get(healthz))
             .at(
                 "/readyz",

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Drives a chat-server binary with Node's @stomp/stompjs client (stompjs-chat.mjs).
+# Drives a chat-server binary with real client libraries from npm: @stomp/stompjs
+# (stompjs-chat.mjs) over a raw WebSocket and over SockJS with each SockJS transport
+# forced in turn, and the seed's web stack, sockjs-client + webstomp-client
+# (webstomp-chat.mjs), with its default transport choice and with xhr-streaming.
 #
 #   tools/interop/run.sh path/to/chat-server
 #
@@ -30,7 +33,7 @@ for tool in node npm python3; do
 done
 
 cd "$here"
-if [ ! -d node_modules ]; then
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
 
@@ -80,10 +83,19 @@ fi
 alice_token="$("$server" token --user 1 --name alice)"
 bob_token="$("$server" token --user 2 --name bob)"
 
+export CHAT_WS_URL="ws://127.0.0.1:$port/my-chat/websocket"
+export CHAT_SOCKJS_URL="http://127.0.0.1:$port/my-chat"
+export ALICE_TOKEN="$alice_token" BOB_TOKEN="$bob_token"
+
 status=0
-CHAT_WS_URL="ws://127.0.0.1:$port/my-chat/websocket" \
-  ALICE_TOKEN="$alice_token" BOB_TOKEN="$bob_token" \
-  node stompjs-chat.mjs || status=$?
+for transport in websocket sockjs-websocket sockjs-xhr-streaming sockjs-xhr-polling sockjs-eventsource; do
+  echo "--- @stomp/stompjs over $transport"
+  CHAT_TRANSPORT="$transport" node stompjs-chat.mjs || status=$?
+done
+for transports in "" xhr-streaming; do
+  echo "--- sockjs-client + webstomp-client (${transports:-default transports})"
+  SOCKJS_TRANSPORTS="$transports" node webstomp-chat.mjs || status=$?
+done
 
 if [ "$status" -ne 0 ]; then
   echo "--- chat-server log ---" >&2

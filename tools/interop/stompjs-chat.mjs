@@ -1,11 +1,16 @@
 // Interoperability check: two users chat through the real chat-server with Node's
-// @stomp/stompjs client (STOMP 1.2 over the `ws` WebSocket implementation), the way a
-// browser client of another ecosystem would.
+// @stomp/stompjs client (STOMP 1.2), the way a browser client of another ecosystem
+// would: over a raw WebSocket (the `ws` implementation), or over SockJS (the
+// `sockjs-client` library) with one forced SockJS transport.
 //
 //   CHAT_WS_URL=ws://127.0.0.1:18100/my-chat/websocket \
 //   ALICE_TOKEN=$(chat-server token --user 1 --name alice) \
 //   BOB_TOKEN=$(chat-server token --user 2 --name bob) \
 //   node stompjs-chat.mjs
+//
+// CHAT_TRANSPORT picks the carrier: `websocket` (the default, CHAT_WS_URL), or
+// `sockjs-websocket`, `sockjs-xhr-streaming`, `sockjs-xhr-polling`,
+// `sockjs-eventsource` (CHAT_SOCKJS_URL=http://127.0.0.1:18100/my-chat).
 //
 // In a DM room (/topic/direct/5) and a community channel (/topic/group/12 of community 3),
 // alice posts, bob replies to the id he received, alice edits then deletes her message, and
@@ -19,12 +24,25 @@
 
 import assert from 'node:assert/strict';
 import { Client } from '@stomp/stompjs';
+import SockJS from 'sockjs-client';
 import WebSocket from 'ws';
 
 const WAIT_TIMEOUT_MS = 4000; // for any one expected frame
 const SETTLE_MS = 300; // quiet period before asserting that nothing more arrived
-const OVERALL_TIMEOUT_MS = 20000;
+const OVERALL_TIMEOUT_MS = 30000;
 const DEBUG = process.env.STOMP_DEBUG === '1';
+
+// The SockJS transport each CHAT_TRANSPORT forces (sockjs-client's names).
+const SOCKJS_TRANSPORTS = {
+  'sockjs-websocket': 'websocket',
+  'sockjs-xhr-streaming': 'xhr-streaming',
+  'sockjs-xhr-polling': 'xhr-polling',
+  'sockjs-eventsource': 'eventsource',
+};
+const TRANSPORT = process.env.CHAT_TRANSPORT ?? 'websocket';
+const SOCKJS_TRANSPORT = SOCKJS_TRANSPORTS[TRANSPORT];
+// What the server offers: no STOMP heart-beats where only polls carry them.
+const HEART_BEAT = TRANSPORT === 'sockjs-xhr-polling' ? '0,10000' : '10000,10000';
 
 const ERRORS = '/user/queue/errors';
 const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$/;
@@ -108,7 +126,9 @@ class Party {
     return new Promise((resolve, reject) => {
       this.client = new Client({
         webSocketFactory: () => {
-          this.ws = new WebSocket(url, ['v12.stomp', 'v11.stomp', 'v10.stomp']);
+          this.ws = SOCKJS_TRANSPORT
+            ? new SockJS(url, null, { transports: [SOCKJS_TRANSPORT] })
+            : new WebSocket(url, ['v12.stomp', 'v11.stomp', 'v10.stomp']);
           return this.ws;
         },
         connectHeaders: { 'access-token': this.token, 'user-id': this.userId },
@@ -465,12 +485,15 @@ async function presence(url, alice, bob, aliceToken) {
 }
 
 async function main() {
-  const url = process.env.CHAT_WS_URL;
+  const url = SOCKJS_TRANSPORT ? process.env.CHAT_SOCKJS_URL : process.env.CHAT_WS_URL;
   const aliceToken = process.env.ALICE_TOKEN;
   const bobToken = process.env.BOB_TOKEN;
 
-  await check('CHAT_WS_URL, ALICE_TOKEN and BOB_TOKEN are set', () => {
-    assert.ok(url, 'CHAT_WS_URL is not set (e.g. ws://127.0.0.1:18100/my-chat/websocket)');
+  await check(`the server URL, ALICE_TOKEN and BOB_TOKEN are set (${TRANSPORT})`, () => {
+    assert.ok(TRANSPORT === 'websocket' || SOCKJS_TRANSPORT, `unknown CHAT_TRANSPORT ${TRANSPORT}`);
+    assert.ok(url, SOCKJS_TRANSPORT
+      ? 'CHAT_SOCKJS_URL is not set (e.g. http://127.0.0.1:18100/my-chat)'
+      : 'CHAT_WS_URL is not set (e.g. ws://127.0.0.1:18100/my-chat/websocket)');
     assert.ok(aliceToken, 'ALICE_TOKEN is not set (chat-server token --user 1 --name alice)');
     assert.ok(bobToken, 'BOB_TOKEN is not set (chat-server token --user 2 --name bob)');
   });
@@ -479,12 +502,16 @@ async function main() {
   const bob = new Party('bob', '2', bobToken);
 
   for (const [party, id] of [[alice, '1'], [bob, '2']]) {
-    await check(`${party.name} connects: STOMP 1.2 over v12.stomp, heart-beats 10000,10000`, async () => {
+    await check(`${party.name} connects over ${TRANSPORT}: STOMP 1.2, heart-beats ${HEART_BEAT}`, async () => {
       const connected = await party.connect(url);
       party.session = connected.headers.session;
-      assert.equal(party.ws.protocol, 'v12.stomp', 'negotiated WebSocket sub-protocol');
+      if (SOCKJS_TRANSPORT) {
+        assert.equal(party.ws.transport, SOCKJS_TRANSPORT, 'the SockJS transport in use');
+      } else {
+        assert.equal(party.ws.protocol, 'v12.stomp', 'negotiated WebSocket sub-protocol');
+      }
       assert.equal(connected.headers.version, '1.2');
-      assert.equal(connected.headers['heart-beat'], '10000,10000');
+      assert.equal(connected.headers['heart-beat'], HEART_BEAT);
       assert.equal(connected.headers['user-name'], id);
       assert.ok(connected.headers.session, 'CONNECTED has no session header');
     });

@@ -1,7 +1,9 @@
-//! Inbound STOMP over WebSocket, compatible with the seed's web and iOS clients.
+//! Inbound STOMP over WebSocket and SockJS, compatible with the seed's web and iOS clients.
 //!
 //! - [`frame`]: a pure STOMP 1.0-1.2 codec;
 //! - `session`: one task per connection, turning frames into chat use-case calls;
+//! - `transport`: what a session reads and writes, so that one session type runs
+//!   over both carriers: `websocket` (raw STOMP over WebSocket) and [`sockjs`];
 //! - [`SubscriptionHub`]: local subscribers, and the `RoomBroadcaster` port that
 //!   delivers bus events to them;
 //! - `payload` / `event_json`: the seed's JSON shapes, owned here and nowhere else.
@@ -17,7 +19,12 @@ mod refusal;
 mod server;
 mod session;
 mod settings;
+pub mod sockjs;
+mod transport;
+mod websocket;
 
 pub use hub::SubscriptionHub;
-pub use server::{StompServer, websocket_endpoint};
+pub use server::StompServer;
 pub use settings::StompSettings;
+pub use sockjs::{SockJsSettings, sockjs_endpoint};
+pub use websocket::websocket_endpoint;

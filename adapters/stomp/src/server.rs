@@ -1,21 +1,18 @@
-//! The STOMP endpoint: WebSocket upgrade and one session task per connection.
+//! The STOMP server: what every session shares, and the one way a session runs,
+//! whichever transport carries it (raw WebSocket or SockJS).
 
+use std::future::Future;
 use std::sync::Arc;
 
 use application::ports::inbound::ChatService;
-use futures::StreamExt as _;
-use poem::web::websocket::{WebSocket, WebSocketConfig, WebSocketStream};
-use poem::{Endpoint, FromRequest as _, IntoResponse as _, Request, Response};
+use poem::web::websocket::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::Instrument as _;
 
 use crate::hub::{SubscriptionHub, metric};
 use crate::session::Connection;
 use crate::settings::StompSettings;
-
-/// The STOMP sub-protocols we speak, best first.
-const SUBPROTOCOLS: [&str; 3] = ["v12.stomp", "v11.stomp", "v10.stomp"];
+use crate::transport::{HeartBeatOffer, InboundSource, OutboundSink};
 
 /// Everything a session needs, shared by all of them.
 pub struct StompServer<S: ChatService> {
@@ -54,7 +51,31 @@ impl<S: ChatService> StompServer<S> {
         self.sessions.len()
     }
 
-    fn websocket_config(&self) -> WebSocketConfig {
+    /// Runs `future` as a session task that shutdown waits for.
+    pub(crate) fn track<F: Future>(
+        &self,
+        future: F,
+    ) -> tokio_util::task::task_tracker::TrackedFuture<F> {
+        self.sessions.track_future(future)
+    }
+
+    /// Spawns `future` as a session task that shutdown waits for.
+    pub(crate) fn spawn_tracked<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.sessions.spawn(future));
+    }
+
+    /// The heart-beats a full-duplex transport offers: the configured ones.
+    pub(crate) fn websocket_offer(&self) -> HeartBeatOffer {
+        HeartBeatOffer {
+            send_ms: self.settings.heartbeat_send_ms,
+            receive_ms: self.settings.heartbeat_receive_ms,
+        }
+    }
+
+    pub(crate) fn websocket_config(&self) -> WebSocketConfig {
         // tungstenite's defaults reserve ~128 KiB of buffers per connection; an idle
         // chat connection needs a few KiB. A write buffer of 0 flushes every frame.
         WebSocketConfig::default()
@@ -65,10 +86,15 @@ impl<S: ChatService> StompServer<S> {
             .max_frame_size(Some(self.settings.max_frame_bytes))
     }
 
-    async fn serve(self: Arc<Self>, socket: WebSocketStream) {
+    /// Serves one STOMP connection over `out` and `inbound` until it ends.
+    pub(crate) async fn run_session(
+        self: Arc<Self>,
+        out: impl OutboundSink,
+        inbound: impl InboundSource,
+        offer: HeartBeatOffer,
+    ) {
         let _open = OpenConnection::count();
-        let (sink, stream) = socket.split();
-        Connection::new(self, sink).run(stream).await;
+        Connection::new(self, out, offer).run(inbound).await;
     }
 }
 
@@ -88,28 +114,4 @@ impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.0.decrement(1.0);
     }
-}
-
-/// The poem endpoint for `/my-chat/websocket`.
-pub fn websocket_endpoint<S: ChatService>(
-    server: Arc<StompServer<S>>,
-) -> impl Endpoint<Output = Response> {
-    poem::endpoint::make(move |request: Request| {
-        let server = server.clone();
-        async move {
-            let websocket = WebSocket::from_request_without_body(&request).await?;
-            let config = server.websocket_config();
-            let span = tracing::info_span!("stomp.session", peer = %request.remote_addr());
-            Ok::<_, poem::Error>(
-                websocket
-                    .protocols(SUBPROTOCOLS)
-                    .config(config)
-                    .on_upgrade(move |socket| {
-                        let tracked = server.sessions.track_future(server.clone().serve(socket));
-                        tracked.instrument(span)
-                    })
-                    .into_response(),
-            )
-        }
-    })
 }

@@ -1,9 +1,10 @@
-//! One task per WebSocket connection: decode frames, call the chat, write frames.
+//! One task per STOMP connection: decode frames, call the chat, write frames.
 //!
-//! The task owns the socket. It reads client frames, drains its mailbox of
-//! deliveries from the hub, keeps heart-beats, and stops on DISCONNECT, ERROR,
-//! socket loss, slow-consumer overflow or server shutdown. Whatever the reason,
-//! the session is closed exactly once through the chat's disconnect use case.
+//! The task owns its transport (a raw WebSocket or a SockJS session, see
+//! `transport`). It reads client frames, drains its mailbox of deliveries from the
+//! hub, keeps heart-beats, and stops on DISCONNECT, ERROR, transport loss,
+//! slow-consumer overflow or server shutdown. Whatever the reason, the session is
+//! closed exactly once through the chat's disconnect use case.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,9 +15,6 @@ use application::ports::outbound::RequestKind;
 use application::usecases::ConnectCommand;
 use bytes::BytesMut;
 use domain::{Audience, SessionId, UserId};
-use futures::stream::{SplitSink, SplitStream};
-use futures::{SinkExt as _, StreamExt as _};
-use poem::web::websocket::{CloseCode, Message, WebSocketStream};
 use tokio::time::Instant;
 
 use crate::destination::{ERROR_QUEUE, Listen, SendTarget, parse_listen, parse_send};
@@ -27,6 +25,7 @@ use crate::lobby_payload::parse_lobby_request;
 use crate::payload::{Request, parse_request};
 use crate::refusal::{Fatal, Refusal};
 use crate::server::StompServer;
+use crate::transport::{Close, HeartBeatOffer, Inbound, InboundSource, OutboundSink};
 
 /// What the loop does after handling something.
 enum Flow {
@@ -40,9 +39,10 @@ struct Open {
     user: UserId,
 }
 
-pub(crate) struct Connection<S: ChatService> {
+pub(crate) struct Connection<S: ChatService, O: OutboundSink> {
     server: Arc<StompServer<S>>,
-    sink: SplitSink<WebSocketStream, Message>,
+    out: O,
+    offer: HeartBeatOffer,
     decoder: Decoder,
     buffer: BytesMut,
     version: Version,
@@ -56,11 +56,8 @@ pub(crate) struct Connection<S: ChatService> {
     last_received: Instant,
 }
 
-impl<S: ChatService> Connection<S> {
-    pub(crate) fn new(
-        server: Arc<StompServer<S>>,
-        sink: SplitSink<WebSocketStream, Message>,
-    ) -> Self {
+impl<S: ChatService, O: OutboundSink> Connection<S, O> {
+    pub(crate) fn new(server: Arc<StompServer<S>>, out: O, offer: HeartBeatOffer) -> Self {
         let settings = &server.settings;
         let limits = Limits {
             max_frame_bytes: settings.max_frame_bytes,
@@ -82,12 +79,13 @@ impl<S: ChatService> Connection<S> {
             last_sent: now,
             last_received: now,
             server,
-            sink,
+            out,
+            offer,
         }
     }
 
     /// Serves the connection until it ends, then releases everything it held.
-    pub(crate) async fn run(mut self, mut stream: SplitStream<WebSocketStream>) {
+    pub(crate) async fn run(mut self, mut inbound: impl InboundSource) {
         let started = Instant::now();
         let connect_timeout = Duration::from_millis(self.server.settings.connect_timeout_ms);
         let shutdown = self.server.shutdown.clone();
@@ -97,24 +95,19 @@ impl<S: ChatService> Connection<S> {
             let flow = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => {
-                    self.close(CloseCode::Away, "server shutting down").await;
+                    self.close(Close::GOING_AWAY, "server shutting down").await;
                     Flow::Stop
                 }
                 () = overflow.cancelled() => {
                     self.fail(Fatal::SlowConsumer, "too many undelivered messages; reconnect to catch up", None).await
                 }
-                incoming = stream.next() => match incoming {
-                    Some(Ok(Message::Text(text))) => self.received(text.as_bytes()).await,
-                    Some(Ok(Message::Binary(data))) => self.received(&data).await,
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                incoming = inbound.next() => match incoming {
+                    Inbound::Data(data) => self.received(&data).await,
+                    Inbound::Alive => {
                         self.last_received = Instant::now();
                         Flow::Continue
                     }
-                    Some(Ok(Message::Close(_))) | None => Flow::Stop,
-                    Some(Err(error)) => {
-                        tracing::debug!(?error, "socket error");
-                        Flow::Stop
-                    }
+                    Inbound::Closed => Flow::Stop,
                 },
                 Some(delivery) = self.mailbox.deliveries.recv() => self.deliver(delivery).await,
                 () = tokio::time::sleep_until(deadline) => {
@@ -183,9 +176,7 @@ impl<S: ChatService> Connection<S> {
         if let Some(every) = self.heart_beats.send_every
             && now.duration_since(self.last_sent) >= every
         {
-            return self
-                .write(Message::Text("\n".into()), metric::HEARTBEAT)
-                .await;
+            return self.write(b"\n".to_vec(), metric::HEARTBEAT).await;
         }
         Flow::Continue
     }
@@ -274,7 +265,7 @@ impl<S: ChatService> Connection<S> {
                 .with_header("content-type", "text/plain")
                 .with_body("supported versions are 1.0, 1.1 and 1.2");
             self.write_frame(&error).await;
-            self.close(CloseCode::Protocol, fatal.message()).await;
+            self.close(Close::PROTOCOL_ERROR, fatal.message()).await;
             return Flow::Stop;
         };
         let token = frame
@@ -295,14 +286,13 @@ impl<S: ChatService> Connection<S> {
             Ok(connected) => {
                 self.version = version;
                 self.decoder.set_version(version);
-                let settings = &self.server.settings;
                 self.heart_beats = if version == Version::V1_0 {
                     HeartBeats::default()
                 } else {
                     negotiate(
                         frame.header("heart-beat"),
-                        settings.heartbeat_send_ms,
-                        settings.heartbeat_receive_ms,
+                        self.offer.send_ms,
+                        self.offer.receive_ms,
                     )
                 };
                 let offered = format!(
@@ -482,7 +472,7 @@ impl<S: ChatService> Connection<S> {
             tracing::error!(?error, "session could not be closed");
         }
         self.receipt(receipt).await;
-        self.close(CloseCode::Normal, "bye").await;
+        self.close(Close::NORMAL, "bye").await;
         Flow::Stop
     }
 
@@ -536,7 +526,7 @@ impl<S: ChatService> Connection<S> {
             .with_header("content-length", detail.len().to_string())
             .with_body(detail.to_owned());
         self.write_frame(&frame).await;
-        self.close(CloseCode::Policy, message).await;
+        self.close(Close::POLICY_VIOLATION, message).await;
         Flow::Stop
     }
 
@@ -555,34 +545,26 @@ impl<S: ChatService> Connection<S> {
 
     async fn write_frame(&mut self, frame: &Frame) -> Flow {
         let bytes = to_bytes(frame, self.version);
-        let message = match String::from_utf8(bytes.to_vec()) {
-            Ok(text) => Message::Text(text),
-            Err(raw) => Message::Binary(raw.into_bytes()),
-        };
-        self.write(message, frame.command.as_str()).await
+        self.write(bytes.to_vec(), frame.command.as_str()).await
     }
 
     /// Writes a frame (or a heart-beat), counted under `command` once sent.
-    async fn write(&mut self, message: Message, command: &'static str) -> Flow {
-        match self.sink.send(message).await {
+    async fn write(&mut self, bytes: Vec<u8>, command: &'static str) -> Flow {
+        match self.out.send(bytes).await {
             Ok(()) => {
                 self.last_sent = Instant::now();
                 count_frame(metric::FRAMES_SENT, command);
                 Flow::Continue
             }
-            Err(error) => {
-                tracing::debug!(?error, "socket write failed");
+            Err(_closed) => {
+                tracing::debug!("transport closed; write failed");
                 Flow::Stop
             }
         }
     }
 
-    async fn close(&mut self, code: CloseCode, reason: &str) {
-        let _ = self
-            .sink
-            .send(Message::close_with(code, reason.to_owned()))
-            .await;
-        let _ = self.sink.close().await;
+    async fn close(&mut self, code: u16, reason: &str) {
+        self.out.close(Close::new(code, reason)).await;
     }
 }
 

@@ -1,6 +1,8 @@
-//! The `[stomp]` settings table.
+//! The `[stomp]` settings table (and its `[stomp.sockjs]` part).
 
 use serde::Deserialize;
+
+use crate::sockjs::SockJsSettings;
 
 /// Limits and timings of the STOMP endpoint.
 #[derive(Debug, Clone, Deserialize)]
@@ -18,6 +20,8 @@ pub struct StompSettings {
     pub max_frame_bytes: usize,
     /// Subscriptions one connection may hold.
     pub max_subscriptions: usize,
+    /// The SockJS endpoint (`[stomp.sockjs]`).
+    pub sockjs: SockJsSettings,
 }
 
 impl Default for StompSettings {
@@ -29,6 +33,7 @@ impl Default for StompSettings {
             outbound_queue: 256,
             max_frame_bytes: 64 * 1024,
             max_subscriptions: 256,
+            sockjs: SockJsSettings::default(),
         }
     }
 }

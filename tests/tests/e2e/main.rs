@@ -14,5 +14,6 @@ mod protocol;
 mod refusals;
 mod rest;
 mod shutdown;
+mod sockjs;
 mod state_server;
 mod web;
