@@ -6,9 +6,10 @@
 // and: alice types (bob sees the typing indicator) and posts; bob replies; each sees
 // the other online; alice edits her message (bob sees the edit, and his reply's quote
 // follows it) and deletes another (bob sees the tombstone); a refusal from the server
-// (content too long) is shown to alice; alice reloads and reads it all back from the
-// REST history; bob leaves and alice sees him go offline. No page may log an error
-// (a Content-Security-Policy violation would). Saves a screenshot of bob's page.
+// (content too long) is shown to alice; they chat in a community channel too; alice
+// reloads and reads the DM room back from the REST history; bob leaves and alice sees
+// him go offline. No page may log an error (a Content-Security-Policy violation would).
+// Saves a screenshot of bob's page.
 //
 // Prints one line per check and a closing `N passed, M failed`; exits non-zero on any
 // failure, and stops by itself within OVERALL_TIMEOUT_MS.
@@ -194,6 +195,19 @@ async function main() {
       mkdirSync(dirname(SCREENSHOT), { recursive: true });
       await bob.screenshot({ path: SCREENSHOT });
       console.log(`     ${SCREENSHOT}`);
+    });
+
+    await check('in community 3 channel 12 bob sees alice\'s message', async () => {
+      for (const page of [alice, bob]) {
+        await page.locator('#join-form [name=kind]').selectOption('channel');
+        await page.locator('#join-form [name=id]').fill('12');
+        await page.locator('#join-form [name=community]').fill('3');
+        await page.locator('#join-form button[type=submit]').click();
+        await page.locator('#messages[data-loaded="channel:12"]').waitFor({ state: 'attached' });
+      }
+      await post(alice, 'hello channel');
+      await visible(message(bob, 'hello channel'));
+      await waitForText(bob.locator('#room-info'), 'community 3');
     });
 
     await check('after a reload alice reads the edit, the tombstone and the reply from history', async () => {
