@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use application::ports::outbound::{UserDirectory, UserDirectoryError};
 use domain::{UserId, UserProfile};
 
-use crate::cache::{Cached, TtlCache};
 use crate::client::AuthClient;
 use crate::degraded::Degraded;
 use crate::settings::AuthHttpSettings;
+use ttl_cache::{Cached, TtlCache};
 
 /// What the service said about a user: their profile, or `None` when it does not know them.
 type Answer = Option<UserProfile>;

@@ -7,11 +7,10 @@
 //!
 //! * `settings`: the [`AuthHttpSettings`] table (base URL, timeout, retries, cache TTL and size).
 //! * `client`: the POST, its retries and the lenient parsing of its body.
-//! * `cache`: a bounded in-memory TTL cache that keeps expired entries for degraded mode.
+//! * the TTL cache that keeps expired entries for degraded mode is the `ttl-cache` crate.
 //! * `degraded`: counting and (rate-limited) logging of answers given without the service.
 //! * `directory`: [`HttpUserDirectory`], which ties them together behind the port.
 
-mod cache;
 mod client;
 mod degraded;
 mod directory;

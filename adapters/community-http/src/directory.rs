@@ -7,9 +7,9 @@ use std::sync::Arc;
 use application::ports::outbound::{CommunityDirectory, DirectoryError};
 use domain::{Audience, ChannelId, CommunityId, RoomRef, UserId};
 
-use crate::cache::{Cached, TtlCache};
 use crate::client::{CommunityClient, MemberGroup};
 use crate::settings::CommunityHttpSettings;
+use ttl_cache::{Cached, TtlCache};
 
 /// The counter bootstrap describes (`bootstrap/src/metrics.rs`): answers given from an expired
 /// cache, or not given, because the service was down.

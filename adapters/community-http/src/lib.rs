@@ -8,10 +8,9 @@
 //!
 //! * `settings`: the [`CommunityHttpSettings`] table (base URL, timeout, retries, cache TTLs).
 //! * `client`: the three GET calls, their retries and the lenient parsing of their bodies.
-//! * `cache`: a bounded in-memory TTL cache that keeps expired entries for degraded mode.
+//! * the TTL cache that keeps expired entries for degraded mode is the `ttl-cache` crate.
 //! * `directory`: [`HttpCommunityDirectory`], which ties them together behind the port.
 
-mod cache;
 mod client;
 mod directory;
 mod settings;

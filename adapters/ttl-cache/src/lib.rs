@@ -1,5 +1,6 @@
 //! A bounded in-memory cache whose entries go stale after a TTL but are kept, so that a stale
-//! answer can still be served while the community service is down (degraded mode).
+//! answer can still be served while the service behind it is down (degraded mode). Shared by
+//! the HTTP adapters (community service, auth service).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// What the cache knows of a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Cached<V> {
+pub enum Cached<V> {
     /// Stored less than a TTL ago: use it without asking.
     Fresh(V),
     /// Older than the TTL: ask again, and fall back to it only if asking fails.
@@ -23,7 +24,7 @@ struct Entry<V> {
 
 /// Key to value with a TTL and a bound on the number of entries.
 #[derive(Debug)]
-pub(crate) struct TtlCache<K, V> {
+pub struct TtlCache<K, V> {
     ttl: Duration,
     capacity: usize,
     entries: Mutex<HashMap<K, Entry<V>>>,
@@ -31,7 +32,7 @@ pub(crate) struct TtlCache<K, V> {
 
 impl<K: Eq + Hash + Copy, V: Clone> TtlCache<K, V> {
     /// An empty cache; `capacity` is at least one.
-    pub(crate) fn new(ttl: Duration, capacity: usize) -> Self {
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
         Self {
             ttl,
             capacity: capacity.max(1),
@@ -39,7 +40,7 @@ impl<K: Eq + Hash + Copy, V: Clone> TtlCache<K, V> {
         }
     }
 
-    pub(crate) fn get(&self, key: &K) -> Option<Cached<V>> {
+    pub fn get(&self, key: &K) -> Option<Cached<V>> {
         let entries = self.lock();
         let entry = entries.get(key)?;
         let value = entry.value.clone();
@@ -52,7 +53,7 @@ impl<K: Eq + Hash + Copy, V: Clone> TtlCache<K, V> {
 
     /// Stores `value`, replacing what was there. When full, expired entries go first, then the
     /// oldest one, so the cache cannot grow without bound.
-    pub(crate) fn put(&self, key: K, value: V) {
+    pub fn put(&self, key: K, value: V) {
         let mut entries = self.lock();
         if !entries.contains_key(&key) && entries.len() >= self.capacity {
             let ttl = self.ttl;
@@ -76,7 +77,7 @@ impl<K: Eq + Hash + Copy, V: Clone> TtlCache<K, V> {
         );
     }
 
-    pub(crate) fn remove(&self, key: &K) {
+    pub fn remove(&self, key: &K) {
         self.lock().remove(key);
     }
 
