@@ -114,8 +114,8 @@ impl App {
             );
         if let Some(local) = adapters.files.local() {
             routes = routes.at(
-                file_store::FILES_PATH,
-                get(file_store::serve(local.clone())),
+                adapter_files::FILES_PATH,
+                get(adapter_files::files_endpoint(local.clone())),
             );
         }
         match metrics::install() {

@@ -9,14 +9,17 @@
 //! * `limit`: counting an upload's bytes against its limit while it streams.
 //! * `local_disk`: [`LocalDiskFileStore`] and [`ServedFile`] (what `GET /files/{key}` sends).
 //! * `s3`: [`S3FileStore`].
+//! * `serve`: the poem endpoint that sends the local store's files back (`GET /files/{key}`).
 
 mod key;
 mod limit;
 mod local_disk;
 mod s3;
+mod serve;
 mod settings;
 
 pub use key::is_valid_key;
 pub use local_disk::{LocalDiskFileStore, ServedFile};
 pub use s3::S3FileStore;
+pub use serve::{FILES_PATH, endpoint as files_endpoint};
 pub use settings::{FileBackend, FilesSettings, S3Settings};
