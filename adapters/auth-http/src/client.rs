@@ -3,14 +3,12 @@
 //! its body (one bad entry never spoils a whole answer, and no body can make us panic).
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
 use domain::{UserId, UserProfile};
-use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde::Deserialize;
 use serde_json::Value;
+use service_http::{Reply, ServiceClient, ServiceSettings};
 
 use crate::settings::AuthHttpSettings;
 
@@ -25,56 +23,29 @@ const MAX_FIELD_CHARS: usize = 2048;
 /// The auth service, spoken to over HTTP.
 #[derive(Debug, Clone)]
 pub(crate) struct AuthClient {
-    http: reqwest::Client,
-    base_url: String,
-    retries: u32,
-    backoff: Duration,
-}
-
-/// A failed attempt, and whether another attempt could succeed.
-enum Failure {
-    /// Connect errors, timeouts and 5xx: the service may answer next time.
-    Retryable(anyhow::Error),
-    /// 4xx, oversized bodies and other errors: asking again would get the same answer.
-    Final(anyhow::Error),
-}
-
-impl Failure {
-    fn from_reqwest(error: reqwest::Error) -> Self {
-        if error.is_connect() || error.is_timeout() {
-            Self::Retryable(error.into())
-        } else {
-            Self::Final(error.into())
-        }
-    }
+    service: ServiceClient,
 }
 
 impl AuthClient {
     /// One HTTP client (one connection pool) with the settings' timeout on every attempt.
     pub(crate) fn new(settings: &AuthHttpSettings) -> anyhow::Result<Self> {
         settings.validate()?;
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout())
-            .connect_timeout(settings.timeout())
-            .build()
-            .context("building the auth service HTTP client")?;
         Ok(Self {
-            http,
-            base_url: settings.base_url.trim_end_matches('/').to_owned(),
-            retries: settings.retries,
-            backoff: settings.retry_backoff(),
+            service: ServiceClient::new(&ServiceSettings {
+                name: "auth service",
+                base_url: &settings.base_url,
+                timeout: settings.timeout(),
+                retries: settings.retries,
+                retry_backoff: settings.retry_backoff(),
+                max_body_bytes: MAX_BODY_BYTES,
+            })?,
         })
     }
 
     /// Whether the service answers HTTP at its base URL now (any status counts: the seed's
     /// service has no health endpoint).
     pub(crate) async fn ping(&self) -> anyhow::Result<()> {
-        self.http
-            .get(&self.base_url)
-            .send()
-            .await
-            .map(drop)
-            .with_context(|| format!("auth service at {} is unreachable", self.base_url))
+        self.service.ping().await
     }
 
     /// The profiles of `users` the service knows; users it does not know are absent.
@@ -82,65 +53,13 @@ impl AuthClient {
         &self,
         users: &[UserId],
     ) -> anyhow::Result<HashMap<UserId, UserProfile>> {
-        let url = format!("{}/find-id-list", self.base_url);
         let ids: Vec<u64> = users.iter().map(|user| user.get()).collect();
         let body = serde_json::to_vec(&ids).context("encoding the id list")?;
-        let mut retried = 0;
-        let reply = loop {
-            match self.attempt(&url, body.clone()).await {
-                Ok(reply) => break reply,
-                Err(Failure::Retryable(error)) if retried < self.retries => {
-                    retried += 1;
-                    let error = format!("{error:#}");
-                    tracing::debug!(%url, retried, error, "retrying the auth service");
-                    tokio::time::sleep(self.backoff * retried).await;
-                }
-                Err(Failure::Retryable(error) | Failure::Final(error)) => {
-                    return Err(error.context(format!("POST {url}")));
-                }
-            }
-        };
-        parse_profiles(&reply).with_context(|| format!("POST {url}"))
+        match self.service.post_json("/find-id-list", body).await? {
+            Reply::Body(reply) => parse_profiles(&reply).context("POST /find-id-list"),
+            Reply::NotFound => Err(anyhow!("POST /find-id-list: 404 Not Found")),
+        }
     }
-
-    async fn attempt(&self, url: &str, body: Vec<u8>) -> Result<Vec<u8>, Failure> {
-        let mut response = self
-            .http
-            .post(url)
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(Failure::from_reqwest)?;
-        let status = response.status();
-        if status.is_server_error() {
-            return Err(Failure::Retryable(anyhow!(
-                "the auth service answered {status}"
-            )));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(Failure::from_reqwest)? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(Failure::Final(anyhow!(
-                    "the auth service's reply is larger than {MAX_BODY_BYTES} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        if status != StatusCode::OK {
-            return Err(Failure::Final(anyhow!(
-                "the auth service answered {status}: {}",
-                snippet(&body)
-            )));
-        }
-        Ok(body)
-    }
-}
-
-/// The start of a body, for error messages.
-fn snippet(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).chars().take(200).collect()
 }
 
 /// The seed's envelope; `code` and `message` are only quoted in errors.

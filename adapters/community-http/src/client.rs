@@ -2,13 +2,10 @@
 //! each retried a few times on the failures a second try can fix, and lenient parsing of their
 //! bodies (one bad entry never spoils a whole answer, and no body can make us panic).
 
-use std::time::Duration;
-
 use anyhow::{Context as _, anyhow};
 use domain::{Audience, CommunityId, RoomId, UserId};
-use reqwest::StatusCode;
-use reqwest::header::ACCEPT;
 use serde::Deserialize;
+use service_http::{Reply, ServiceClient, ServiceSettings};
 
 use crate::settings::CommunityHttpSettings;
 
@@ -28,73 +25,39 @@ pub(crate) enum MemberGroup {
 /// The community service, spoken to over HTTP.
 #[derive(Debug, Clone)]
 pub(crate) struct CommunityClient {
-    http: reqwest::Client,
-    base_url: String,
-    retries: u32,
-    backoff: Duration,
-}
-
-/// A successful exchange.
-enum Fetched {
-    Body(Vec<u8>),
-    /// 404: the service does not know the room or community.
-    NotFound,
-}
-
-/// A failed attempt, and whether another attempt could succeed.
-enum Failure {
-    /// Connect errors, timeouts and 5xx: the service may answer next time.
-    Retryable(anyhow::Error),
-    /// 4xx, oversized bodies and other errors: asking again would get the same answer.
-    Final(anyhow::Error),
-}
-
-impl Failure {
-    fn from_reqwest(error: reqwest::Error) -> Self {
-        if error.is_connect() || error.is_timeout() {
-            Self::Retryable(error.into())
-        } else {
-            Self::Final(error.into())
-        }
-    }
+    service: ServiceClient,
 }
 
 impl CommunityClient {
     /// One HTTP client (one connection pool) with the settings' timeout on every attempt.
     pub(crate) fn new(settings: &CommunityHttpSettings) -> anyhow::Result<Self> {
         settings.validate()?;
-        let http = reqwest::Client::builder()
-            .timeout(settings.timeout())
-            .connect_timeout(settings.timeout())
-            .build()
-            .context("building the community service HTTP client")?;
         Ok(Self {
-            http,
-            base_url: settings.base_url.trim_end_matches('/').to_owned(),
-            retries: settings.retries,
-            backoff: settings.retry_backoff(),
+            service: ServiceClient::new(&ServiceSettings {
+                name: "community service",
+                base_url: &settings.base_url,
+                timeout: settings.timeout(),
+                retries: settings.retries,
+                retry_backoff: settings.retry_backoff(),
+                max_body_bytes: MAX_BODY_BYTES,
+            })?,
         })
     }
 
     /// Whether the service answers HTTP at its base URL now (any status counts:
     /// the seed's service has no health endpoint).
     pub(crate) async fn ping(&self) -> anyhow::Result<()> {
-        self.http
-            .get(&self.base_url)
-            .send()
-            .await
-            .map(drop)
-            .with_context(|| format!("community service at {} is unreachable", self.base_url))
+        self.service.ping().await
     }
 
     /// The DM rooms and communities `user` belongs to.
     pub(crate) async fn room_list(&self, user: UserId) -> anyhow::Result<Vec<Audience>> {
         let path = format!("/community/feign/room-list/{user}");
-        match self.get(&path).await? {
-            Fetched::Body(body) => parse_room_list(&body).with_context(|| format!("GET {path}")),
+        match self.service.get(&path).await? {
+            Reply::Body(body) => parse_room_list(&body).with_context(|| format!("GET {path}")),
             // Unlike member-id, the seed's room-list answers an empty array for an unknown
             // user; a 404 here means the service is not the one we expect.
-            Fetched::NotFound => Err(anyhow!("GET {path}: 404 Not Found")),
+            Reply::NotFound => Err(anyhow!("GET {path}: 404 Not Found")),
         }
     }
 
@@ -106,72 +69,12 @@ impl CommunityClient {
                 format!("/community/feign/{community}/member-id")
             }
         };
-        match self.get(&path).await? {
-            Fetched::Body(body) => parse_members(&body).with_context(|| format!("GET {path}")),
+        match self.service.get(&path).await? {
+            Reply::Body(body) => parse_members(&body).with_context(|| format!("GET {path}")),
             // No such room or community: nobody is a member, so nobody may post.
-            Fetched::NotFound => Ok(Vec::new()),
+            Reply::NotFound => Ok(Vec::new()),
         }
     }
-
-    /// GET with retries on connect errors, timeouts and 5xx, waiting a little longer each time.
-    async fn get(&self, path: &str) -> anyhow::Result<Fetched> {
-        let url = format!("{}{path}", self.base_url);
-        let mut retried = 0;
-        loop {
-            match self.attempt(&url).await {
-                Ok(fetched) => return Ok(fetched),
-                Err(Failure::Retryable(error)) if retried < self.retries => {
-                    retried += 1;
-                    let error = format!("{error:#}");
-                    tracing::debug!(%url, retried, error, "retrying the community service");
-                    tokio::time::sleep(self.backoff * retried).await;
-                }
-                Err(Failure::Retryable(error) | Failure::Final(error)) => {
-                    return Err(error.context(format!("GET {url}")));
-                }
-            }
-        }
-    }
-
-    async fn attempt(&self, url: &str) -> Result<Fetched, Failure> {
-        let mut response = self
-            .http
-            .get(url)
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(Failure::from_reqwest)?;
-        let status = response.status();
-        if status == StatusCode::NOT_FOUND {
-            return Ok(Fetched::NotFound);
-        }
-        if status.is_server_error() {
-            return Err(Failure::Retryable(anyhow!(
-                "the community service answered {status}"
-            )));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(Failure::from_reqwest)? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(Failure::Final(anyhow!(
-                    "the community service's reply is larger than {MAX_BODY_BYTES} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        if !status.is_success() {
-            return Err(Failure::Final(anyhow!(
-                "the community service answered {status}: {}",
-                snippet(&body)
-            )));
-        }
-        Ok(Fetched::Body(body))
-    }
-}
-
-/// The start of a body, for error messages.
-fn snippet(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).chars().take(200).collect()
 }
 
 /// `["community/3","direct/5"]`; entries that are not one of those shapes are skipped.

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use reqwest::Url;
 use serde::Deserialize;
 
 /// Where the community service is and how patiently to ask it.
@@ -67,19 +66,7 @@ impl CommunityHttpSettings {
 
     /// Refuses settings that could only fail at the first call (or never finish).
     pub(crate) fn validate(&self) -> anyhow::Result<()> {
-        let url = Url::parse(&self.base_url).map_err(|error| {
-            anyhow::anyhow!(
-                "community.base_url `{}` is not a URL: {error}",
-                self.base_url
-            )
-        })?;
-        // reqwest is built without a TLS backend in this workspace (default features off), so an
-        // https URL would only fail at the first call; say so at start-up instead.
-        anyhow::ensure!(
-            url.scheme() == "http",
-            "community.base_url `{}` must be http:// (this build has no TLS support)",
-            self.base_url
-        );
+        service_http::validate_base_url("community.base_url", &self.base_url)?;
         anyhow::ensure!(self.timeout_ms > 0, "community.timeout_ms must be positive");
         Ok(())
     }
