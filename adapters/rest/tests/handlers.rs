@@ -58,6 +58,18 @@ fn client(chat: MockChatService) -> TestClient<impl Endpoint> {
     TestClient::new(chat_adapter_rest::routes(Arc::new(chat), &settings()).into_endpoint())
 }
 
+/// The response has `status` and the error shape with `code`.
+async fn assert_error(response: poem::test::TestResponse, status: StatusCode, code: &str) {
+    response.assert_status(status);
+    response
+        .json()
+        .await
+        .value()
+        .object()
+        .get("code")
+        .assert_string(code);
+}
+
 fn message() -> domain::Message {
     NewMessage {
         id: MessageId::parse("m1").expect("id"),
@@ -102,14 +114,7 @@ async fn a_limit_out_of_range_is_400_in_the_error_shape() {
         .send()
         .await;
 
-    response.assert_status(StatusCode::BAD_REQUEST);
-    response
-        .json()
-        .await
-        .value()
-        .object()
-        .get("code")
-        .assert_string("bad_request");
+    assert_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
 }
 
 #[tokio::test]
@@ -120,27 +125,13 @@ async fn before_and_after_together_are_400() {
         .send()
         .await;
 
-    response.assert_status(StatusCode::BAD_REQUEST);
-    response
-        .json()
-        .await
-        .value()
-        .object()
-        .get("code")
-        .assert_string("invalid_cursor");
+    assert_error(response, StatusCode::BAD_REQUEST, "invalid_cursor").await;
 }
 
 #[tokio::test]
 async fn a_missing_token_is_401_and_an_expired_one_too() {
     let missing = client(chat()).get("/api/v1/rooms").send().await;
-    missing.assert_status(StatusCode::UNAUTHORIZED);
-    missing
-        .json()
-        .await
-        .value()
-        .object()
-        .get("code")
-        .assert_string("unauthorized");
+    assert_error(missing, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
     let expired = client(chat())
         .get("/api/v1/rooms")
@@ -169,14 +160,7 @@ async fn a_non_member_is_403() {
         .send()
         .await;
 
-    response.assert_status(StatusCode::FORBIDDEN);
-    response
-        .json()
-        .await
-        .value()
-        .object()
-        .get("code")
-        .assert_string("not_a_member");
+    assert_error(response, StatusCode::FORBIDDEN, "not_a_member").await;
 }
 
 #[tokio::test]
@@ -191,14 +175,7 @@ async fn an_unknown_message_is_404() {
         .send()
         .await;
 
-    response.assert_status(StatusCode::NOT_FOUND);
-    response
-        .json()
-        .await
-        .value()
-        .object()
-        .get("code")
-        .assert_string("message_not_found");
+    assert_error(response, StatusCode::NOT_FOUND, "message_not_found").await;
 }
 
 #[tokio::test]
@@ -211,14 +188,7 @@ async fn an_oversize_body_is_413() {
         .send()
         .await;
 
-    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
-    response
-        .json()
-        .await
-        .value()
-        .object()
-        .get("code")
-        .assert_string("payload_too_large");
+    assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
 }
 
 #[tokio::test]
@@ -243,14 +213,12 @@ async fn a_voice_leave_with_a_bad_location_is_422() {
         .send()
         .await;
 
-    response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    response
-        .json()
-        .await
-        .value()
-        .object()
-        .get("code")
-        .assert_string("invalid_location");
+    assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_location",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -278,14 +246,7 @@ async fn a_dependency_outage_is_503() {
         .send()
         .await;
 
-    response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
-    response
-        .json()
-        .await
-        .value()
-        .object()
-        .get("code")
-        .assert_string("unavailable");
+    assert_error(response, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
 }
 
 #[tokio::test]
@@ -342,13 +303,6 @@ async fn a_user_over_the_read_allowance_gets_429_with_retry_after() {
         .send()
         .await;
 
-    response.assert_status(StatusCode::TOO_MANY_REQUESTS);
     response.assert_header("Retry-After", "2");
-    response
-        .json()
-        .await
-        .value()
-        .object()
-        .get("code")
-        .assert_string("rate_limited");
+    assert_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
 }
