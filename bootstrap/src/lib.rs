@@ -9,8 +9,10 @@ pub mod message_store;
 pub mod metrics;
 pub mod ports;
 pub mod presence_store;
+pub mod probe_cache;
 pub mod readiness;
 pub mod settings;
+pub mod startup_checks;
 pub mod state_server;
 pub mod telemetry;
 pub mod user_directory;
@@ -58,14 +60,15 @@ fn healthz() -> &'static str {
 impl App {
     /// Builds the adapters and use cases, starts event delivery, binds the socket.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        if settings.jwt.secret == settings::DEVELOPMENT_SECRET {
+        let credentials = startup_checks::check(&settings)?;
+        if credentials.development_secret {
             tracing::warn!(
-                "using the development JWT secret; set CHAT_JWT__SECRET for anything but local use"
+                "using the public development JWT secret (allowed on loopback only); set CHAT_JWT__SECRET for anything but local use"
             );
         }
-        if settings.rest.service_token == settings::DEVELOPMENT_SERVICE_TOKEN {
+        if credentials.development_service_token {
             tracing::warn!(
-                "using the development service token; set CHAT_REST__SERVICE_TOKEN for anything but local use"
+                "using the public development service token (allowed on loopback only); set CHAT_REST__SERVICE_TOKEN for anything but local use"
             );
         }
         let instance = settings.instance_id();
@@ -110,7 +113,7 @@ impl App {
                     bus: adapters.bus.clone(),
                     files: adapters.files.clone(),
                     services,
-                })),
+                }), settings.rest.service_token.clone()),
             );
         if let Some(local) = adapters.files.local() {
             routes = routes.at(

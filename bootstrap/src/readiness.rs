@@ -1,6 +1,11 @@
 //! `/readyz`: whether every configured dependency is reachable. In-process
-//! adapters are always ready; real services are probed on each request, and each
-//! probe sets the gauge `chat_dependency_up{dependency}` (1 reachable, 0 not).
+//! adapters are always ready; real services are probed at most once per
+//! [`FRESH_FOR`] (callers in between get the last round's answer), and each probe sets
+//! the gauge `chat_dependency_up{dependency}` (1 reachable, 0 not).
+//!
+//! Everyone gets the status; the details (each dependency, with the error that names its
+//! host) only a caller on this machine (loopback, not through a proxy) or one presenting
+//! the service token: they map the deployment for an attacker.
 //!
 //! Only the services chat cannot work without (event bus, message store, presence)
 //! make the instance `not_ready` (503): a load balancer should stop sending it users.
@@ -8,19 +13,39 @@
 //! `degraded` (200): users still connect and chat there, served from caches and
 //! fallbacks, so taking every instance out of rotation would be worse.
 
+use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use poem::http::StatusCode;
+use poem::http::{HeaderMap, StatusCode};
 use poem::{Endpoint, IntoResponse as _, Request, Response};
 use serde_json::{Map, Value, json};
+use subtle::ConstantTimeEq as _;
 
 use crate::community_directory::Membership;
 use crate::event_bus::Bus;
 use crate::file_store::Files;
 use crate::metrics::DEPENDENCY_UP;
 use crate::ports::Services;
+use crate::probe_cache::ProbeCache;
 use crate::state_server::StateServer;
 use crate::user_directory::Users;
+
+/// How long one probe round answers `/readyz`.
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// The header carrying the service token (as on the service endpoints).
+const SERVICE_TOKEN_HEADER: &str = "x-service-token";
+
+/// Headers a reverse proxy adds: behind one, a loopback peer is not a local caller.
+const PROXY_HEADERS: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
+
+/// One probe round: whether the instance is ready, and the detailed report.
+pub trait Probe: Send + Sync + 'static {
+    /// Probes every dependency.
+    fn probe(&self) -> impl Future<Output = (bool, Value)> + Send;
+}
 
 /// The dependencies `/readyz` reports on.
 pub struct Readiness {
@@ -109,13 +134,44 @@ impl Readiness {
     }
 }
 
+impl Probe for Readiness {
+    fn probe(&self) -> impl Future<Output = (bool, Value)> + Send {
+        self.report()
+    }
+}
+
+/// Whether a caller may see the details: from this machine and not through a proxy, or
+/// presenting the service token.
+fn may_see_details(peer: Option<SocketAddr>, headers: &HeaderMap, service_token: &str) -> bool {
+    let proxied = PROXY_HEADERS.iter().any(|name| headers.contains_key(*name));
+    let local = !proxied && peer.is_some_and(|peer| peer.ip().to_canonical().is_loopback());
+    let authenticated = !service_token.is_empty()
+        && headers.get(SERVICE_TOKEN_HEADER).is_some_and(|given| {
+            bool::from(given.as_bytes().ct_eq(service_token.as_bytes()))
+        });
+    local || authenticated
+}
+
 /// The `/readyz` endpoint: 200 when ready or degraded, 503 when an essential service is
-/// unreachable, with the details.
-pub fn endpoint(readiness: Arc<Readiness>) -> impl Endpoint<Output = Response> {
-    poem::endpoint::make(move |_: Request| {
-        let readiness = readiness.clone();
+/// unreachable; the details for a local or authenticated caller, else only the status.
+pub fn endpoint(probe: Arc<impl Probe>, service_token: String) -> impl Endpoint<Output = Response> {
+    let cache = Arc::new(ProbeCache::new(FRESH_FOR));
+    let service_token: Arc<str> = service_token.into();
+    poem::endpoint::make(move |request: Request| {
+        let probe = probe.clone();
+        let cache = cache.clone();
+        let detailed = may_see_details(
+            request.remote_addr().as_socket_addr().copied(),
+            request.headers(),
+            &service_token,
+        );
         async move {
-            let (ready, body) = readiness.report().await;
+            let (ready, body) = cache.get_or_probe(|| probe.probe()).await;
+            let body = if detailed {
+                body
+            } else {
+                json!({ "status": body["status"] })
+            };
             let status = if ready {
                 StatusCode::OK
             } else {
@@ -124,4 +180,117 @@ pub fn endpoint(readiness: Arc<Readiness>) -> impl Endpoint<Output = Response> {
             Ok::<_, poem::Error>(poem::web::Json(body).with_status(status).into_response())
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use poem::http::HeaderValue;
+    use poem::test::TestClient;
+
+    use super::*;
+
+    const TOKEN: &str = "the-service-token-of-this-test-instance";
+
+    /// Not ready, with details naming a host; counts its rounds.
+    #[derive(Default)]
+    struct FakeProbe(AtomicUsize);
+
+    impl Probe for FakeProbe {
+        async fn probe(&self) -> (bool, Value) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            (
+                false,
+                json!({
+                    "status": "not_ready",
+                    "dependencies": {"presence": "unreachable: redis.internal:6379 refused"},
+                }),
+            )
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    fn peer(address: &str) -> Option<SocketAddr> {
+        Some(address.parse().expect("socket address"))
+    }
+
+    #[tokio::test]
+    async fn a_remote_caller_without_the_service_token_gets_only_the_status() {
+        // The test client's peer is not a socket address: not loopback.
+        let client = TestClient::new(endpoint(Arc::new(FakeProbe::default()), TOKEN.into()));
+
+        let response = client.get("/readyz").send().await;
+
+        response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+        response.assert_json(json!({"status": "not_ready"})).await;
+    }
+
+    #[tokio::test]
+    async fn a_caller_presenting_the_service_token_gets_the_details() {
+        let client = TestClient::new(endpoint(Arc::new(FakeProbe::default()), TOKEN.into()));
+
+        let response = client
+            .get("/readyz")
+            .header("X-Service-Token", TOKEN)
+            .send()
+            .await;
+
+        response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+        let body = response.json().await;
+        body.value().object().get("dependencies").object().get("presence").assert_string(
+            "unreachable: redis.internal:6379 refused",
+        );
+    }
+
+    #[tokio::test]
+    async fn callers_within_a_second_share_one_probe_round() {
+        let probe = Arc::new(FakeProbe::default());
+        let client = TestClient::new(endpoint(probe.clone(), TOKEN.into()));
+
+        for _ in 0..5 {
+            client.get("/readyz").send().await.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+        }
+
+        assert_eq!(probe.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn only_local_unproxied_or_authenticated_callers_see_details() {
+        let none = headers(&[]);
+        assert!(may_see_details(peer("127.0.0.1:5000"), &none, TOKEN));
+        assert!(may_see_details(peer("[::1]:5000"), &none, TOKEN));
+        assert!(!may_see_details(peer("10.0.0.7:5000"), &none, TOKEN));
+        assert!(!may_see_details(None, &none, TOKEN));
+        assert!(
+            !may_see_details(
+                peer("127.0.0.1:5000"),
+                &headers(&[("x-forwarded-for", "203.0.113.9")]),
+                TOKEN
+            ),
+            "a proxy on this machine forwards remote callers"
+        );
+        assert!(may_see_details(
+            peer("10.0.0.7:5000"),
+            &headers(&[("x-service-token", TOKEN)]),
+            TOKEN
+        ));
+        assert!(!may_see_details(
+            peer("10.0.0.7:5000"),
+            &headers(&[("x-service-token", "a-guess")]),
+            TOKEN
+        ));
+        assert!(!may_see_details(
+            peer("10.0.0.7:5000"),
+            &headers(&[("x-service-token", "")]),
+            ""
+        ));
+    }
 }

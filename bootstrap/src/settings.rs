@@ -144,6 +144,16 @@ impl Settings {
     }
 }
 
+/// The defaults with `overrides` (dotted keys) on top, for unit tests.
+#[cfg(test)]
+pub(crate) fn with_overrides(overrides: &[(&str, &str)]) -> Settings {
+    let mut figment = Figment::new().merge(Toml::string(DEFAULTS));
+    for (key, value) in overrides {
+        figment = figment.merge(figment::providers::Serialized::default(key, value));
+    }
+    figment.extract().expect("settings parse")
+}
+
 #[cfg(test)]
 mod tests {
     use figment::providers::Serialized;

@@ -3,20 +3,33 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-/// The development service token the server uses unless configured otherwise.
+/// The built-in development service token the server uses unless configured otherwise
+/// (only accepted on loopback without cluster services).
 pub const DEVELOPMENT_SERVICE_TOKEN: &str = "chat-server-development-service-token";
+
+/// The service token every test server is configured with (at least 32 bytes), and that
+/// [`RestClient::call`] sends.
+pub const TEST_SERVICE_TOKEN: &str = "chat-tests-service-token-0123456789abcdef";
 
 /// Calls the REST API of one server.
 pub struct RestClient {
     base: String,
+    service_token: String,
     http: reqwest::Client,
 }
 
 impl RestClient {
-    /// A client for the server at `base` (`http://127.0.0.1:port`).
+    /// A client for the server at `base` (`http://127.0.0.1:port`) configured with
+    /// [`TEST_SERVICE_TOKEN`].
     pub fn new(base: String) -> Self {
+        Self::with_service_token(base, TEST_SERVICE_TOKEN)
+    }
+
+    /// A client for the server at `base` whose service token is `service_token`.
+    pub fn with_service_token(base: String, service_token: &str) -> Self {
         Self {
             base,
+            service_token: service_token.to_owned(),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))
                 .build()
@@ -38,7 +51,7 @@ impl RestClient {
             request = request.bearer_auth(token);
         }
         if service {
-            request = request.header("X-Service-Token", DEVELOPMENT_SERVICE_TOKEN);
+            request = request.header("X-Service-Token", &self.service_token);
         }
         if let Some(body) = body {
             request = request.json(body);

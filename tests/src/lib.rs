@@ -21,10 +21,12 @@ pub use cluster::{ClusterServices, TEST_LEASE_SECONDS, TestCluster};
 pub use fake_auth_service::{FakeAuthService, FakeProfile, RecordedRequest};
 pub use fake_community_service::{CommunityData, FakeCommunityService};
 pub use fake_state_server::FakeStateServer;
-pub use http::{DEVELOPMENT_SERVICE_TOKEN, RestClient};
+pub use http::{DEVELOPMENT_SERVICE_TOKEN, RestClient, TEST_SERVICE_TOKEN};
 pub use private_services::{PrivateKafka, PrivateRedis};
 pub use server::TestServer;
-pub use tokens::{DEVELOPMENT_SECRET, expired_token, token, token_signed_with};
+pub use tokens::{
+    DEVELOPMENT_SECRET, TEST_JWT_SECRET, expired_token, token, token_signed_with,
+};
 
 /// A room, channel or community id no other test uses.
 pub fn unique_id() -> u64 {

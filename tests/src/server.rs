@@ -12,6 +12,7 @@ pub struct TestServer {
     child: Child,
     addr: SocketAddr,
     logs: Arc<Mutex<Vec<String>>>,
+    service_token: String,
 }
 
 /// The binary built by `cargo build -p chat-bootstrap` in the same target directory
@@ -38,19 +39,97 @@ impl TestServer {
         Self::start_with(&[])
     }
 
-    /// Starts the server with extra `CHAT_*` environment settings.
+    /// Starts the server with extra `CHAT_*` environment settings, on top of the test
+    /// credentials ([`crate::TEST_JWT_SECRET`], [`crate::TEST_SERVICE_TOKEN`]) that a
+    /// deployment must set (the built-in ones are refused outside local development).
     pub fn start_with(env: &[(&str, &str)]) -> Self {
+        Self::spawn(env, true)
+    }
+
+    /// Starts the server with extra `CHAT_*` settings and the built-in development
+    /// credentials, as `cargo run` does: tokens must be signed with
+    /// [`crate::DEVELOPMENT_SECRET`].
+    pub fn start_with_built_in_credentials(env: &[(&str, &str)]) -> Self {
+        Self::spawn(env, false)
+    }
+
+    /// Runs the binary with exactly `env` on top of the defaults (no test credentials),
+    /// expecting it to refuse to start: returns what it printed. Panics when it starts
+    /// listening or does not exit within 30 s.
+    pub fn refused_start(env: &[(&str, &str)]) -> String {
+        let mut command = Self::command(env, false);
+        command.stderr(Stdio::piped());
+        let mut child = command.spawn().expect("chat-server starts");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let readers = [
+            drain(child.stdout.take().expect("stdout is piped"), output.clone()),
+            drain(child.stderr.take().expect("stderr is piped"), output.clone()),
+        ];
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("process status") {
+                break status;
+            }
+            let listening = output
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|line| line.contains("listening on http://"));
+            if listening || std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "chat-server started instead of refusing:\n{}",
+                    output.lock().unwrap().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        for reader in readers {
+            let _ = reader.join();
+        }
+        let output = output.lock().unwrap().join("\n");
+        assert!(!status.success(), "a refusal exits with failure:\n{output}");
+        output
+    }
+
+    fn command(env: &[(&str, &str)], test_credentials: bool) -> Command {
         let mut command = Command::new(binary());
         command
             .env("CHAT_HTTP__PORT", "0")
             .env("CHAT_LOG__FORMAT", "json")
             .env("RUST_LOG", "info")
             .env_remove("CHAT_CONFIG")
+            .env_remove("CHAT_JWT__SECRET")
+            .env_remove("CHAT_REST__SERVICE_TOKEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        if test_credentials {
+            command
+                .env("CHAT_JWT__SECRET", crate::TEST_JWT_SECRET)
+                .env("CHAT_REST__SERVICE_TOKEN", crate::TEST_SERVICE_TOKEN);
+        }
         for (key, value) in env {
             command.env(key, value);
         }
+        command
+    }
+
+    fn spawn(env: &[(&str, &str)], test_credentials: bool) -> Self {
+        let service_token = env
+            .iter()
+            .rev()
+            .find(|(key, _)| *key == "CHAT_REST__SERVICE_TOKEN")
+            .map_or(
+                if test_credentials {
+                    crate::TEST_SERVICE_TOKEN
+                } else {
+                    crate::DEVELOPMENT_SERVICE_TOKEN
+                },
+                |(_, value)| value,
+            )
+            .to_owned();
+        let mut command = Self::command(env, test_credentials);
         let mut child = command.spawn().expect("chat-server starts");
         let stdout = child.stdout.take().expect("stdout is piped");
         let logs = Arc::new(Mutex::new(Vec::new()));
@@ -75,7 +154,12 @@ impl TestServer {
             .expect("chat-server reports where it listens")
             .parse()
             .expect("a socket address");
-        Self { child, addr, logs }
+        Self {
+            child,
+            addr,
+            logs,
+            service_token,
+        }
     }
 
     /// The server's process id.
@@ -99,7 +183,7 @@ impl TestServer {
 
     /// A REST client for this server.
     pub fn rest(&self) -> crate::RestClient {
-        crate::RestClient::new(self.http_url())
+        crate::RestClient::with_service_token(self.http_url(), &self.service_token)
     }
 
     /// The STOMP WebSocket URL.
@@ -147,6 +231,19 @@ impl TestServer {
         }
         panic!("chat-server did not stop within 10 s of SIGTERM");
     }
+}
+
+/// Collects the lines of `pipe` into `into` until it closes.
+fn drain(
+    pipe: impl std::io::Read + Send + 'static,
+    into: Arc<Mutex<Vec<String>>>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            into.lock().unwrap().push(line);
+        }
+    })
 }
 
 impl Drop for TestServer {

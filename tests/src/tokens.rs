@@ -5,8 +5,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::json;
 
-/// The development secret the server uses unless configured otherwise.
+/// The built-in development secret the server uses unless configured otherwise (only
+/// accepted on loopback without cluster services).
 pub const DEVELOPMENT_SECRET: &str = "chat-server-development-secret";
+
+/// The JWT secret every test server is configured with (as a deployment must be:
+/// at least 32 bytes), and that [`token`] signs with.
+pub const TEST_JWT_SECRET: &str = "chat-tests-jwt-secret-0123456789abcdef";
 
 fn now() -> u64 {
     SystemTime::now()
@@ -28,7 +33,7 @@ pub fn token_signed_with(secret: &str, claims: &serde_json::Value) -> String {
 /// A valid token for `user` named `name`.
 pub fn token(user: u64, name: &str) -> String {
     token_signed_with(
-        DEVELOPMENT_SECRET,
+        TEST_JWT_SECRET,
         &json!({"sub": format!("{name}@example.com"), "role": "ROLE_USER", "id": user, "name": name, "iat": now(), "exp": now() + 3600}),
     )
 }
@@ -36,7 +41,7 @@ pub fn token(user: u64, name: &str) -> String {
 /// A token for `user` that expired a minute ago.
 pub fn expired_token(user: u64) -> String {
     token_signed_with(
-        DEVELOPMENT_SECRET,
+        TEST_JWT_SECRET,
         &json!({"sub": "late@example.com", "id": user, "iat": now() - 7200, "exp": now() - 3600}),
     )
 }

@@ -33,8 +33,8 @@ fn default_leeway() -> u64 {
 }
 
 impl JwtSettings {
-    /// The key bytes.
-    pub(crate) fn key(&self) -> anyhow::Result<Vec<u8>> {
+    /// The key bytes (the secret's UTF-8 bytes, or its base64 decoding).
+    pub fn key(&self) -> anyhow::Result<Vec<u8>> {
         let key = match self.secret_encoding {
             SecretEncoding::Raw => self.secret.as_bytes().to_vec(),
             SecretEncoding::Base64 => base64::engine::general_purpose::STANDARD

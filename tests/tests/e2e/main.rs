@@ -13,6 +13,7 @@ mod operations;
 mod protocol;
 mod refusals;
 mod rest;
+mod secure_defaults;
 mod shutdown;
 mod sockjs;
 mod state_server;

@@ -93,7 +93,7 @@ async fn the_page_shadows_none_of_the_other_routes() {
 
 #[tokio::test]
 async fn a_development_token_is_issued_with_the_development_secret_and_opens_a_session() {
-    let server = TestServer::start();
+    let server = TestServer::start_with_built_in_credentials(&[]);
 
     let (status, body) = request_token(&server, &json!({"userId": 7, "name": "gil"})).await;
 
@@ -113,7 +113,7 @@ async fn a_development_token_is_issued_with_the_development_secret_and_opens_a_s
 
 #[tokio::test]
 async fn a_bad_token_request_gets_a_clear_error() {
-    let server = TestServer::start();
+    let server = TestServer::start_with_built_in_credentials(&[]);
 
     let (status, body) = request_token(&server, &json!({"userId": 0, "name": "gil"})).await;
 
