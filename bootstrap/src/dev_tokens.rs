@@ -15,8 +15,7 @@ use crate::startup_checks;
 pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<DevTokens>> {
     // The exposure is checked again here, so that the endpoint never depends on
     // start-up validation having run first.
-    if settings.jwt.secret != DEVELOPMENT_SECRET || !startup_checks::exposure(settings).is_empty()
-    {
+    if settings.jwt.secret != DEVELOPMENT_SECRET || !startup_checks::exposure(settings).is_empty() {
         return Ok(None);
     }
     let issuer =

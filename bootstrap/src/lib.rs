@@ -60,7 +60,9 @@ fn healthz() -> &'static str {
 impl App {
     /// Builds the adapters and use cases, starts event delivery, binds the socket.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let credentials = startup_checks::check(&settings)?;
+        let credentials = startup_checks::check(&settings).inspect_err(|refusal| {
+            tracing::error!(problems = ?refusal.problems, "unsafe configuration, refusing to start");
+        })?;
         if credentials.development_secret {
             tracing::warn!(
                 "using the public development JWT secret (allowed on loopback only); set CHAT_JWT__SECRET for anything but local use"
@@ -106,14 +108,17 @@ impl App {
             .at("/healthz", get(healthz))
             .at(
                 "/readyz",
-                readiness::endpoint(Arc::new(readiness::Readiness {
-                    state: adapters.state.clone(),
-                    directory: adapters.directory.clone(),
-                    users: adapters.users.clone(),
-                    bus: adapters.bus.clone(),
-                    files: adapters.files.clone(),
-                    services,
-                }), settings.rest.service_token.clone()),
+                readiness::endpoint(
+                    Arc::new(readiness::Readiness {
+                        state: adapters.state.clone(),
+                        directory: adapters.directory.clone(),
+                        users: adapters.users.clone(),
+                        bus: adapters.bus.clone(),
+                        files: adapters.files.clone(),
+                        services,
+                    }),
+                    settings.rest.service_token.clone(),
+                ),
             );
         if let Some(local) = adapters.files.local() {
             routes = routes.at(

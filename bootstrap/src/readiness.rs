@@ -146,9 +146,9 @@ fn may_see_details(peer: Option<SocketAddr>, headers: &HeaderMap, service_token:
     let proxied = PROXY_HEADERS.iter().any(|name| headers.contains_key(*name));
     let local = !proxied && peer.is_some_and(|peer| peer.ip().to_canonical().is_loopback());
     let authenticated = !service_token.is_empty()
-        && headers.get(SERVICE_TOKEN_HEADER).is_some_and(|given| {
-            bool::from(given.as_bytes().ct_eq(service_token.as_bytes()))
-        });
+        && headers
+            .get(SERVICE_TOKEN_HEADER)
+            .is_some_and(|given| bool::from(given.as_bytes().ct_eq(service_token.as_bytes())));
     local || authenticated
 }
 
@@ -245,9 +245,12 @@ mod tests {
 
         response.assert_status(StatusCode::SERVICE_UNAVAILABLE);
         let body = response.json().await;
-        body.value().object().get("dependencies").object().get("presence").assert_string(
-            "unreachable: redis.internal:6379 refused",
-        );
+        body.value()
+            .object()
+            .get("dependencies")
+            .object()
+            .get("presence")
+            .assert_string("unreachable: redis.internal:6379 refused");
     }
 
     #[tokio::test]
@@ -256,7 +259,11 @@ mod tests {
         let client = TestClient::new(endpoint(probe.clone(), TOKEN.into()));
 
         for _ in 0..5 {
-            client.get("/readyz").send().await.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+            client
+                .get("/readyz")
+                .send()
+                .await
+                .assert_status(StatusCode::SERVICE_UNAVAILABLE);
         }
 
         assert_eq!(probe.0.load(Ordering::SeqCst), 1);

@@ -173,6 +173,19 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_never_shows_the_secrets() {
+        let settings = with_overrides(&[
+            ("jwt.secret", "the-jwt-secret-nobody-may-read-1234"),
+            ("rest.service_token", "the-service-token-nobody-may-read-1"),
+        ]);
+
+        let printed = format!("{settings:?}");
+
+        assert!(!printed.contains("nobody-may-read"), "{printed}");
+        assert!(printed.contains("<redacted>"), "{printed}");
+    }
+
+    #[test]
     fn later_layers_override_earlier_ones() {
         let settings: Settings = Figment::new()
             .merge(Toml::string(DEFAULTS))

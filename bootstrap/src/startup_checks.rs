@@ -29,11 +29,11 @@ pub struct StartupRefusal {
 
 impl fmt::Display for StartupRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unsafe configuration, refusing to start: {}",
-            self.problems.join("; ")
-        )
+        write!(f, "unsafe configuration, refusing to start")?;
+        for problem in &self.problems {
+            write!(f, "\n  - {problem}")?;
+        }
+        Ok(())
     }
 }
 
@@ -114,10 +114,16 @@ pub fn exposure(settings: &Settings) -> Vec<String> {
         (settings.kafka.is_some(), "kafka"),
         (settings.mongo.is_some(), "mongo"),
         (settings.redis.is_some(), "redis"),
-        (settings.community.is_some(), "community (the community service)"),
+        (
+            settings.community.is_some(),
+            "community (the community service)",
+        ),
         (settings.auth.is_some(), "auth (the auth service)"),
         (settings.state_server.is_some(), "state_server"),
-        (settings.files.backend == FileBackend::S3, "files.backend = s3"),
+        (
+            settings.files.backend == FileBackend::S3,
+            "files.backend = s3",
+        ),
     ] {
         if configured {
             reasons.push(format!("{what} is configured"));
@@ -168,7 +174,14 @@ mod tests {
 
     #[test]
     fn the_built_in_credentials_are_fine_on_every_loopback_host() {
-        for host in ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST"] {
+        for host in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LOCALHOST",
+        ] {
             assert!(
                 check(&settings(&[("http.host", host)])).is_ok(),
                 "{host} is loopback"
@@ -258,10 +271,7 @@ mod tests {
             ]))
             .is_ok()
         );
-        let refusal = refusal(&[
-            ("jwt.secret", key_of_30),
-            ("jwt.secret_encoding", "base64"),
-        ]);
+        let refusal = refusal(&[("jwt.secret", key_of_30), ("jwt.secret_encoding", "base64")]);
         assert!(
             refusal.contains("30 bytes after base64 decoding"),
             "{refusal}"
@@ -281,7 +291,14 @@ mod tests {
 
     #[test]
     fn public_and_unparsable_hosts_are_not_loopback() {
-        for host in ["0.0.0.0", "::", "10.0.0.1", "example.com", "localhost.evil", ""] {
+        for host in [
+            "0.0.0.0",
+            "::",
+            "10.0.0.1",
+            "example.com",
+            "localhost.evil",
+            "",
+        ] {
             assert!(!is_loopback_host(host), "{host}");
         }
         assert!(is_loopback_host("::ffff:127.0.0.1"));

@@ -24,9 +24,7 @@ pub use fake_state_server::FakeStateServer;
 pub use http::{DEVELOPMENT_SERVICE_TOKEN, RestClient, TEST_SERVICE_TOKEN};
 pub use private_services::{PrivateKafka, PrivateRedis};
 pub use server::TestServer;
-pub use tokens::{
-    DEVELOPMENT_SECRET, TEST_JWT_SECRET, expired_token, token, token_signed_with,
-};
+pub use tokens::{DEVELOPMENT_SECRET, TEST_JWT_SECRET, expired_token, token, token_signed_with};
 
 /// A room, channel or community id no other test uses.
 pub fn unique_id() -> u64 {

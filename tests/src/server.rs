@@ -62,8 +62,14 @@ impl TestServer {
         let mut child = command.spawn().expect("chat-server starts");
         let output = Arc::new(Mutex::new(Vec::new()));
         let readers = [
-            drain(child.stdout.take().expect("stdout is piped"), output.clone()),
-            drain(child.stderr.take().expect("stderr is piped"), output.clone()),
+            drain(
+                child.stdout.take().expect("stdout is piped"),
+                output.clone(),
+            ),
+            drain(
+                child.stderr.take().expect("stderr is piped"),
+                output.clone(),
+            ),
         ];
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         let status = loop {

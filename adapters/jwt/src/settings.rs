@@ -15,8 +15,8 @@ pub enum SecretEncoding {
     Base64,
 }
 
-/// The `[jwt]` settings table.
-#[derive(Debug, Clone, Deserialize)]
+/// The `[jwt]` settings table. Its `Debug` hides the secret.
+#[derive(Clone, Deserialize)]
 pub struct JwtSettings {
     /// The HS256 secret.
     pub secret: String,
@@ -26,6 +26,16 @@ pub struct JwtSettings {
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     #[serde(default = "default_leeway")]
     pub leeway_seconds: u64,
+}
+
+impl std::fmt::Debug for JwtSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtSettings")
+            .field("secret", &"<redacted>")
+            .field("secret_encoding", &self.secret_encoding)
+            .field("leeway_seconds", &self.leeway_seconds)
+            .finish()
+    }
 }
 
 fn default_leeway() -> u64 {

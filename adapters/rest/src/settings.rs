@@ -2,8 +2,8 @@
 
 use serde::Deserialize;
 
-/// Credentials and limits of the REST API.
-#[derive(Debug, Clone, Deserialize)]
+/// Credentials and limits of the REST API. Its `Debug` hides the service token.
+#[derive(Clone, Deserialize)]
 pub struct RestSettings {
     /// The credential the app's other services send as `X-Service-Token` on the
     /// service-to-service endpoints.
@@ -14,6 +14,16 @@ pub struct RestSettings {
     /// Largest uploaded file (and thumbnail), in bytes; bootstrap sets it from `[files]`.
     #[serde(default = "default_max_file")]
     pub max_file_bytes: u64,
+}
+
+impl std::fmt::Debug for RestSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestSettings")
+            .field("service_token", &"<redacted>")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_file_bytes", &self.max_file_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RestSettings {

@@ -3,8 +3,8 @@
 //! only for local or authenticated callers.
 
 use chat_tests::{
-    DEVELOPMENT_SECRET, StompClient, TEST_JWT_SECRET, TEST_SERVICE_TOKEN, TestServer,
-    services, token_signed_with,
+    DEVELOPMENT_SECRET, StompClient, TEST_JWT_SECRET, TEST_SERVICE_TOKEN, TestServer, services,
+    token_signed_with,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -76,7 +76,10 @@ fn a_service_token_shorter_than_32_bytes_stops_the_server() {
         ("CHAT_REST__SERVICE_TOKEN", "service-token"),
     ]);
 
-    assert!(output.contains("rest.service_token is 13 bytes"), "{output}");
+    assert!(
+        output.contains("rest.service_token is 13 bytes"),
+        "{output}"
+    );
     assert!(output.contains("CHAT_REST__SERVICE_TOKEN"), "{output}");
 }
 
