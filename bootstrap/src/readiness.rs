@@ -218,8 +218,8 @@ mod tests {
         headers
     }
 
-    fn peer(address: &str) -> Option<SocketAddr> {
-        Some(address.parse().expect("socket address"))
+    fn peer(address: &str) -> SocketAddr {
+        address.parse().expect("socket address")
     }
 
     #[tokio::test]
@@ -272,30 +272,30 @@ mod tests {
     #[test]
     fn only_local_unproxied_or_authenticated_callers_see_details() {
         let none = headers(&[]);
-        assert!(may_see_details(peer("127.0.0.1:5000"), &none, TOKEN));
-        assert!(may_see_details(peer("[::1]:5000"), &none, TOKEN));
-        assert!(!may_see_details(peer("10.0.0.7:5000"), &none, TOKEN));
+        assert!(may_see_details(Some(peer("127.0.0.1:5000")), &none, TOKEN));
+        assert!(may_see_details(Some(peer("[::1]:5000")), &none, TOKEN));
+        assert!(!may_see_details(Some(peer("10.0.0.7:5000")), &none, TOKEN));
         assert!(!may_see_details(None, &none, TOKEN));
         assert!(
             !may_see_details(
-                peer("127.0.0.1:5000"),
+                Some(peer("127.0.0.1:5000")),
                 &headers(&[("x-forwarded-for", "203.0.113.9")]),
                 TOKEN
             ),
             "a proxy on this machine forwards remote callers"
         );
         assert!(may_see_details(
-            peer("10.0.0.7:5000"),
+            Some(peer("10.0.0.7:5000")),
             &headers(&[("x-service-token", TOKEN)]),
             TOKEN
         ));
         assert!(!may_see_details(
-            peer("10.0.0.7:5000"),
+            Some(peer("10.0.0.7:5000")),
             &headers(&[("x-service-token", "a-guess")]),
             TOKEN
         ));
         assert!(!may_see_details(
-            peer("10.0.0.7:5000"),
+            Some(peer("10.0.0.7:5000")),
             &headers(&[("x-service-token", "")]),
             ""
         ));
