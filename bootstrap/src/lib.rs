@@ -1,6 +1,7 @@
 //! Composition root: settings, telemetry, the choice of adapters and their wiring.
 //! No business rule lives here.
 
+pub mod community;
 pub mod community_directory;
 pub mod dev_tokens;
 pub mod event_bus;
@@ -58,6 +59,7 @@ fn healthz() -> &'static str {
 impl App {
     /// Builds the adapters and use cases, starts event delivery, binds the socket.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        community::check(&settings)?;
         if settings.jwt.secret == settings::DEVELOPMENT_SECRET {
             tracing::warn!(
                 "using the development JWT secret; set CHAT_JWT__SECRET for anything but local use"
