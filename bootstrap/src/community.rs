@@ -122,3 +122,80 @@ pub fn channel_binding(settings: &Settings) -> ChannelBinding {
         (Some(_), ChannelBindingSetting::Off) => ChannelBinding::Authoritative,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use figment::providers::{Format as _, Toml};
+
+    use super::*;
+
+    /// The layered settings with `key = value` lines (TOML, dotted keys) on top.
+    fn settings(overrides: &[(&str, &str)]) -> Settings {
+        let toml: String = overrides
+            .iter()
+            .map(|(key, value)| format!("{key} = {value}\n"))
+            .collect();
+        Settings::figment()
+            .merge(Toml::string(&toml))
+            .extract()
+            .expect("settings")
+    }
+
+    #[test]
+    fn open_and_channel_binding_are_the_tables_own_and_the_rest_is_the_community_service() {
+        let open = settings(&[("community.open", "true")]);
+        let service = settings(&[
+            ("community.base_url", "\"http://community:8080\""),
+            ("community.channel_binding", "\"first_post\""),
+        ]);
+
+        assert!(open.community.open && open.community.service.is_none());
+        assert_eq!(
+            service.community.service,
+            Some(CommunityHttpSettings::new("http://community:8080"))
+        );
+        assert_eq!(
+            service.community.channel_binding,
+            ChannelBindingSetting::FirstPost
+        );
+        assert_eq!(channel_binding(&service), ChannelBinding::FirstPost);
+    }
+
+    #[test]
+    fn a_community_service_looks_channels_up_unless_binding_is_asked_for() {
+        let service = settings(&[("community.base_url", "\"http://community:8080\"")]);
+
+        assert_eq!(channel_binding(&service), ChannelBinding::Authoritative);
+        assert_eq!(
+            channel_binding(&settings(&[])),
+            ChannelBinding::FirstPost,
+            "the open directory has nothing but binding"
+        );
+    }
+
+    #[test]
+    fn cluster_mode_without_a_community_service_is_refused_naming_community_open() {
+        let refused = check(&settings(&[("redis.url", "\"redis://127.0.0.1:6379\"")]));
+        let accepted = check(&settings(&[
+            ("redis.url", "\"redis://127.0.0.1:6379\""),
+            ("community.open", "true"),
+        ]));
+
+        let message = format!("{:#}", refused.expect_err("refused"));
+        assert!(message.contains("community.open"), "{message}");
+        assert!(accepted.is_ok(), "{accepted:?}");
+        assert!(check(&settings(&[])).is_ok(), "embedded mode stays open");
+    }
+
+    #[test]
+    fn binding_with_mongo_but_no_redis_is_refused() {
+        let refused = check(&settings(&[
+            ("mongo.uri", "\"mongodb://127.0.0.1:27017\""),
+            ("community.base_url", "\"http://community:8080\""),
+            ("community.channel_binding", "\"first_post\""),
+        ]));
+
+        let message = format!("{:#}", refused.expect_err("refused"));
+        assert!(message.contains("[redis]"), "{message}");
+    }
+}
