@@ -4,6 +4,7 @@
 
 mod auth;
 mod auth_service;
+mod channels;
 mod chat;
 mod cluster;
 mod community_service;
