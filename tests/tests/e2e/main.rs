@@ -10,6 +10,7 @@ mod cluster;
 mod community_service;
 mod files;
 mod lobby;
+mod open_directory;
 mod operations;
 mod protocol;
 mod refusals;
