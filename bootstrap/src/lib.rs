@@ -9,6 +9,7 @@ pub mod message_store;
 pub mod metrics;
 pub mod ports;
 pub mod presence_store;
+pub mod rate_limiter;
 pub mod readiness;
 pub mod settings;
 pub mod state_server;
