@@ -176,6 +176,9 @@ impl<S: ChatService> UserApi<S> {
     }
 
     /// One message, reply or tombstone, for a member of its room.
+    ///
+    /// A message of a room the caller may not read is answered as missing: the same 404
+    /// `message_not_found`, so ids cannot be probed.
     #[oai(
         path = "/messages/:message_id",
         method = "get",
@@ -266,9 +269,10 @@ impl<S: ChatService> UserApi<S> {
         self.mark(&auth, room, body.0).await
     }
 
-    /// Whether each of the given users is online (at most 200). Only the caller and users
-    /// who share a DM room or community with the caller are answered; anyone else is left
-    /// out of the list.
+    /// Whether each of the given users is online (at most 200).
+    ///
+    /// Only the caller and users who share a DM room or community with the caller are
+    /// answered; anyone else is left out of the list.
     #[oai(path = "/presence", method = "get", tag = "ApiTags::Presence")]
     async fn presence(
         &self,
