@@ -442,9 +442,16 @@ async fn a_user_reading_through_two_instances_has_one_allowance_between_them() {
     let first_again = reads_allowed(&cluster, 0, 1, 10).await;
 
     assert_eq!(on_first, 2);
-    assert_eq!(on_second, 2, "the second instance knows what the first spent");
+    assert_eq!(
+        on_second, 2,
+        "the second instance knows what the first spent"
+    );
     assert_eq!(first_again, 0);
-    assert_eq!(reads_allowed(&cluster, 1, 2, 10).await, 4, "another user's own allowance");
+    assert_eq!(
+        reads_allowed(&cluster, 1, 2, 10).await,
+        4,
+        "another user's own allowance"
+    );
 }
 
 #[tokio::test]

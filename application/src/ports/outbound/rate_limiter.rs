@@ -35,6 +35,7 @@ pub struct Rate {
 
 impl Rate {
     /// This rate with both the sustained rate and the burst multiplied by `factor`.
+    #[must_use]
     pub fn scaled(self, factor: f64) -> Self {
         Self {
             per_second: self.per_second * factor,
@@ -62,6 +63,7 @@ impl Rates {
     }
 
     /// Every allowance multiplied by `factor` (a stricter fallback when `factor` < 1).
+    #[must_use]
     pub fn scaled(self, factor: f64) -> Self {
         Self {
             write: self.write.scaled(factor),
