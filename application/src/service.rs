@@ -151,7 +151,7 @@ impl<P: Ports> Chat<P> {
             rooms: ListRooms::new(a.directory.clone()),
             unread: CountUnread::new(a.directory.clone(), a.store.clone(), a.markers.clone()),
             mark_read: MarkRead::new(a.directory.clone(), a.store.clone(), a.markers.clone()),
-            presence: QueryPresence::new(a.presence.clone()),
+            presence: QueryPresence::new(a.directory.clone(), a.presence.clone()),
             set_members: SetMembers::new(a.directory.clone()),
             set_channel: SetChannel::new(a.directory.clone()),
             voice_leave: AnnounceVoiceLeave::new(a.bus.clone()),
@@ -225,8 +225,12 @@ impl<P: Ports> ChatService for Chat<P> {
     ) -> Result<Option<Seq>, MarkReadError> {
         self.mark_read.execute(reader, room, up_to).await
     }
-    async fn presence(&self, users: Vec<UserId>) -> Result<Vec<UserPresence>, PresenceQueryError> {
-        self.presence.execute(users).await
+    async fn presence(
+        &self,
+        caller: UserId,
+        users: Vec<UserId>,
+    ) -> Result<Vec<UserPresence>, PresenceQueryError> {
+        self.presence.execute(caller, users).await
     }
     async fn set_members(
         &self,

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod ports;
 pub mod presence_store;
 pub mod probe_cache;
+pub mod rate_limiter;
 pub mod readiness;
 pub mod settings;
 pub mod startup_checks;

@@ -75,6 +75,17 @@ impl MessageStore for Store {
             Self::Mongo(store) => store.activity(room, reader, read_up_to).await,
         }
     }
+
+    async fn activities(
+        &self,
+        reader: UserId,
+        rooms: &[(RoomKey, Option<Seq>)],
+    ) -> Result<Vec<RoomActivity>, StoreError> {
+        match self {
+            Self::Memory(store) => store.activities(reader, rooms).await,
+            Self::Mongo(store) => store.activities(reader, rooms).await,
+        }
+    }
 }
 
 impl ReadMarkers for Markers {
@@ -89,6 +100,17 @@ impl ReadMarkers for Markers {
         match self {
             Self::Memory(markers) => markers.read_up_to(user, room).await,
             Self::Mongo(markers) => markers.read_up_to(user, room).await,
+        }
+    }
+
+    async fn read_up_to_many(
+        &self,
+        user: UserId,
+        rooms: &[RoomKey],
+    ) -> Result<Vec<Option<Seq>>, MarkerError> {
+        match self {
+            Self::Memory(markers) => markers.read_up_to_many(user, rooms).await,
+            Self::Mongo(markers) => markers.read_up_to_many(user, rooms).await,
         }
     }
 }

@@ -11,8 +11,7 @@ use adapter_jwt::JwtTokenVerifier;
 use adapter_kafka::KafkaEventBus;
 use adapter_memory::{
     ClaimsUserDirectory, MemoryEventBus, MemoryMessageStore, MemoryPresenceStore,
-    MemoryReadMarkers, MemoryStateServer, OpenCommunityDirectory, RandomIds, Rate, Rates,
-    SystemClock, TokenBucketLimiter,
+    MemoryReadMarkers, MemoryStateServer, OpenCommunityDirectory, RandomIds, SystemClock,
 };
 use adapter_mongo::MongoStore;
 use adapter_redis::{RedisCachedDirectory, RedisConnection, RedisPresenceStore};
@@ -25,6 +24,7 @@ use crate::event_bus::Bus;
 use crate::file_store::Files;
 use crate::message_store::{Markers, Store};
 use crate::presence_store::Presence;
+use crate::rate_limiter::Limiter;
 use crate::state_server::StateServer;
 use crate::user_directory::Users;
 
@@ -42,7 +42,7 @@ impl Ports for ServerPorts {
     type Tokens = JwtTokenVerifier;
     type Clock = SystemClock;
     type Ids = RandomIds;
-    type Limiter = TokenBucketLimiter;
+    type Limiter = Limiter;
     type Files = Files;
 }
 
@@ -85,16 +85,20 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPor
         )),
         None => Bus::Memory(MemoryEventBus::default()),
     };
-    let presence = match &settings.redis {
+    let (presence, limiter) = match &settings.redis {
         Some(redis) => {
             let connected = RedisConnection::connect(redis)
                 .await
                 .context("cannot use Redis ([redis])")?;
             let store = RedisPresenceStore::new(connected.clone(), &instance, redis);
+            let limiter = Limiter::shared(&settings.limits, connected.clone(), redis)?;
             services.redis = Some(connected);
-            Presence::Redis(store)
+            (Presence::Redis(store), limiter)
         }
-        None => Presence::Memory(MemoryPresenceStore::default()),
+        None => (
+            Presence::Memory(MemoryPresenceStore::default()),
+            Limiter::in_process(&settings.limits)?,
+        ),
     };
     let source = match &settings.community.service {
         Some(http) => Directory::Http(
@@ -133,16 +137,7 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPor
         tokens: Arc::new(JwtTokenVerifier::new(&settings.jwt)?),
         clock: Arc::new(SystemClock),
         ids: Arc::default(),
-        limiter: Arc::new(TokenBucketLimiter::new(Rates {
-            write: Rate {
-                per_second: settings.limits.write_per_second,
-                burst: settings.limits.write_burst,
-            },
-            read: Rate {
-                per_second: settings.limits.read_per_second,
-                burst: settings.limits.read_burst,
-            },
-        })),
+        limiter: Arc::new(limiter),
         files: Arc::new(files),
         file_limits: crate::file_store::limits(&settings.files),
         channel_binding: crate::community::channel_binding(settings),

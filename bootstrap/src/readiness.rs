@@ -121,7 +121,8 @@ impl Readiness {
             "read_markers".to_owned(),
             dependencies["message_store"].clone(),
         );
-        dependencies.insert("rate_limiter".to_owned(), json!("in-process"));
+        // The shared limiter lives in Redis (and falls back to a per-instance one without it).
+        dependencies.insert("rate_limiter".to_owned(), dependencies["presence"].clone());
         let body = json!({
             "status": match (ready, degraded) {
                 (false, _) => "not_ready",

@@ -89,6 +89,15 @@ pub struct LimitsSettings {
     pub read_per_second: f64,
     /// Reads allowed at once.
     pub read_burst: f64,
+    /// With `[redis]`, the allowances are shared by every instance; while Redis cannot
+    /// answer, each instance limits on its own with every allowance multiplied by this
+    /// (above 0, at most 1): stricter, so that an outage never lifts the limits.
+    #[serde(default = "default_outage_factor")]
+    pub outage_factor: f64,
+}
+
+fn default_outage_factor() -> f64 {
+    0.5
 }
 
 /// The `[log]` table.

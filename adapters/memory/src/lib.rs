@@ -20,7 +20,7 @@ pub use event_bus::MemoryEventBus;
 pub use ids::RandomIds;
 pub use message_store::MemoryMessageStore;
 pub use presence_store::MemoryPresenceStore;
-pub use rate_limiter::{Rate, Rates, TokenBucketLimiter};
+pub use rate_limiter::TokenBucketLimiter;
 pub use read_markers::MemoryReadMarkers;
 pub use state_server::MemoryStateServer;
 pub use user_directory::ClaimsUserDirectory;

@@ -32,6 +32,21 @@ impl Rooms {
             .flat_map(|index| index.values())
             .filter_map(|id| self.messages.get(id))
     }
+
+    fn activity(&self, room: RoomKey, reader: UserId, read_up_to: Option<Seq>) -> RoomActivity {
+        let newest = self.in_room(room).next_back();
+        let unread = self
+            .in_room(room)
+            .rev()
+            .take_while(|m| read_up_to.is_none_or(|marker| m.seq() > marker))
+            .filter(|m| !m.is_deleted() && m.author().id != reader)
+            .count();
+        RoomActivity {
+            unread: u64::try_from(unread).unwrap_or(u64::MAX),
+            last_message_at: newest.map(Message::sent_at),
+            last_seq: newest.map(Message::seq),
+        }
+    }
 }
 
 /// The embedded message store. One lock covers both maps, so a message and its
@@ -117,19 +132,19 @@ impl MessageStore for MemoryMessageStore {
         reader: UserId,
         read_up_to: Option<Seq>,
     ) -> Result<RoomActivity, StoreError> {
-        let rooms = lock(&self.rooms);
-        let newest = rooms.in_room(room).next_back();
-        let unread = rooms
-            .in_room(room)
-            .rev()
-            .take_while(|m| read_up_to.is_none_or(|marker| m.seq() > marker))
-            .filter(|m| !m.is_deleted() && m.author().id != reader)
-            .count();
-        Ok(RoomActivity {
-            unread: u64::try_from(unread).unwrap_or(u64::MAX),
-            last_message_at: newest.map(Message::sent_at),
-            last_seq: newest.map(Message::seq),
-        })
+        Ok(lock(&self.rooms).activity(room, reader, read_up_to))
+    }
+
+    async fn activities(
+        &self,
+        reader: UserId,
+        rooms: &[(RoomKey, Option<Seq>)],
+    ) -> Result<Vec<RoomActivity>, StoreError> {
+        let stored = lock(&self.rooms);
+        Ok(rooms
+            .iter()
+            .map(|(room, read_up_to)| stored.activity(*room, reader, *read_up_to))
+            .collect())
     }
 }
 

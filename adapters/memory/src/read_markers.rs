@@ -25,6 +25,18 @@ impl ReadMarkers for MemoryReadMarkers {
     async fn read_up_to(&self, user: UserId, room: RoomKey) -> Result<Option<Seq>, MarkerError> {
         Ok(lock(&self.markers).get(&(user, room)).copied())
     }
+
+    async fn read_up_to_many(
+        &self,
+        user: UserId,
+        rooms: &[RoomKey],
+    ) -> Result<Vec<Option<Seq>>, MarkerError> {
+        let markers = lock(&self.markers);
+        Ok(rooms
+            .iter()
+            .map(|room| markers.get(&(user, *room)).copied())
+            .collect())
+    }
 }
 
 #[cfg(test)]

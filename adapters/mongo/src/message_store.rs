@@ -17,7 +17,7 @@ use crate::driver::{bounded, is_duplicate_key};
 use crate::message_document::{
     decode, document_id, encode, id_match, ids_match, posting, posting_projection, state_update,
 };
-use crate::rooms::{MessageCollection, locate};
+use crate::rooms::{MessageCollection, RoomLocation, locate};
 use crate::sequences::RoomSequences;
 
 /// Messages and tombstones in Mongo. Cheap to clone: clones share the client.
@@ -253,6 +253,151 @@ impl MongoMessageStore {
     }
 }
 
+impl MongoMessageStore {
+    /// Every room's activity for `reader` with one aggregation, a constant number of round
+    /// trips (one) whatever the number of rooms. Per collection, two parts: the unread
+    /// messages of all its rooms (one `$match` of each room's `seq` range after its marker,
+    /// grouped by room) and each room's newest message (sorted by room and `seq` on the
+    /// `room_history` index, the first of each room's group). The parts are joined with
+    /// `$unionWith` and told apart by a `part` tag.
+    async fn rooms_activity(
+        &self,
+        reader: UserId,
+        rooms: &[(RoomKey, Option<Seq>)],
+    ) -> anyhow::Result<Vec<RoomActivity>> {
+        if rooms.is_empty() {
+            return Ok(Vec::new());
+        }
+        // An id beyond i64 cannot have written anything here: -1 matches no author.
+        let reader = i64::try_from(reader.get()).unwrap_or(-1);
+        let located = rooms
+            .iter()
+            .map(|(room, marker)| Ok((locate(*room)?, *marker)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let pipeline = activity_pipeline(reader, &located);
+        let rows: Vec<Document> = self.direct.aggregate(pipeline).await?.try_collect().await?;
+        let found = activity_rows(rows)?;
+        Ok(located
+            .iter()
+            .map(|(location, _)| {
+                found
+                    .get(&(location.collection.name(), location.channel_id))
+                    .copied()
+                    .unwrap_or_default()
+            })
+            .collect())
+    }
+}
+
+/// The aggregation behind [`MongoMessageStore::rooms_activity`], starting on `directMessage`.
+fn activity_pipeline(reader: i64, located: &[(RoomLocation, Option<Seq>)]) -> Vec<Document> {
+    let parts = |which: MessageCollection| {
+        let here: Vec<(i64, Option<Seq>)> = located
+            .iter()
+            .filter(|(location, _)| location.collection == which)
+            .map(|(location, marker)| (location.channel_id, *marker))
+            .collect();
+        let ids: Vec<i64> = here.iter().map(|(id, _)| *id).collect();
+        let unread_ranges: Vec<Document> = here
+            .iter()
+            .map(|(id, marker)| {
+                doc! {
+                    "channelId": id,
+                    "seq": seq_range(*marker, None),
+                    "deleted": { "$ne": true },
+                    "userId": { "$ne": reader },
+                }
+            })
+            .collect();
+        let unread_match = if unread_ranges.is_empty() {
+            doc! { "channelId": { "$in": [] } }
+        } else {
+            doc! { "$or": unread_ranges }
+        };
+        let tag = |part: &str| {
+            doc! { "part": { "$literal": part }, "from": { "$literal": which.name() } }
+        };
+        let mut unread_fields = tag("unread");
+        unread_fields.insert("_id", 0);
+        unread_fields.insert("channelId", "$_id");
+        unread_fields.insert("unread", 1);
+        let unread = vec![
+            doc! { "$match": unread_match },
+            doc! { "$group": { "_id": "$channelId", "unread": { "$sum": 1 } } },
+            doc! { "$project": unread_fields },
+        ];
+        let mut newest_fields = tag("newest");
+        newest_fields.insert("_id", 0);
+        newest_fields.insert("channelId", "$_id");
+        for field in ["seq", "localDateTime", "sentAtMicros"] {
+            newest_fields.insert(field, 1);
+        }
+        let newest = vec![
+            doc! { "$match": { "channelId": { "$in": ids }, "seq": seq_range(None, None) } },
+            doc! { "$sort": { "channelId": 1, "seq": -1 } },
+            doc! { "$group": {
+                "_id": "$channelId",
+                "seq": { "$first": "$seq" },
+                "localDateTime": { "$first": "$localDateTime" },
+                "sentAtMicros": { "$first": "$sentAtMicros" },
+            } },
+            doc! { "$project": newest_fields },
+        ];
+        (unread, newest)
+    };
+    let (direct_unread, direct_newest) = parts(MessageCollection::Direct);
+    let (channel_unread, channel_newest) = parts(MessageCollection::Channel);
+    let union = |which: MessageCollection, pipeline: Vec<Document>| {
+        doc! { "$unionWith": { "coll": which.name(), "pipeline": pipeline } }
+    };
+    let mut pipeline = direct_unread;
+    pipeline.push(union(MessageCollection::Direct, direct_newest));
+    pipeline.push(union(MessageCollection::Channel, channel_unread));
+    pipeline.push(union(MessageCollection::Channel, channel_newest));
+    pipeline
+}
+
+/// The activity rows of that aggregation, by collection and room.
+fn activity_rows(
+    rows: Vec<Document>,
+) -> anyhow::Result<HashMap<(&'static str, i64), RoomActivity>> {
+    let mut found: HashMap<(&'static str, i64), RoomActivity> = HashMap::new();
+    for row in rows {
+        let from = match row.get_str("from") {
+            Ok(name) if name == MessageCollection::Channel.name() => {
+                MessageCollection::Channel.name()
+            }
+            Ok(_) => MessageCollection::Direct.name(),
+            Err(error) => anyhow::bail!("activity row without its collection: {error}"),
+        };
+        let channel_id = integer(&row, "channelId").context("activity row without its room")?;
+        let activity = found.entry((from, channel_id)).or_default();
+        match row.get_str("part") {
+            Ok("unread") => {
+                let unread = integer(&row, "unread").context("unread row without its count")?;
+                activity.unread = u64::try_from(unread).unwrap_or(0);
+            }
+            Ok("newest") => {
+                let (seq, at) =
+                    posting(row).context("the newest message document is unreadable")?;
+                activity.last_seq = Some(seq);
+                activity.last_message_at = Some(at);
+            }
+            other => anyhow::bail!("activity row of an unknown part: {other:?}"),
+        }
+    }
+    Ok(found)
+}
+
+/// An integer field, whichever width the server chose.
+fn integer(row: &Document, field: &str) -> Option<i64> {
+    match row.get(field)? {
+        Bson::Int64(value) => Some(*value),
+        Bson::Int32(value) => Some(i64::from(*value)),
+        _ => None,
+    }
+}
+
 /// The `seq` condition "strictly after `after`, strictly before `before`". It always
 /// has a lower bound, so documents without `seq` (the seed's, not yet numbered) never
 /// match and the room's `seq` index serves the query.
@@ -332,6 +477,21 @@ impl MessageStore for MongoMessageStore {
             self.timeout,
             "activity",
             self.room_activity(room, reader, read_up_to),
+        )
+        .await
+        .map_err(StoreError::Unavailable)
+    }
+
+    #[tracing::instrument(name = "mongo.activities", skip_all, fields(rooms = rooms.len()))]
+    async fn activities(
+        &self,
+        reader: UserId,
+        rooms: &[(RoomKey, Option<Seq>)],
+    ) -> Result<Vec<RoomActivity>, StoreError> {
+        bounded(
+            self.timeout,
+            "activities",
+            self.rooms_activity(reader, rooms),
         )
         .await
         .map_err(StoreError::Unavailable)

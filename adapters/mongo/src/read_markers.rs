@@ -7,11 +7,13 @@
 //! room at once cannot create two documents for it (the seed's data can hold such
 //! duplicates under `ObjectId`s; they are not ours and are left alone).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use application::ports::outbound::{MarkerError, ReadMarkers};
 use domain::{RoomKey, Seq, UserId};
+use futures::TryStreamExt as _;
 use mongodb::bson::{Bson, DateTime, Document, doc};
 use mongodb::{Collection, Database};
 
@@ -78,6 +80,40 @@ impl MongoReadMarkers {
         };
         read_seq(&document, user).with_context(|| format!("marker document {key} is unreadable"))
     }
+
+    /// The markers of `user` in every room of `rooms`, with one `find`.
+    async fn current_many(
+        &self,
+        user: UserId,
+        rooms: &[RoomKey],
+    ) -> anyhow::Result<Vec<Option<Seq>>> {
+        if rooms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = rooms.iter().map(|room| marker_key(*room)).collect();
+        let field = format!("readSeq.{user}");
+        let documents: Vec<Document> = self
+            .times
+            .find(doc! { "_id": { "$in": &keys } })
+            .projection(doc! { &field: 1 })
+            .await?
+            .try_collect()
+            .await?;
+        let mut found: HashMap<String, Option<Seq>> = HashMap::with_capacity(documents.len());
+        for document in documents {
+            // Our documents' `_id` is the room key; anything else is not ours to read.
+            let Ok(key) = document.get_str("_id") else {
+                continue;
+            };
+            let marker = read_seq(&document, user)
+                .with_context(|| format!("marker document {key} is unreadable"))?;
+            found.insert(key.to_owned(), marker);
+        }
+        Ok(keys
+            .iter()
+            .map(|key| found.get(key).copied().flatten())
+            .collect())
+    }
 }
 
 /// `readSeq.<user>` of a marker document, if the user has one.
@@ -111,6 +147,21 @@ impl ReadMarkers for MongoReadMarkers {
         bounded(self.timeout, "read_up_to", self.current(user, room))
             .await
             .map_err(MarkerError::Unavailable)
+    }
+
+    #[tracing::instrument(name = "mongo.read_up_to_many", skip_all, fields(user = %user, rooms = rooms.len()))]
+    async fn read_up_to_many(
+        &self,
+        user: UserId,
+        rooms: &[RoomKey],
+    ) -> Result<Vec<Option<Seq>>, MarkerError> {
+        bounded(
+            self.timeout,
+            "read_up_to_many",
+            self.current_many(user, rooms),
+        )
+        .await
+        .map_err(MarkerError::Unavailable)
     }
 }
 

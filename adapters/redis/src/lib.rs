@@ -1,5 +1,6 @@
 //! Redis (through fred): the sessions and presence shared by every instance, with a lease per
-//! instance ([`RedisPresenceStore`]), and the member caches in front of the community directory
+//! instance ([`RedisPresenceStore`]), the rate limits shared by every instance
+//! ([`RedisRateLimiter`]), and the member caches in front of the community directory
 //! ([`RedisCachedDirectory`]), under the seed's own keys (`original-system.md` §6.1).
 //!
 //! # Layout
@@ -14,6 +15,8 @@
 //!   in the seed's JSON).
 //! * `outage_log`: one warning per Redis outage, not one per call.
 //! * `cached_directory`: [`RedisCachedDirectory`], a `CommunityDirectory` cached in Redis.
+//! * `rate_limiter`: [`RedisRateLimiter`], the `RateLimiter` shared by every instance (one Lua
+//!   script per request), with a per-instance fallback while Redis is away.
 
 mod cache_keys;
 mod cached_directory;
@@ -22,6 +25,7 @@ mod member_list;
 mod outage_log;
 mod presence_keys;
 mod presence_store;
+mod rate_limiter;
 mod room_list;
 mod script;
 mod settings;
@@ -29,4 +33,5 @@ mod settings;
 pub use cached_directory::RedisCachedDirectory;
 pub use connection::RedisConnection;
 pub use presence_store::RedisPresenceStore;
+pub use rate_limiter::RedisRateLimiter;
 pub use settings::RedisSettings;

@@ -1,5 +1,5 @@
-//! [`OutageLog`]: a warning per Redis outage rather than one per call, so a cache that is down
-//! does not flood the log while every call falls back to the directory behind it.
+//! [`OutageLog`]: a warning per Redis outage rather than one per call, so a cache (or the
+//! shared rate limiter) that is down does not flood the log while every call falls back.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -9,20 +9,35 @@ const WARN_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 pub(crate) struct OutageLog {
+    /// What is unavailable, e.g. "Redis member cache".
+    subject: &'static str,
+    /// What answers instead.
+    fallback: &'static str,
     started: Instant,
     /// Milliseconds after `started` of the last warning, plus one (0: never warned).
     last_warning: AtomicU64,
 }
 
 impl OutageLog {
+    /// The log of the member caches, which fall back to the community directory.
     pub(crate) fn new() -> Self {
+        Self::with_fallback(
+            "Redis member cache",
+            "answering from the community directory",
+        )
+    }
+
+    /// The log of `subject`, which falls back to `fallback` while Redis is away.
+    pub(crate) fn with_fallback(subject: &'static str, fallback: &'static str) -> Self {
         Self {
+            subject,
+            fallback,
             started: Instant::now(),
             last_warning: AtomicU64::new(0),
         }
     }
 
-    /// Logs that `what` failed and the call fell back to the inner directory.
+    /// Logs that `what` failed and the call fell back.
     pub(crate) fn failed(&self, what: &str, error: &anyhow::Error) {
         let now = u64::try_from(self.started.elapsed().as_millis())
             .unwrap_or(u64::MAX)
@@ -38,12 +53,15 @@ impl OutageLog {
         {
             tracing::warn!(
                 error = format!("{error:#}"),
-                "Redis member cache unavailable ({what}): answering from the community directory (repeats within {WARN_EVERY:?} are logged at debug level)"
+                "{} unavailable ({what}): {} (repeats within {WARN_EVERY:?} are logged at debug level)",
+                self.subject,
+                self.fallback
             );
         } else {
             tracing::debug!(
                 error = format!("{error:#}"),
-                "Redis member cache unavailable ({what})"
+                "{} unavailable ({what})",
+                self.subject
             );
         }
     }

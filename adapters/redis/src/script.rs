@@ -3,8 +3,9 @@
 
 use std::sync::OnceLock;
 
-use fred::interfaces::LuaInterface as _;
+use fred::interfaces::{ClientLike as _, LuaInterface as _};
 use fred::prelude::Value;
+use fred::types::{ClusterHash, CustomCommand};
 
 use crate::connection::RedisConnection;
 
@@ -55,6 +56,65 @@ impl LuaScript {
                     // EVAL runs the script and caches it there again.
                     Err(error) if error.details().starts_with("NOSCRIPT") => {
                         client.eval(self.source, keys, args).await
+                    }
+                    other => other,
+                }
+            })
+            .await
+    }
+
+    /// Runs the script like [`run`](Self::run), but fails at once instead of waiting for a
+    /// reconnection while the connection is down: for callers with a fallback of their own.
+    pub(crate) async fn run_fail_fast(
+        &self,
+        connection: &RedisConnection,
+        keys: Vec<String>,
+        args: Vec<String>,
+    ) -> anyhow::Result<Value> {
+        let client = connection.fail_fast();
+        let sha = if let Some(sha) = self.sha.get() {
+            sha.clone()
+        } else {
+            let sha: String = connection
+                .bounded(
+                    "SCRIPT LOAD",
+                    client.custom(
+                        CustomCommand::new_static("SCRIPT", ClusterHash::Random, false),
+                        vec!["LOAD".to_owned(), self.source.to_owned()],
+                    ),
+                )
+                .await?;
+            let _ = self.sha.set(sha.clone());
+            sha
+        };
+        // On a cluster the command goes to the node of its first key.
+        let hash = keys.first().map_or(ClusterHash::Random, |key| {
+            ClusterHash::Custom(fred::util::redis_keyslot(key.as_bytes()))
+        });
+        let command = |script: String| {
+            let mut words = Vec::with_capacity(2 + keys.len() + args.len());
+            words.push(script);
+            words.push(keys.len().to_string());
+            words.extend(keys.iter().cloned());
+            words.extend(args.iter().cloned());
+            words
+        };
+        connection
+            .bounded(self.name, async {
+                match client
+                    .custom::<Value, _>(
+                        CustomCommand::new_static("EVALSHA", hash.clone(), false),
+                        command(sha),
+                    )
+                    .await
+                {
+                    Err(error) if error.details().starts_with("NOSCRIPT") => {
+                        client
+                            .custom(
+                                CustomCommand::new_static("EVAL", hash.clone(), false),
+                                command(self.source.to_owned()),
+                            )
+                            .await
                     }
                     other => other,
                 }

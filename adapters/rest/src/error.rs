@@ -132,6 +132,7 @@ impl From<HistoryError> for ApiError {
             HistoryError::InvalidLimit { .. } => {
                 Self::bad_request("invalid_limit", err.to_string())
             }
+            HistoryError::PageTooDeep { .. } => Self::bad_request("page_too_deep", err.to_string()),
             HistoryError::CursorNotFound(_) => Self::not_found(err.to_string()),
             HistoryError::Unavailable(cause) => Self::unavailable(cause),
         }
@@ -141,9 +142,8 @@ impl From<HistoryError> for ApiError {
 impl From<GetMessageError> for ApiError {
     fn from(err: GetMessageError) -> Self {
         match &err {
+            // Also a message of a room the caller may not read: one answer for both.
             GetMessageError::NotFound(_) => Self::not_found(err.to_string()),
-            GetMessageError::Forbidden(_) => Self::forbidden(err.to_string()),
-            GetMessageError::UnknownChannel(_) => Self::unknown_channel(err.to_string()),
             GetMessageError::Unavailable(cause) => Self::unavailable(cause),
         }
     }

@@ -176,6 +176,9 @@ impl<S: ChatService> UserApi<S> {
     }
 
     /// One message, reply or tombstone, for a member of its room.
+    ///
+    /// A message of a room the caller may not read is answered as missing: the same 404
+    /// `message_not_found`, so ids cannot be probed.
     #[oai(
         path = "/messages/:message_id",
         method = "get",
@@ -267,6 +270,9 @@ impl<S: ChatService> UserApi<S> {
     }
 
     /// Whether each of the given users is online (at most 200).
+    ///
+    /// Only the caller and users who share a DM room or community with the caller are
+    /// answered; anyone else is left out of the list.
     #[oai(path = "/presence", method = "get", tag = "ApiTags::Presence")]
     async fn presence(
         &self,
@@ -275,9 +281,9 @@ impl<S: ChatService> UserApi<S> {
         #[oai(validator(max_items = 200))]
         user: Query<Vec<u64>>,
     ) -> Result<Json<PresenceList>, ApiError> {
-        auth.user(&self.chat).await?;
+        let caller = auth.user(&self.chat).await?;
         let users = user.0.into_iter().map(UserId::new).collect();
-        let presence = self.chat.presence(users).await?;
+        let presence = self.chat.presence(caller, users).await?;
         Ok(Json(PresenceList {
             users: presence
                 .into_iter()

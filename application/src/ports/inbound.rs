@@ -61,8 +61,13 @@ pub trait ChatService: Send + Sync + 'static {
         room: RoomKey,
         up_to: Option<MessageId>,
     ) -> Result<Option<Seq>, MarkReadError>;
-    /// Online/offline of users. See [`PresenceQueryError`].
-    async fn presence(&self, users: Vec<UserId>) -> Result<Vec<UserPresence>, PresenceQueryError>;
+    /// Online/offline of the users among `users` who share a DM room or community with
+    /// `caller` (the others are left out). See [`PresenceQueryError`].
+    async fn presence(
+        &self,
+        caller: UserId,
+        users: Vec<UserId>,
+    ) -> Result<Vec<UserPresence>, PresenceQueryError>;
     /// Replace a DM room's or community's member list. See [`SetMembersError`].
     async fn set_members(
         &self,
@@ -150,8 +155,12 @@ impl<T: ChatService> ChatService for std::sync::Arc<T> {
     ) -> Result<Option<Seq>, MarkReadError> {
         (**self).mark_read(reader, room, up_to).await
     }
-    async fn presence(&self, users: Vec<UserId>) -> Result<Vec<UserPresence>, PresenceQueryError> {
-        (**self).presence(users).await
+    async fn presence(
+        &self,
+        caller: UserId,
+        users: Vec<UserId>,
+    ) -> Result<Vec<UserPresence>, PresenceQueryError> {
+        (**self).presence(caller, users).await
     }
     async fn set_members(
         &self,

@@ -24,7 +24,7 @@ pub use file_store::{ByteStream, FileStore, FileStoreError, FileUpload, StoredFi
 pub use id_generator::IdGenerator;
 pub use message_store::{HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError};
 pub use presence_store::{ClosedSession, PresenceError, PresenceStore};
-pub use rate_limiter::{Admission, LimiterError, RateLimiter, RequestKind};
+pub use rate_limiter::{Admission, LimiterError, Rate, RateLimiter, Rates, RequestKind};
 pub use read_markers::{MarkerError, ReadMarkers};
 pub use room_broadcaster::RoomBroadcaster;
 pub use session_state_gateway::{GatewayError, SessionStateGateway};

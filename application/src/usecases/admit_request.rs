@@ -15,9 +15,13 @@ pub struct RateLimited {
     pub retry_after: Duration,
 }
 
-/// Spends one request from the user's allowance. A limiter outage admits the
-/// request (and is logged): losing rate limiting for a while is better than
-/// losing the chat.
+/// How long a client is told to wait when the limiter could not answer.
+pub const OUTAGE_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Spends one request from the user's allowance. A limiter that cannot answer refuses
+/// the request (logged, retry in [`OUTAGE_RETRY_AFTER`]): an outage must not lift every
+/// limit at once. The shared limiter avoids that case by falling back to a stricter
+/// per-instance one, so this only happens when even that fails.
 pub struct AdmitRequest<P: Ports> {
     limiter: Arc<P::Limiter>,
 }
@@ -37,8 +41,10 @@ impl<P: Ports> AdmitRequest<P> {
                 Err(RateLimited { retry_after })
             }
             Err(error) => {
-                tracing::warn!(%user, ?error, "rate limiter unavailable; request admitted");
-                Ok(())
+                tracing::warn!(%user, ?kind, ?error, "rate limiter unavailable; request refused");
+                Err(RateLimited {
+                    retry_after: OUTAGE_RETRY_AFTER,
+                })
             }
         }
     }
@@ -73,7 +79,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_limiter_outage_lets_requests_through() {
+    async fn a_limiter_outage_refuses_the_request_instead_of_letting_it_through() {
         let mut m = MocksBuilder::new();
         m.limiter
             .expect_admit()
@@ -82,6 +88,27 @@ mod tests {
 
         let result = AdmitRequest::<Mocks>::new(m.limiter)
             .execute(ALICE, RequestKind::Read)
+            .await;
+
+        assert_eq!(
+            result,
+            Err(RateLimited {
+                retry_after: OUTAGE_RETRY_AFTER
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_user_within_the_allowance_is_admitted() {
+        let mut m = MocksBuilder::new();
+        m.limiter
+            .expect_admit()
+            .times(1)
+            .returning(|_, _| Ok(Admission::Allowed));
+        let m = m.build();
+
+        let result = AdmitRequest::<Mocks>::new(m.limiter)
+            .execute(ALICE, RequestKind::Write)
             .await;
 
         assert_eq!(result, Ok(()));

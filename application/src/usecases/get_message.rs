@@ -2,30 +2,24 @@
 
 use std::sync::Arc;
 
-use domain::{Message, MessageId, RoomKey, UserId};
+use domain::{Message, MessageId, UserId};
 
-use super::access::ensure_may_read;
-use crate::ports::outbound::{MessageStore, Ports, StoreError};
+use super::access::{AccessError, ensure_may_read};
+use crate::ports::outbound::{DirectoryError, MessageStore, Ports, StoreError};
 
 /// Every way [`GetMessage::execute`] can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum GetMessageError {
-    /// No such message.
+    /// No such message, or one in a room the reader may not read: the two are one answer,
+    /// so that ids cannot be probed for messages of other rooms.
     #[error("message {0} not found")]
     NotFound(MessageId),
-    /// The reader is not a member of the message's room.
-    #[error("not a member of {0}")]
-    Forbidden(RoomKey),
-    /// No authoritative source places the channel in the community named.
-    #[error("unknown channel {0}")]
-    UnknownChannel(domain::ChannelId),
     /// A dependency failed.
     #[error("chat service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
 }
 
-forbidden_from_access!(GetMessageError: RoomKey);
-unavailable_from!(GetMessageError: StoreError);
+unavailable_from!(GetMessageError: StoreError, DirectoryError);
 
 /// Reads one message, live or tombstone, for a member of its room.
 pub struct GetMessage<P: Ports> {
@@ -41,12 +35,21 @@ impl<P: Ports> GetMessage<P> {
 
     /// Runs the use case.
     pub async fn execute(&self, reader: UserId, id: MessageId) -> Result<Message, GetMessageError> {
-        let message = self
-            .store
-            .find(&id)
-            .await?
-            .ok_or(GetMessageError::NotFound(id))?;
-        ensure_may_read(&*self.directory, reader, message.room().key()).await?;
+        let Some(message) = self.store.find(&id).await? else {
+            return Err(GetMessageError::NotFound(id));
+        };
+        match ensure_may_read(&*self.directory, reader, message.room().key()).await {
+            Ok(()) => {}
+            Err(AccessError::Forbidden(room)) => {
+                tracing::debug!(%reader, %id, %room, "message of a room the reader may not read");
+                return Err(GetMessageError::NotFound(id));
+            }
+            Err(AccessError::UnknownChannel(channel)) => {
+                tracing::debug!(%reader, %id, %channel, "message of a channel no source places");
+                return Err(GetMessageError::NotFound(id));
+            }
+            Err(AccessError::Unavailable(cause)) => return Err(cause.into()),
+        }
         let parent = match message.parent() {
             Some(snapshot) => self.store.find(&snapshot.id).await?,
             None => None,
@@ -80,23 +83,32 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unknown_message_is_not_found_and_a_non_member_is_forbidden() {
+    async fn a_message_of_a_room_the_reader_may_not_read_is_answered_as_not_found() {
         let mut m = MocksBuilder::new().member_nowhere();
         m.store.expect_find().returning(|_| Ok(None));
         let m = m.build();
-        let err = GetMessage::<Mocks>::new(m.directory, m.store)
+        let missing = GetMessage::<Mocks>::new(m.directory, m.store)
             .execute(BOB, id())
             .await;
-        assert!(matches!(err, Err(GetMessageError::NotFound(_))));
 
         let mut m = MocksBuilder::new().member_nowhere();
         m.store
             .expect_find()
+            .times(1)
             .returning(|_| Ok(Some(stored("m1", ALICE, DM, "hi"))));
         let m = m.build();
-        let err = GetMessage::<Mocks>::new(m.directory, m.store)
+        let not_allowed = GetMessage::<Mocks>::new(m.directory, m.store)
             .execute(BOB, id())
             .await;
-        assert!(matches!(err, Err(GetMessageError::Forbidden(_))));
+
+        let (Err(missing), Err(not_allowed)) = (missing, not_allowed) else {
+            panic!("both refused");
+        };
+        assert!(matches!(not_allowed, GetMessageError::NotFound(ref m) if *m == id()));
+        assert_eq!(
+            missing.to_string(),
+            not_allowed.to_string(),
+            "one answer for both"
+        );
     }
 }

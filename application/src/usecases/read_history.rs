@@ -52,6 +52,21 @@ pub enum HistoryError {
         /// The largest page.
         max: usize,
     },
+    /// A numbered page lies deeper than [`ReadHistory::MAX_SKIP`] messages: the store would
+    /// have to walk past all of them. Older messages are read with `before` cursors.
+    #[error(
+        "page {page} of {limit} messages starts {skip} messages deep; at most {max} may be skipped (page further back with a `before` cursor)"
+    )]
+    PageTooDeep {
+        /// The page asked for.
+        page: usize,
+        /// Its size.
+        limit: usize,
+        /// Messages it would skip.
+        skip: usize,
+        /// The most that may be skipped.
+        max: usize,
+    },
     /// The cursor message is not in this room.
     #[error("message {0} not found in this room")]
     CursorNotFound(MessageId),
@@ -73,6 +88,10 @@ impl<P: Ports> ReadHistory<P> {
     /// The largest page.
     pub const MAX_LIMIT: usize = 100;
 
+    /// The most messages a numbered page may skip (`page * limit`): 200 of the seed's pages
+    /// of 50. Each skipped message is read and thrown away by the store.
+    pub const MAX_SKIP: usize = 10_000;
+
     /// Wires the use case to its ports.
     pub fn new(directory: Arc<P::Directory>, store: Arc<P::Store>) -> Self {
         Self { directory, store }
@@ -92,6 +111,17 @@ impl<P: Ports> ReadHistory<P> {
                 got: cmd.limit,
                 max: Self::MAX_LIMIT,
             });
+        }
+        if let HistoryPosition::Page(page) = cmd.position {
+            let skip = page.saturating_mul(cmd.limit);
+            if skip > Self::MAX_SKIP {
+                return Err(HistoryError::PageTooDeep {
+                    page,
+                    limit: cmd.limit,
+                    skip,
+                    max: Self::MAX_SKIP,
+                });
+            }
         }
         ensure_may_read(&*self.directory, cmd.reader, cmd.room).await?;
         let mut query = HistoryQuery {
@@ -158,6 +188,39 @@ mod tests {
 
     fn use_case(m: Mocks) -> ReadHistory<Mocks> {
         ReadHistory::new(m.directory, m.store)
+    }
+
+    #[tokio::test]
+    async fn a_numbered_page_deeper_than_the_bound_is_refused_before_the_store_is_asked() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store.expect_history().never();
+        m.store.expect_find().never();
+
+        let deepest_allowed_plus_one = ReadHistory::<Mocks>::MAX_SKIP / 50 + 1;
+        let err = use_case(m.build())
+            .execute(command(HistoryPosition::Page(deepest_allowed_plus_one), 50))
+            .await;
+
+        assert!(
+            matches!(err, Err(HistoryError::PageTooDeep { skip, max, .. }) if skip == 10_050 && max == 10_000),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_deepest_allowed_page_skips_exactly_the_bound() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_history()
+            .withf(|_, q| q.skip == 10_000 && q.limit == 50)
+            .times(1)
+            .returning(|_, _| Ok(vec![]));
+
+        let page = use_case(m.build())
+            .execute(command(HistoryPosition::Page(200), 50))
+            .await;
+
+        assert!(page.is_ok(), "{page:?}");
     }
 
     #[tokio::test]

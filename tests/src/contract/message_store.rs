@@ -494,6 +494,81 @@ pub async fn a_deleted_newest_message_still_dates_the_room(store: impl MessageSt
     assert_eq!(seen.unread, 1);
 }
 
+/// The activity of many rooms at once is each room's own activity, in the order asked,
+/// each with its own marker: DM rooms and channels mixed (a DM room and a channel with the
+/// same number are different rooms), empty rooms included.
+pub async fn activities_of_many_rooms_are_each_rooms_activity_in_the_order_asked(
+    store: impl MessageStore,
+) {
+    let reader = BOB;
+    let busy = dm();
+    let number = unique_id();
+    let same_number_dm = RoomRef::Direct(RoomId::new(number));
+    let same_number_channel = RoomRef::Channel {
+        community: CommunityId::new(unique_id()),
+        channel: ChannelId::new(number),
+    };
+    let empty = dm();
+    let b1 = post(&store, busy, ALICE, "b1").await;
+    post(&store, busy, ALICE, "b2").await;
+    post(&store, busy, reader, "mine").await;
+    let b4 = post(&store, busy, ALICE, "b4").await;
+    store.update(&tombstone(&b4)).await.expect("delete");
+    let d1 = post(&store, same_number_dm, ALICE, "d1").await;
+    for n in 1..=3 {
+        post(&store, same_number_channel, ALICE, &format!("c{n}")).await;
+    }
+    let asked = [
+        (empty.key(), None),
+        (busy.key(), Some(b1.seq())),
+        (same_number_channel.key(), None),
+        (same_number_dm.key(), Some(d1.seq())),
+    ];
+
+    let together = store
+        .activities(reader, &asked)
+        .await
+        .unwrap_or_else(|error| panic!("activities: {error:?}"));
+
+    let mut one_by_one = Vec::new();
+    for (room, marker) in asked {
+        one_by_one.push(
+            store
+                .activity(room, reader, marker)
+                .await
+                .unwrap_or_else(|error| panic!("activity of {room}: {error:?}")),
+        );
+    }
+    assert_eq!(together, one_by_one);
+    let unread: Vec<u64> = together.iter().map(|a| a.unread).collect();
+    assert_eq!(unread, [0, 1, 3, 0], "b2 only; c1-c3; d1 was read");
+    assert_eq!(together[0], RoomActivity::default());
+    assert_eq!(
+        together[1].last_seq,
+        Some(b4.seq()),
+        "a deleted newest still dates"
+    );
+    assert_eq!(together[1].last_message_at, Some(b4.sent_at()));
+    assert_eq!(together[3].last_seq, Some(d1.seq()));
+}
+
+/// Asking about no rooms answers nothing, and rooms nobody posted in have no activity.
+pub async fn activities_of_no_rooms_or_empty_rooms_are_empty(store: impl MessageStore) {
+    post(&store, dm(), ALICE, "elsewhere").await;
+
+    let none = store.activities(BOB, &[]).await.expect("activities");
+    let empty = store
+        .activities(
+            BOB,
+            &[(dm().key(), None), (channel().key(), Some(Seq::new(4)))],
+        )
+        .await
+        .expect("activities");
+
+    assert!(none.is_empty());
+    assert_eq!(empty, [RoomActivity::default(), RoomActivity::default()]);
+}
+
 /// A room nobody posted in has no activity.
 pub async fn an_empty_room_has_no_activity(store: impl MessageStore) {
     post(&store, dm(), ALICE, "elsewhere").await;

@@ -103,3 +103,37 @@ pub async fn racing_marks_leave_the_highest(markers: impl ReadMarkers) {
 
     assert_eq!(marker(&markers, reader, room).await, Some(20));
 }
+
+/// The markers of many rooms come back in one answer, in the order asked: `None` for a
+/// room never read (or read only by someone else), each room's own otherwise.
+pub async fn markers_of_many_rooms_come_back_in_the_order_asked(markers: impl ReadMarkers) {
+    let (reader, someone_else) = (user(), user());
+    let raw = unique_id();
+    let (read, same_number_channel, unread, read_by_other) = (
+        RoomKey::Direct(RoomId::new(raw)),
+        RoomKey::Channel(ChannelId::new(raw)),
+        dm(),
+        dm(),
+    );
+    mark(&markers, reader, read, 4).await;
+    mark(&markers, reader, same_number_channel, 9).await;
+    mark(&markers, someone_else, read_by_other, 2).await;
+
+    let found = markers
+        .read_up_to_many(
+            reader,
+            &[unread, same_number_channel, read_by_other, read, unread],
+        )
+        .await
+        .unwrap_or_else(|error| panic!("markers of {reader}: {error:?}"));
+    let none = markers
+        .read_up_to_many(reader, &[])
+        .await
+        .unwrap_or_else(|error| panic!("markers of no rooms: {error:?}"));
+
+    assert_eq!(
+        found,
+        [None, Some(Seq::new(9)), None, Some(Seq::new(4)), None]
+    );
+    assert!(none.is_empty());
+}

@@ -77,6 +77,8 @@ contract!(
     activity_counts_live_messages_of_others_after_the_marker,
     a_deleted_newest_message_still_dates_the_room,
     an_empty_room_has_no_activity,
+    activities_of_many_rooms_are_each_rooms_activity_in_the_order_asked,
+    activities_of_no_rooms_or_empty_rooms_are_empty,
     concurrent_appends_to_one_room_get_distinct_numbers,
     a_reply_to_a_deleted_parent_keeps_that_mark,
 );

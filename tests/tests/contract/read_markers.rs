@@ -50,6 +50,7 @@ contract!(
     a_marker_never_moves_back,
     markers_are_kept_per_user_and_per_room,
     racing_marks_leave_the_highest,
+    markers_of_many_rooms_come_back_in_the_order_asked,
 );
 
 mod mongo_only {

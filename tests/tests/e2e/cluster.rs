@@ -412,3 +412,79 @@ async fn the_lobby_spans_instances_connects_voice_occupancy_and_disconnects_reac
         "one logout per session"
     );
 }
+
+/// Reads of `user` on `node` until the first refusal, at most `most`: how many were allowed.
+async fn reads_allowed(cluster: &TestCluster, node: usize, user: u64, most: usize) -> usize {
+    let rest = cluster.node(node).rest();
+    let token = token(user, "reader");
+    for allowed in 0..most {
+        let (status, body) = rest.get("/api/v1/rooms", &token).await;
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(body["code"], "rate_limited", "{body}");
+            return allowed;
+        }
+        assert!(status.is_success(), "{status}: {body}");
+    }
+    most
+}
+
+#[tokio::test]
+async fn a_user_reading_through_two_instances_has_one_allowance_between_them() {
+    let (room, community) = (unique_id(), unique_id());
+    let service = community_of_three(room, community).await;
+    let cluster = TestCluster::start_with(
+        2,
+        &service.base_url(),
+        &ClusterServices::shared(),
+        &[
+            ("CHAT_LIMITS__READ_BURST", "4"),
+            ("CHAT_LIMITS__READ_PER_SECOND", "0.001"),
+        ],
+    )
+    .await;
+
+    let on_first = reads_allowed(&cluster, 0, 1, 2).await;
+    let on_second = reads_allowed(&cluster, 1, 1, 10).await;
+    let first_again = reads_allowed(&cluster, 0, 1, 10).await;
+
+    assert_eq!(on_first, 2);
+    assert_eq!(
+        on_second, 2,
+        "the second instance knows what the first spent"
+    );
+    assert_eq!(first_again, 0);
+    assert_eq!(
+        reads_allowed(&cluster, 1, 2, 10).await,
+        4,
+        "another user's own allowance"
+    );
+}
+
+#[tokio::test]
+async fn with_redis_down_each_instance_limits_on_its_own_with_the_stricter_allowance() {
+    let (room, community) = (unique_id(), unique_id());
+    let service = community_of_three(room, community).await;
+    let mut redis = PrivateRedis::start();
+    let on = ClusterServices {
+        redis_url: redis.url(),
+        ..ClusterServices::shared()
+    };
+    let cluster = TestCluster::start_with(
+        2,
+        &service.base_url(),
+        &on,
+        &[
+            ("CHAT_LIMITS__READ_BURST", "6"),
+            ("CHAT_LIMITS__READ_PER_SECOND", "0.001"),
+            ("CHAT_LIMITS__OUTAGE_FACTOR", "0.5"),
+        ],
+    )
+    .await;
+
+    redis.stop();
+    let on_first = reads_allowed(&cluster, 0, 1, 20).await;
+    let on_second = reads_allowed(&cluster, 1, 1, 20).await;
+
+    assert_eq!(on_first, 3, "half of the burst of 6, not unlimited");
+    assert_eq!(on_second, 3);
+}

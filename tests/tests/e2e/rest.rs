@@ -360,8 +360,138 @@ async fn the_openapi_document_and_swagger_ui_are_served() {
     assert_eq!(presence_status, StatusCode::OK);
     assert_eq!(
         presence["users"],
-        json!([{"userId": 1, "online": false}, {"userId": 2, "online": false}])
+        json!([{"userId": 2, "online": false}]),
+        "user 1 shares no room with bob"
     );
+}
+
+#[tokio::test]
+async fn presence_is_answered_only_for_users_who_share_a_room_with_the_caller() {
+    let server = TestServer::start();
+    let rest = server.rest();
+    let (shared, bobs) = (unique_id(), unique_id());
+    let mut alice = StompClient::connect(&server.ws_url(), 1, "alice").await;
+    alice
+        .subscribe("dm", &format!("/topic/direct/{shared}"))
+        .await;
+    let mut carol = StompClient::connect(&server.ws_url(), 3, "carol").await;
+    carol
+        .subscribe("dm", &format!("/topic/direct/{shared}"))
+        .await;
+    let mut bob = StompClient::connect(&server.ws_url(), 2, "bob").await;
+    bob.subscribe("own", &format!("/topic/direct/{bobs}")).await;
+
+    let (stranger_status, as_stranger) = rest
+        .get("/api/v1/presence?user=1&user=3&user=2", &token(2, "bob"))
+        .await;
+    bob.subscribe("dm", &format!("/topic/direct/{shared}"))
+        .await;
+    let (_, as_member) = rest
+        .get("/api/v1/presence?user=1&user=3&user=2", &token(2, "bob"))
+        .await;
+
+    assert_eq!(stranger_status, StatusCode::OK);
+    assert_eq!(
+        as_stranger["users"],
+        json!([{"userId": 2, "online": true}]),
+        "alice and carol are online, but bob shares no room with them"
+    );
+    assert_eq!(
+        as_member["users"],
+        json!([
+            {"userId": 1, "online": true},
+            {"userId": 3, "online": true},
+            {"userId": 2, "online": true}
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_message_of_a_room_the_caller_may_not_read_is_the_same_404_as_a_missing_one() {
+    let server = TestServer::start();
+    let rest = server.rest();
+    let room = unique_id();
+    let (status, _) = rest
+        .call(
+            Method::PUT,
+            &format!("/chat-server/room-user-list/{room}"),
+            None,
+            true,
+            Some(&json!([1])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut alice = StompClient::connect(&server.ws_url(), 1, "alice").await;
+    alice
+        .subscribe("dm", &format!("/topic/direct/{room}"))
+        .await;
+    let secret = post(&mut alice, room, "secret").await;
+    let missing = format!("{:024x}", unique_id());
+
+    let (hidden_status, hidden) = rest
+        .get(&format!("/api/v1/messages/{secret}"), &token(3, "eve"))
+        .await;
+    let (missing_status, absent) = rest
+        .get(&format!("/api/v1/messages/{missing}"), &token(3, "eve"))
+        .await;
+    let (own_status, own) = rest
+        .get(&format!("/api/v1/messages/{secret}"), &token(1, "alice"))
+        .await;
+
+    assert_eq!(hidden_status, StatusCode::NOT_FOUND, "{hidden}");
+    assert_eq!(missing_status, StatusCode::NOT_FOUND, "{absent}");
+    assert_eq!(
+        hidden,
+        json!({"code": "message_not_found", "message": format!("message {secret} not found")})
+    );
+    assert_eq!(
+        absent,
+        json!({"code": "message_not_found", "message": format!("message {missing} not found")}),
+        "the same body, but for the id asked"
+    );
+    assert_eq!(own_status, StatusCode::OK);
+    assert_eq!(own["content"], "secret");
+}
+
+#[tokio::test]
+async fn a_seed_history_page_deeper_than_the_bound_is_a_400_in_the_seeds_envelope() {
+    let server = TestServer::start();
+    let rest = server.rest();
+    let room = unique_id();
+    let bob = token(2, "bob");
+
+    let (deepest, page) = rest
+        .get(
+            &format!("/chat-server/direct?ch_id={room}&page=200&size=50"),
+            &bob,
+        )
+        .await;
+    let (beyond, refused) = rest
+        .get(
+            &format!("/chat-server/direct?ch_id={room}&page=201&size=50"),
+            &bob,
+        )
+        .await;
+    let (far_beyond, _) = rest
+        .get(
+            &format!("/chat-server/community?ch_id={room}&page=100000&size=100"),
+            &bob,
+        )
+        .await;
+
+    assert_eq!(deepest, StatusCode::OK, "{page}");
+    assert_eq!(page["result"], json!([]));
+    assert_eq!(beyond, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["isSuccess"], false, "{refused}");
+    assert_eq!(refused["code"], 4000);
+    assert_eq!(refused["error"], "page_too_deep");
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("10000")),
+        "{refused}"
+    );
+    assert_eq!(far_beyond, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

@@ -53,6 +53,18 @@ pub trait MessageStore: Send + Sync + 'static {
         reader: UserId,
         read_up_to: Option<Seq>,
     ) -> Result<RoomActivity, StoreError>;
+
+    /// [`activity`](Self::activity) of many rooms for one reader, each room given with the
+    /// reader's marker in it, answered in the order asked, in one round trip (one
+    /// aggregation) whatever the number of rooms.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store failed.
+    async fn activities(
+        &self,
+        reader: UserId,
+        rooms: &[(RoomKey, Option<Seq>)],
+    ) -> Result<Vec<RoomActivity>, StoreError>;
 }
 
 /// Which way a history page runs.

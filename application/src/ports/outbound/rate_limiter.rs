@@ -11,6 +11,67 @@ pub enum RequestKind {
     Read,
 }
 
+impl RequestKind {
+    /// Every kind, so adapters can set each one up (or name each one's keys).
+    pub const ALL: [Self; 2] = [Self::Write, Self::Read];
+
+    /// A stable lowercase name, for keys and logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Write => "write",
+            Self::Read => "read",
+        }
+    }
+}
+
+/// A sustained rate with a burst allowance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Requests per second, sustained.
+    pub per_second: f64,
+    /// Requests allowed at once after a quiet period.
+    pub burst: f64,
+}
+
+impl Rate {
+    /// This rate with both the sustained rate and the burst multiplied by `factor`.
+    #[must_use]
+    pub fn scaled(self, factor: f64) -> Self {
+        Self {
+            per_second: self.per_second * factor,
+            burst: self.burst * factor,
+        }
+    }
+}
+
+/// The allowance of each request kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// Posting, replying, editing, deleting, typing.
+    pub write: Rate,
+    /// Reading.
+    pub read: Rate,
+}
+
+impl Rates {
+    /// The allowance of `kind`.
+    pub const fn of(&self, kind: RequestKind) -> Rate {
+        match kind {
+            RequestKind::Write => self.write,
+            RequestKind::Read => self.read,
+        }
+    }
+
+    /// Every allowance multiplied by `factor` (a stricter fallback when `factor` < 1).
+    #[must_use]
+    pub fn scaled(self, factor: f64) -> Self {
+        Self {
+            write: self.write.scaled(factor),
+            read: self.read.scaled(factor),
+        }
+    }
+}
+
 /// Whether a request may proceed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
@@ -25,7 +86,8 @@ pub enum Admission {
 
 /// Per-user request allowances.
 ///
-/// Implemented by `adapters/memory` (`TokenBucketLimiter`); mocked as `MockRateLimiter`.
+/// Implemented by `adapters/memory` (`TokenBucketLimiter`, per instance) and `adapters/redis`
+/// (`RedisRateLimiter`, shared by every instance); mocked as `MockRateLimiter`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[trait_variant::make(Send)]
 pub trait RateLimiter: Send + Sync + 'static {

@@ -18,6 +18,17 @@ pub trait ReadMarkers: Send + Sync + 'static {
     /// # Errors
     /// [`MarkerError::Unavailable`] when the store failed.
     async fn read_up_to(&self, user: UserId, room: RoomKey) -> Result<Option<Seq>, MarkerError>;
+
+    /// How far `user` has read each of `rooms`, in the order asked (`None`: never), in one
+    /// round trip whatever the number of rooms: what unread counts of many rooms start with.
+    ///
+    /// # Errors
+    /// [`MarkerError::Unavailable`] when the store failed.
+    async fn read_up_to_many(
+        &self,
+        user: UserId,
+        rooms: &[RoomKey],
+    ) -> Result<Vec<Option<Seq>>, MarkerError>;
 }
 
 /// Failures of the read-marker store.
