@@ -11,14 +11,15 @@ use crate::ports::inbound::ChatService;
 use crate::ports::outbound::{Ports, RequestKind, TokenError, VerifiedToken};
 use crate::usecases::{
     AdmitRequest, AnnounceVoiceLeave, Authenticate, AuthorizeListen, ChangeLocation,
-    ChangeLocationError, ConnectCommand, ConnectError, ConnectSession, Connected, CountUnread,
-    DeleteCommand, DeleteMessage, DeleteMessageError, DisconnectError, DisconnectSession,
-    EditCommand, EditMessage, EditMessageError, EnterVoice, EnterVoiceError, FileCommand,
-    FileLimits, GetMessage, GetMessageError, HistoryCommand, HistoryError, ListRooms,
+    ChangeLocationError, ChannelBinding, ConnectCommand, ConnectError, ConnectSession, Connected,
+    CountUnread, DeleteCommand, DeleteMessage, DeleteMessageError, DisconnectError,
+    DisconnectSession, EditCommand, EditMessage, EditMessageError, EnterVoice, EnterVoiceError,
+    FileCommand, FileLimits, GetMessage, GetMessageError, HistoryCommand, HistoryError, ListRooms,
     ListRoomsError, ListenError, MarkRead, MarkReadError, PostCommand, PostError, PostFile,
     PostFileError, PostMessage, PresenceQueryError, QueryPresence, RateLimited, ReadHistory,
-    ReplyCommand, ReplyToMessage, ReplyToMessageError, RoomUnread, SendTyping, SetMembers,
-    SetMembersError, TypingCommand, TypingError, UnreadError, UserPresence, VoiceLeaveCommandError,
+    ReplyCommand, ReplyToMessage, ReplyToMessageError, RoomUnread, SendTyping, SetChannel,
+    SetChannelError, SetMembers, SetMembersError, TypingCommand, TypingError, UnreadError,
+    UserPresence, VoiceLeaveCommandError,
 };
 
 /// The driven ports, one shared instance each, as `bootstrap` builds them.
@@ -49,6 +50,8 @@ pub struct Adapters<P: Ports> {
     pub files: Arc<P::Files>,
     /// What uploads may be.
     pub file_limits: FileLimits,
+    /// How a channel no authoritative source knows is treated.
+    pub channel_binding: ChannelBinding,
 }
 
 /// Every use case, wired once; what inbound adapters hold.
@@ -71,6 +74,7 @@ pub struct Chat<P: Ports> {
     mark_read: MarkRead<P>,
     presence: QueryPresence<P>,
     set_members: SetMembers<P>,
+    set_channel: SetChannel<P>,
     voice_leave: AnnounceVoiceLeave<P>,
     change_location: ChangeLocation<P>,
     enter_voice: EnterVoice<P>,
@@ -100,6 +104,7 @@ impl<P: Ports> Chat<P> {
             ),
             post: PostMessage::new(
                 a.directory.clone(),
+                a.channel_binding,
                 a.users.clone(),
                 a.store.clone(),
                 a.bus.clone(),
@@ -108,6 +113,7 @@ impl<P: Ports> Chat<P> {
             ),
             post_file: PostFile::new(
                 a.directory.clone(),
+                a.channel_binding,
                 a.users.clone(),
                 a.files.clone(),
                 a.store.clone(),
@@ -147,9 +153,11 @@ impl<P: Ports> Chat<P> {
             mark_read: MarkRead::new(a.directory.clone(), a.store.clone(), a.markers.clone()),
             presence: QueryPresence::new(a.presence.clone()),
             set_members: SetMembers::new(a.directory.clone()),
+            set_channel: SetChannel::new(a.directory.clone()),
             voice_leave: AnnounceVoiceLeave::new(a.bus.clone()),
             change_location: ChangeLocation::new(
                 a.directory.clone(),
+                a.channel_binding,
                 a.state.clone(),
                 a.store.clone(),
                 a.markers.clone(),
@@ -226,6 +234,13 @@ impl<P: Ports> ChatService for Chat<P> {
         members: Vec<UserId>,
     ) -> Result<(), SetMembersError> {
         self.set_members.execute(group, members).await
+    }
+    async fn set_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<(), SetChannelError> {
+        self.set_channel.execute(channel, community).await
     }
     async fn voice_leave(&self, leave: VoiceLeave) -> Result<(), VoiceLeaveCommandError> {
         self.voice_leave.execute(leave).await

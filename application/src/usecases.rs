@@ -11,8 +11,8 @@ macro_rules! unavailable_from {
     };
 }
 
-/// `impl From<AccessError> for UseCaseError`: not a member becomes `Forbidden`,
-/// a directory failure `Unavailable`.
+/// `impl From<AccessError> for UseCaseError`: not a member becomes `Forbidden`, a channel no
+/// authoritative source places `UnknownChannel`, a directory failure `Unavailable`.
 macro_rules! forbidden_from_access {
     ($target:ty) => {
         forbidden_from_access!($target: domain::RoomRef);
@@ -22,6 +22,9 @@ macro_rules! forbidden_from_access {
             fn from(err: super::access::AccessError<$room>) -> Self {
                 match err {
                     super::access::AccessError::Forbidden(room) => Self::Forbidden(room),
+                    super::access::AccessError::UnknownChannel(channel) => {
+                        Self::UnknownChannel(channel)
+                    }
                     super::access::AccessError::Unavailable(cause) => {
                         Self::Unavailable(cause.into())
                     }
@@ -37,6 +40,7 @@ pub mod announce_voice_leave;
 pub mod authenticate;
 pub mod authorize_listen;
 pub mod change_location;
+mod channel_binding;
 pub mod connect_session;
 pub mod count_unread;
 pub mod delete_message;
@@ -55,6 +59,7 @@ pub mod query_presence;
 pub mod read_history;
 pub mod reply_to_message;
 pub mod send_typing;
+pub mod set_channel;
 pub mod set_members;
 #[cfg(test)]
 mod test_support;
@@ -64,6 +69,7 @@ pub use announce_voice_leave::{AnnounceVoiceLeave, VoiceLeaveCommandError};
 pub use authenticate::Authenticate;
 pub use authorize_listen::{AuthorizeListen, ListenError};
 pub use change_location::{ChangeLocation, ChangeLocationError};
+pub use channel_binding::ChannelBinding;
 pub use connect_session::{ConnectCommand, ConnectError, ConnectSession, Connected};
 pub use count_unread::{CountUnread, RoomUnread, UnreadError};
 pub use delete_message::{DeleteCommand, DeleteMessage, DeleteMessageError};
@@ -81,4 +87,5 @@ pub use query_presence::{PresenceQueryError, QueryPresence, UserPresence};
 pub use read_history::{HistoryCommand, HistoryError, HistoryPosition, ReadHistory};
 pub use reply_to_message::{ReplyCommand, ReplyToMessage, ReplyToMessageError};
 pub use send_typing::{SendTyping, TypingCommand, TypingError};
+pub use set_channel::{SetChannel, SetChannelError};
 pub use set_members::{SetMembers, SetMembersError};

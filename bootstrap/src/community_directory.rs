@@ -6,7 +6,7 @@ use adapter_community_http::HttpCommunityDirectory;
 use adapter_memory::OpenCommunityDirectory;
 use adapter_redis::RedisCachedDirectory;
 use application::ports::outbound::{CommunityDirectory, DirectoryError};
-use domain::{Audience, RoomRef, UserId};
+use domain::{Audience, ChannelId, CommunityId, RoomRef, UserId};
 
 /// One of the two directory adapters; delegates every call to it.
 pub enum Directory {
@@ -63,6 +63,38 @@ impl CommunityDirectory for Directory {
         match self {
             Self::Open(directory) => directory.set_members(group, members).await,
             Self::Http(directory) => directory.set_members(group, members).await,
+        }
+    }
+
+    async fn channel_community(
+        &self,
+        channel: ChannelId,
+    ) -> Result<Option<CommunityId>, DirectoryError> {
+        match self {
+            Self::Open(directory) => directory.channel_community(channel).await,
+            Self::Http(directory) => directory.channel_community(channel).await,
+        }
+    }
+
+    async fn set_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<(), DirectoryError> {
+        match self {
+            Self::Open(directory) => directory.set_channel(channel, community).await,
+            Self::Http(directory) => directory.set_channel(channel, community).await,
+        }
+    }
+
+    async fn bind_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<CommunityId, DirectoryError> {
+        match self {
+            Self::Open(directory) => directory.bind_channel(channel, community).await,
+            Self::Http(directory) => directory.bind_channel(channel, community).await,
         }
     }
 }
@@ -123,6 +155,38 @@ impl CommunityDirectory for Membership {
         match self {
             Self::Uncached(directory) => directory.set_members(group, members).await,
             Self::Cached(directory) => directory.set_members(group, members).await,
+        }
+    }
+
+    async fn channel_community(
+        &self,
+        channel: ChannelId,
+    ) -> Result<Option<CommunityId>, DirectoryError> {
+        match self {
+            Self::Uncached(directory) => directory.channel_community(channel).await,
+            Self::Cached(directory) => directory.channel_community(channel).await,
+        }
+    }
+
+    async fn set_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<(), DirectoryError> {
+        match self {
+            Self::Uncached(directory) => directory.set_channel(channel, community).await,
+            Self::Cached(directory) => directory.set_channel(channel, community).await,
+        }
+    }
+
+    async fn bind_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<CommunityId, DirectoryError> {
+        match self {
+            Self::Uncached(directory) => directory.bind_channel(channel, community).await,
+            Self::Cached(directory) => directory.bind_channel(channel, community).await,
         }
     }
 }

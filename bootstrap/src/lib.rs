@@ -1,6 +1,7 @@
 //! Composition root: settings, telemetry, the choice of adapters and their wiring.
 //! No business rule lives here.
 
+pub mod community;
 pub mod community_directory;
 pub mod dev_tokens;
 pub mod event_bus;
@@ -60,6 +61,7 @@ fn healthz() -> &'static str {
 impl App {
     /// Builds the adapters and use cases, starts event delivery, binds the socket.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        community::check(&settings)?;
         let credentials = startup_checks::check(&settings).inspect_err(|refusal| {
             tracing::error!(problems = ?refusal.problems, "unsafe configuration, refusing to start");
         })?;

@@ -96,7 +96,7 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPor
         }
         None => Presence::Memory(MemoryPresenceStore::default()),
     };
-    let source = match &settings.community {
+    let source = match &settings.community.service {
         Some(http) => Directory::Http(
             adapter_community_http::HttpCommunityDirectory::new(http)
                 .context("invalid [community] settings")?,
@@ -145,6 +145,7 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPor
         })),
         files: Arc::new(files),
         file_limits: crate::file_store::limits(&settings.files),
+        channel_binding: crate::community::channel_binding(settings),
     };
     Ok((adapters, services))
 }

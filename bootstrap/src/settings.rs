@@ -3,7 +3,6 @@
 //! variables with `__` between levels (`CHAT_HTTP__PORT=9000` sets `http.port`).
 
 use adapter_auth_http::AuthHttpSettings;
-use adapter_community_http::CommunityHttpSettings;
 use adapter_files::FilesSettings;
 use adapter_jwt::JwtSettings;
 use adapter_kafka::KafkaSettings;
@@ -40,9 +39,10 @@ pub struct Settings {
     /// The external state server; absent: the in-memory stand-in.
     #[serde(default)]
     pub state_server: Option<StateTcpSettings>,
-    /// The community service; absent: the open in-process directory.
+    /// The community service (absent: the open in-process directory) and how channels are
+    /// placed in communities.
     #[serde(default)]
-    pub community: Option<CommunityHttpSettings>,
+    pub community: crate::community::CommunitySettings,
     /// The auth service (display names and images); absent: profiles from verified tokens.
     #[serde(default)]
     pub auth: Option<AuthHttpSettings>,

@@ -115,7 +115,7 @@ pub fn exposure(settings: &Settings) -> Vec<String> {
         (settings.mongo.is_some(), "mongo"),
         (settings.redis.is_some(), "redis"),
         (
-            settings.community.is_some(),
+            settings.community.service.is_some(),
             "community (the community service)",
         ),
         (settings.auth.is_some(), "auth (the auth service)"),

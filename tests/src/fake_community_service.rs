@@ -1,5 +1,6 @@
 //! A fake of the app's community service: answers the seed's HTTP endpoints
-//! (`room-list`, `member-id`) on a real TCP port from fixed data.
+//! (`room-list`, `member-id`) and the channel lookup (`/channel/{channelId}`) on a real TCP
+//! port from fixed data.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,6 +18,8 @@ pub struct CommunityData {
     pub room_members: HashMap<u64, Vec<u64>>,
     /// Community id → member ids.
     pub community_members: HashMap<u64, Vec<u64>>,
+    /// Channel id → the id of its community (what `GET /channel/{channelId}` answers).
+    pub channel_communities: HashMap<u64, u64>,
 }
 
 /// A running fake community service.
@@ -53,6 +56,18 @@ fn respond(data: &CommunityData, path: &str) -> (u16, String) {
                 .ok()
                 .and_then(|c: u64| data.community_members.get(&c)),
         ),
+        ["channel", channel] => match channel
+            .parse()
+            .ok()
+            .and_then(|c: u64| data.channel_communities.get(&c))
+        {
+            Some(community) => (
+                200,
+                serde_json::json!({"isSuccess": true, "code": 1000, "result": {"communityId": community}})
+                    .to_string(),
+            ),
+            None => (404, "{}".to_owned()),
+        },
         _ => (404, "{}".to_owned()),
     }
 }

@@ -12,6 +12,7 @@ mod fake_community_service;
 mod fake_state_server;
 mod http;
 mod private_services;
+mod refused_start;
 mod server;
 pub mod services;
 mod tokens;
@@ -23,6 +24,7 @@ pub use fake_community_service::{CommunityData, FakeCommunityService};
 pub use fake_state_server::FakeStateServer;
 pub use http::{DEVELOPMENT_SERVICE_TOKEN, RestClient, TEST_SERVICE_TOKEN};
 pub use private_services::{PrivateKafka, PrivateRedis};
+pub use refused_start::refused_start;
 pub use server::TestServer;
 pub use tokens::{DEVELOPMENT_SECRET, TEST_JWT_SECRET, expired_token, token, token_signed_with};
 

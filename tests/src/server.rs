@@ -17,7 +17,7 @@ pub struct TestServer {
 
 /// The binary built by `cargo build -p chat-bootstrap` in the same target directory
 /// as this executable (a test lives in `target/<profile>/deps/`, a tool in `target/<profile>/`).
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("executable path");
     let name = format!("chat-server{}", std::env::consts::EXE_SUFFIX);
     exe.ancestors()

@@ -1,9 +1,10 @@
-//! The community service's HTTP API (`original-system.md` §8): the three GETs this server needs,
+//! The community service's HTTP API (`original-system.md` §8, plus the channel lookup this
+//! server defines, `GET /channel/{channelId}`): the four GETs this server needs,
 //! each retried a few times on the failures a second try can fix, and lenient parsing of their
 //! bodies (one bad entry never spoils a whole answer, and no body can make us panic).
 
 use anyhow::{Context as _, anyhow};
-use domain::{Audience, CommunityId, RoomId, UserId};
+use domain::{Audience, ChannelId, CommunityId, RoomId, UserId};
 use serde::Deserialize;
 use service_http::{Reply, ServiceClient, ServiceSettings};
 
@@ -75,6 +76,21 @@ impl CommunityClient {
             Reply::NotFound => Ok(Vec::new()),
         }
     }
+
+    /// The community `channel` belongs to; `None` when the service does not know the channel
+    /// (a 404, which is also what a service without this endpoint answers).
+    pub(crate) async fn channel_community(
+        &self,
+        channel: ChannelId,
+    ) -> anyhow::Result<Option<CommunityId>> {
+        let path = format!("/channel/{channel}");
+        match self.service.get(&path).await? {
+            Reply::Body(body) => parse_channel_community(&body)
+                .map(Some)
+                .with_context(|| format!("GET {path}")),
+            Reply::NotFound => Ok(None),
+        }
+    }
 }
 
 /// `["community/3","direct/5"]`; entries that are not one of those shapes are skipped.
@@ -111,6 +127,37 @@ struct Envelope {
 #[derive(Deserialize)]
 struct MemberList {
     members: Option<Vec<serde_json::Value>>,
+}
+
+/// The seed's envelope around a channel lookup; `isSuccess`, `code` and `message` are ignored.
+#[derive(Deserialize)]
+struct ChannelEnvelope {
+    result: Option<ChannelOwner>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChannelOwner {
+    community_id: Option<serde_json::Value>,
+}
+
+/// `{"result":{"communityId":3}}`; the id may also be a numeric string. Anything else is an
+/// error, never a guess: a channel is placed only by a clear answer.
+pub(crate) fn parse_channel_community(body: &[u8]) -> anyhow::Result<CommunityId> {
+    let envelope: ChannelEnvelope =
+        serde_json::from_slice(body).context("the channel lookup is not the expected JSON")?;
+    let id = envelope
+        .result
+        .and_then(|result| result.community_id)
+        .ok_or_else(|| anyhow!("the channel lookup has no result.communityId"))?;
+    let parsed = match &id {
+        serde_json::Value::Number(number) => number
+            .as_u64()
+            .and_then(|id| CommunityId::parse(&id.to_string()).ok()),
+        serde_json::Value::String(text) => CommunityId::parse(text).ok(),
+        _ => None,
+    };
+    parsed.ok_or_else(|| anyhow!("result.communityId {id} is not a community id"))
 }
 
 /// `{"result":{"members":[1,2,3]}}`; ids may also be numeric strings, anything else is skipped.
@@ -174,5 +221,35 @@ mod tests {
         assert!(parse_members(br#"{"result":null}"#).is_err());
         assert!(parse_members(b"[1,2]").is_err());
         assert!(parse_members(b"<html>").is_err());
+    }
+
+    #[test]
+    fn a_channel_lookup_names_one_community_or_is_an_error() {
+        assert_eq!(
+            parse_channel_community(
+                br#"{"isSuccess":true,"code":1000,"result":{"communityId":3}}"#
+            )
+            .expect("community"),
+            CommunityId::new(3)
+        );
+        assert_eq!(
+            parse_channel_community(br#"{"result":{"communityId":"4"}}"#).expect("community"),
+            CommunityId::new(4)
+        );
+        for bad in [
+            &br#"{"result":{"communityId":0}}"#[..],
+            br#"{"result":{"communityId":-3}}"#,
+            br#"{"result":{"communityId":"x"}}"#,
+            br#"{"result":{}}"#,
+            br#"{"result":null}"#,
+            b"[3]",
+            b"",
+        ] {
+            assert!(
+                parse_channel_community(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 }

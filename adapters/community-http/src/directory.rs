@@ -1,14 +1,16 @@
-//! [`HttpCommunityDirectory`]: the port answered from the community service, with member lists
-//! and room lists cached in memory and served stale while the service is down.
+//! [`HttpCommunityDirectory`]: the port answered from the community service, with member lists,
+//! room lists and channel lookups cached in memory and served stale while the service is down.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use application::ports::outbound::{CommunityDirectory, DirectoryError};
 use domain::{Audience, ChannelId, CommunityId, RoomRef, UserId};
 
 use crate::client::{CommunityClient, MemberGroup};
 use crate::settings::CommunityHttpSettings;
+use anyhow::anyhow;
 use ttl_cache::{Cached, TtlCache};
 
 /// The counter bootstrap describes (`bootstrap/src/metrics.rs`): answers given from an expired
@@ -24,6 +26,13 @@ fn count_degraded() {
 const MEMBER_LISTS: usize = 100_000;
 const ROOM_LISTS: usize = 100_000;
 const CHANNELS: usize = 100_000;
+/// Channels the service said it does not know: asked again after a short while (the service
+/// may register them any moment), and few, so a flood of made-up ids costs little memory.
+const UNKNOWN_CHANNELS: usize = 10_000;
+const UNKNOWN_CHANNEL_TTL: Duration = Duration::from_secs(10);
+/// Channels registered or bound on this instance. They are never evicted (an evicted binding
+/// could be claimed again by another community), so past this bound new ones are refused.
+const PLACED_CHANNELS: usize = 1_000_000;
 
 type Members = Arc<HashSet<UserId>>;
 
@@ -42,9 +51,13 @@ pub struct HttpCommunityDirectory {
     client: CommunityClient,
     members: TtlCache<MemberGroup, Members>,
     room_lists: TtlCache<UserId, Vec<Audience>>,
-    /// Which community a channel belongs to, learned from posts: the service has no
-    /// channel-to-community endpoint, and a channel never changes community.
+    /// Which community a channel belongs to, as the service's lookup answered.
     channels: TtlCache<ChannelId, CommunityId>,
+    /// Channels the lookup answered 404 for, briefly.
+    unknown_channels: TtlCache<ChannelId, ()>,
+    /// Channels registered through the service endpoint or bound in binding mode: known
+    /// without asking, until registered again.
+    placed: Mutex<HashMap<ChannelId, CommunityId>>,
 }
 
 impl HttpCommunityDirectory {
@@ -59,6 +72,8 @@ impl HttpCommunityDirectory {
             members: TtlCache::new(settings.member_cache_ttl(), MEMBER_LISTS),
             room_lists: TtlCache::new(settings.room_list_cache_ttl(), ROOM_LISTS),
             channels: TtlCache::new(settings.member_cache_ttl(), CHANNELS),
+            unknown_channels: TtlCache::new(UNKNOWN_CHANNEL_TTL, UNKNOWN_CHANNELS),
+            placed: Mutex::new(HashMap::new()),
         })
     }
 
@@ -100,6 +115,24 @@ impl HttpCommunityDirectory {
     async fn is_member(&self, user: UserId, group: MemberGroup) -> Result<bool, DirectoryError> {
         Ok(self.cached_members(group).await?.contains(&user))
     }
+
+    /// A panic while holding the lock cannot leave the map half-written (every change is one
+    /// map operation), so a poisoned lock is still safe to use.
+    fn placed(&self) -> std::sync::MutexGuard<'_, HashMap<ChannelId, CommunityId>> {
+        self.placed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The group whose members hear `audience`; `None` for a channel no source places.
+    async fn listeners(&self, audience: Audience) -> Result<Option<MemberGroup>, DirectoryError> {
+        Ok(match audience {
+            Audience::Direct(room) => Some(MemberGroup::Room(room)),
+            Audience::Community(community) => Some(MemberGroup::Community(community)),
+            Audience::Group(channel) => self
+                .channel_community(channel)
+                .await?
+                .map(MemberGroup::Community),
+        })
+    }
 }
 
 impl CommunityDirectory for HttpCommunityDirectory {
@@ -132,48 +165,28 @@ impl CommunityDirectory for HttpCommunityDirectory {
     }
 
     async fn may_post(&self, user: UserId, room: RoomRef) -> Result<bool, DirectoryError> {
-        match room {
-            RoomRef::Direct(room) => self.is_member(user, MemberGroup::Room(room)).await,
-            RoomRef::Channel { community, channel } => {
-                // Remember the channel's community even if the post is refused: it is a fact
-                // about the channel, not about the user, and `may_listen` needs it.
-                self.channels.put(channel, community);
-                self.is_member(user, MemberGroup::Community(community))
-                    .await
-            }
-        }
-    }
-
-    async fn may_listen(&self, user: UserId, audience: Audience) -> Result<bool, DirectoryError> {
-        let group = match audience {
-            Audience::Direct(room) => MemberGroup::Room(room),
-            Audience::Community(community) => MemberGroup::Community(community),
-            Audience::Group(channel) => match self.channels.get(&channel) {
-                Some(Cached::Fresh(community) | Cached::Stale(community)) => {
-                    MemberGroup::Community(community)
-                }
-                // The service cannot tell us a channel's community, and we only learn it from a
-                // post. Refusing unknown channels would stop everyone from listening to a quiet
-                // channel after a restart, while the seed never checked subscriptions at all; so
-                // an unknown channel is allowed. Posting is always checked, and once anyone posts
-                // in the channel its listeners are checked too.
-                None => return Ok(true),
-            },
+        let group = match room {
+            RoomRef::Direct(room) => MemberGroup::Room(room),
+            // The caller checked that the channel belongs to this community; nothing about the
+            // channel is learned from a post.
+            RoomRef::Channel { community, .. } => MemberGroup::Community(community),
         };
         self.is_member(user, group).await
     }
 
+    async fn may_listen(&self, user: UserId, audience: Audience) -> Result<bool, DirectoryError> {
+        match self.listeners(audience).await? {
+            Some(group) => self.is_member(user, group).await,
+            // A channel no source places is heard by nobody.
+            None => Ok(false),
+        }
+    }
+
     async fn members_of(&self, group: Audience) -> Result<Option<Vec<UserId>>, DirectoryError> {
-        let group = match group {
-            Audience::Direct(room) => MemberGroup::Room(room),
-            Audience::Community(community) => MemberGroup::Community(community),
-            Audience::Group(channel) => match self.channels.get(&channel) {
-                Some(Cached::Fresh(community) | Cached::Stale(community)) => {
-                    MemberGroup::Community(community)
-                }
-                // Unknown channels are not restricted (see `may_listen`).
-                None => return Ok(None),
-            },
+        let group = match self.listeners(group).await? {
+            Some(group) => group,
+            // Nobody hears a channel no source places.
+            None => return Ok(Some(Vec::new())),
         };
         let mut members: Vec<UserId> = self.cached_members(group).await?.iter().copied().collect();
         members.sort_unstable();
@@ -209,4 +222,90 @@ impl CommunityDirectory for HttpCommunityDirectory {
         self.members.put(group, members);
         Ok(())
     }
+
+    async fn channel_community(
+        &self,
+        channel: ChannelId,
+    ) -> Result<Option<CommunityId>, DirectoryError> {
+        if let Some(community) = self.placed().get(&channel) {
+            return Ok(Some(*community));
+        }
+        let stale = match self.channels.get(&channel) {
+            Some(Cached::Fresh(community)) => return Ok(Some(community)),
+            Some(Cached::Stale(community)) => Some(community),
+            None => None,
+        };
+        if stale.is_none() && matches!(self.unknown_channels.get(&channel), Some(Cached::Fresh(())))
+        {
+            return Ok(None);
+        }
+        match self.client.channel_community(channel).await {
+            Ok(Some(community)) => {
+                self.unknown_channels.remove(&channel);
+                self.channels.put(channel, community);
+                Ok(Some(community))
+            }
+            Ok(None) => {
+                self.channels.remove(&channel);
+                self.unknown_channels.put(channel, ());
+                Ok(None)
+            }
+            Err(error) => {
+                count_degraded();
+                match stale {
+                    Some(community) => {
+                        tracing::warn!(
+                            %channel,
+                            error = format!("{error:#}"),
+                            "community service unavailable: serving a cached channel lookup"
+                        );
+                        Ok(Some(community))
+                    }
+                    None => Err(DirectoryError::Unavailable(error)),
+                }
+            }
+        }
+    }
+
+    async fn set_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<(), DirectoryError> {
+        let mut placed = self.placed();
+        if placed.len() >= PLACED_CHANNELS && !placed.contains_key(&channel) {
+            return Err(too_many_placed());
+        }
+        placed.insert(channel, community);
+        drop(placed);
+        self.unknown_channels.remove(&channel);
+        self.channels.put(channel, community);
+        Ok(())
+    }
+
+    async fn bind_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<CommunityId, DirectoryError> {
+        let mut placed = self.placed();
+        if let Some(bound) = placed.get(&channel) {
+            return Ok(*bound);
+        }
+        if placed.len() >= PLACED_CHANNELS {
+            return Err(too_many_placed());
+        }
+        placed.insert(channel, community);
+        Ok(community)
+    }
+}
+
+fn too_many_placed() -> DirectoryError {
+    tracing::error!(
+        max = PLACED_CHANNELS,
+        "too many channels registered or bound on this instance: refusing new ones"
+    );
+    DirectoryError::Unavailable(anyhow!(
+        "more than {PLACED_CHANNELS} channels registered or bound"
+    ))
 }

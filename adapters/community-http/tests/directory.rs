@@ -24,6 +24,8 @@ struct State {
     rooms: HashMap<u64, Vec<u64>>,
     /// Community id to member ids.
     communities: HashMap<u64, Vec<u64>>,
+    /// Channel id to the id of its community.
+    channels: HashMap<u64, u64>,
     /// The next this-many requests answer 500.
     failures_left: usize,
     /// Every request answers this status with an error envelope.
@@ -58,6 +60,17 @@ impl State {
             ["community", "feign", community, "member-id"] => {
                 self.communities.get(&community.parse().unwrap_or(0))
             }
+            ["channel", channel] => {
+                return match self.channels.get(&channel.parse().unwrap_or(0)) {
+                    Some(community) => (
+                        200,
+                        format!(
+                            r#"{{"isSuccess":true,"code":1000,"message":"ok","result":{{"communityId":{community}}}}}"#
+                        ),
+                    ),
+                    None => (404, r#"{"isSuccess":false,"code":4040}"#.to_owned()),
+                };
+            }
             _ => None,
         };
         match members {
@@ -72,7 +85,7 @@ impl State {
     }
 }
 
-/// A tiny HTTP/1.1 server answering the community service's three GETs from shared state.
+/// A tiny HTTP/1.1 server answering the community service's four GETs from shared state.
 struct FakeCommunity {
     address: SocketAddr,
     state: Arc<Mutex<State>>,
@@ -210,23 +223,15 @@ async fn membership_decides_who_may_post_in_a_dm_room_and_in_a_channel() {
     assert!(!directory.may_listen(BOB, community).await.expect("answer"));
 }
 
+const CHANNEL_PATH: &str = "/channel/12";
+
 #[tokio::test]
-async fn listening_to_a_channel_uses_the_community_learned_from_a_post() {
+async fn a_channel_is_heard_by_the_community_the_services_lookup_names_and_the_answer_is_cached() {
     let fake = fake_with_members().await;
+    fake.with(|state| state.channels.insert(12, 3));
     let directory = directory(&settings(&fake));
     let channel = Audience::Group(ChannelId::new(12));
 
-    // Before any post the channel's community is unknown, so listening is allowed.
-    assert!(
-        directory
-            .may_listen(MALLORY, channel)
-            .await
-            .expect("answer")
-    );
-    assert_eq!(fake.hits(COMMUNITY_PATH), 0);
-
-    // Even a refused post teaches which community the channel belongs to.
-    assert!(!directory.may_post(MALLORY, CHANNEL).await.expect("answer"));
     assert!(
         !directory
             .may_listen(MALLORY, channel)
@@ -234,6 +239,100 @@ async fn listening_to_a_channel_uses_the_community_learned_from_a_post() {
             .expect("answer")
     );
     assert!(directory.may_listen(ALICE, channel).await.expect("answer"));
+    assert_eq!(
+        directory
+            .channel_community(ChannelId::new(12))
+            .await
+            .expect("answer"),
+        Some(CommunityId::new(3))
+    );
+    assert_eq!(fake.hits(CHANNEL_PATH), 1);
+}
+
+#[tokio::test]
+async fn a_post_teaches_nothing_and_a_channel_the_service_does_not_know_is_heard_by_nobody() {
+    let fake = fake_with_members().await;
+    let directory = directory(&settings(&fake));
+    let channel = Audience::Group(ChannelId::new(12));
+
+    assert!(!directory.may_post(MALLORY, CHANNEL).await.expect("answer"));
+    assert!(directory.may_post(ALICE, CHANNEL).await.expect("answer"));
+
+    assert!(
+        !directory
+            .may_listen(MALLORY, channel)
+            .await
+            .expect("answer")
+    );
+    assert!(!directory.may_listen(ALICE, channel).await.expect("answer"));
+    assert_eq!(
+        directory
+            .channel_community(ChannelId::new(12))
+            .await
+            .expect("answer"),
+        None
+    );
+    assert_eq!(fake.hits(CHANNEL_PATH), 1, "a 404 is cached briefly");
+}
+
+#[tokio::test]
+async fn a_registered_channel_is_known_without_asking_and_a_binding_is_made_once() {
+    let fake = fake_with_members().await;
+    let directory = directory(&settings(&fake));
+    let (twelve, thirteen) = (ChannelId::new(12), ChannelId::new(13));
+    assert_eq!(
+        directory.channel_community(twelve).await.expect("answer"),
+        None
+    );
+
+    directory
+        .set_channel(twelve, CommunityId::new(3))
+        .await
+        .expect("set");
+    let first = directory
+        .bind_channel(thirteen, CommunityId::new(3))
+        .await
+        .expect("bound");
+    let second = directory
+        .bind_channel(thirteen, CommunityId::new(4))
+        .await
+        .expect("bound");
+
+    assert_eq!(
+        directory.channel_community(twelve).await.expect("answer"),
+        Some(CommunityId::new(3)),
+        "a registration replaces a cached 404"
+    );
+    assert_eq!((first, second), (CommunityId::new(3), CommunityId::new(3)));
+    assert!(
+        directory
+            .may_listen(ALICE, Audience::Group(thirteen))
+            .await
+            .expect("answer")
+    );
+    assert_eq!(fake.hits(CHANNEL_PATH), 1);
+    assert_eq!(fake.hits("/channel/13"), 0);
+}
+
+#[tokio::test]
+async fn with_the_service_down_a_channel_lookup_is_unavailable_not_unknown() {
+    let fake = fake_with_members().await;
+    fake.with(|state| state.outage = Some(503));
+    let directory = directory(&settings(&fake));
+
+    let answer = directory.channel_community(ChannelId::new(12)).await;
+    let listen = directory
+        .may_listen(ALICE, Audience::Group(ChannelId::new(12)))
+        .await;
+
+    assert!(
+        matches!(answer, Err(DirectoryError::Unavailable(_))),
+        "{answer:?}"
+    );
+    assert!(
+        matches!(listen, Err(DirectoryError::Unavailable(_))),
+        "{listen:?}"
+    );
 }
 
 #[tokio::test]

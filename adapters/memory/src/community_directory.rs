@@ -1,4 +1,5 @@
-//! The embedded, open community directory.
+//! The embedded, open community directory: anyone may use any room until a member list is
+//! set, and a channel nobody placed in a community is open to everyone.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -14,7 +15,8 @@ struct Directory {
     used: HashMap<UserId, BTreeSet<Audience>>,
     /// Member lists set explicitly (by the community service's PUT calls).
     members: HashMap<Audience, BTreeSet<UserId>>,
-    /// Which community a channel belongs to, learned from posts.
+    /// Which community a channel belongs to: registered, or bound by an admitted first post
+    /// (never learned from a refused one).
     channels: HashMap<ChannelId, CommunityId>,
 }
 
@@ -55,9 +57,6 @@ impl CommunityDirectory for OpenCommunityDirectory {
 
     async fn may_post(&self, user: UserId, room: RoomRef) -> Result<bool, DirectoryError> {
         let mut state = lock(&self.state);
-        if let RoomRef::Channel { community, channel } = room {
-            state.channels.insert(channel, community);
-        }
         let group = room.lobby();
         if !state.admits(group, user) {
             return Ok(false);
@@ -69,7 +68,8 @@ impl CommunityDirectory for OpenCommunityDirectory {
     async fn may_listen(&self, user: UserId, audience: Audience) -> Result<bool, DirectoryError> {
         let mut state = lock(&self.state);
         let group = match audience {
-            // A channel is as open as its community, when we know which that is.
+            // A channel is as open as its community, when we know which that is; a channel
+            // nobody placed is open (this directory is the open one).
             Audience::Group(channel) => match state.channels.get(&channel) {
                 Some(community) => Audience::Community(*community),
                 None => return Ok(true),
@@ -109,6 +109,33 @@ impl CommunityDirectory for OpenCommunityDirectory {
             .members
             .insert(group, members.into_iter().collect());
         Ok(())
+    }
+
+    async fn channel_community(
+        &self,
+        channel: ChannelId,
+    ) -> Result<Option<CommunityId>, DirectoryError> {
+        Ok(lock(&self.state).channels.get(&channel).copied())
+    }
+
+    async fn set_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<(), DirectoryError> {
+        lock(&self.state).channels.insert(channel, community);
+        Ok(())
+    }
+
+    async fn bind_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<CommunityId, DirectoryError> {
+        Ok(*lock(&self.state)
+            .channels
+            .entry(channel)
+            .or_insert(community))
     }
 }
 
@@ -163,6 +190,10 @@ mod tests {
         let directory = OpenCommunityDirectory::default();
         let (member, outsider) = (UserId::new(1), UserId::new(9));
         assert!(directory.may_post(member, CHANNEL).await.expect("answer"));
+        directory
+            .bind_channel(ChannelId::new(12), CommunityId::new(3))
+            .await
+            .expect("bound");
         directory
             .set_members(Audience::Community(CommunityId::new(3)), vec![member])
             .await
@@ -222,9 +253,9 @@ mod tests {
             "a channel whose community is unknown"
         );
         directory
-            .may_post(UserId::new(1), CHANNEL)
+            .bind_channel(ChannelId::new(12), CommunityId::new(3))
             .await
-            .expect("answer");
+            .expect("bound");
         assert_eq!(
             directory
                 .members_of(Audience::Group(ChannelId::new(12)))
@@ -232,6 +263,47 @@ mod tests {
                 .expect("answer"),
             members,
             "a channel has its community's members once the community is known"
+        );
+    }
+
+    #[tokio::test]
+    async fn asking_whether_a_post_is_allowed_places_no_channel_in_a_community() {
+        let directory = OpenCommunityDirectory::default();
+        let (member, outsider) = (UserId::new(1), UserId::new(9));
+        directory
+            .set_members(Audience::Community(CommunityId::new(3)), vec![member])
+            .await
+            .expect("set");
+
+        assert!(!directory.may_post(outsider, CHANNEL).await.expect("answer"));
+        assert!(directory.may_post(member, CHANNEL).await.expect("answer"));
+
+        assert_eq!(
+            directory
+                .channel_community(ChannelId::new(12))
+                .await
+                .expect("answer"),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_channel_is_bound_once_and_moved_only_by_registration() {
+        let directory = OpenCommunityDirectory::default();
+        let channel = ChannelId::new(12);
+        let (first, second) = (CommunityId::new(3), CommunityId::new(4));
+
+        let bound = directory.bind_channel(channel, first).await.expect("bound");
+        let rebound = directory
+            .bind_channel(channel, second)
+            .await
+            .expect("bound");
+        directory.set_channel(channel, second).await.expect("set");
+
+        assert_eq!((bound, rebound), (first, first));
+        assert_eq!(
+            directory.channel_community(channel).await.expect("answer"),
+            Some(second)
         );
     }
 }

@@ -1,8 +1,11 @@
-//! [`RedisCachedDirectory`]: the member lists and room lists of a community directory cached in
-//! Redis, shared by every instance, under the seed's keys; the directory behind it answers
-//! whatever the cache cannot, including everything while Redis is down.
+//! [`RedisCachedDirectory`]: the member lists, room lists and channel communities of a
+//! community directory cached in Redis, shared by every instance, under the seed's keys; the
+//! directory behind it answers whatever the cache cannot. While Redis is down it answers only
+//! from what that directory itself knows: never "everyone is a member".
 
 use std::collections::HashSet;
+
+use anyhow::anyhow;
 
 use application::ports::outbound::{CommunityDirectory, DirectoryError};
 use domain::{Audience, ChannelId, CommunityId, RoomRef, UserId};
@@ -30,19 +33,31 @@ enum Lookup {
     Down,
 }
 
+/// A Redis outage where only Redis could tell: refuse rather than let everyone in.
+fn redis_needed(what: impl std::fmt::Display) -> DirectoryError {
+    DirectoryError::Unavailable(anyhow!(
+        "Redis is unavailable and the directory behind it does not know {what}"
+    ))
+}
+
 /// A [`CommunityDirectory`] in front of another one, caching in Redis:
 ///
 /// * member lists under the seed's keys `R{roomId}` and `CH{communityId}` (seed JSON, 14 days by
 ///   default). `may_post` and `may_listen` answer from them; on a miss the list is fetched with
 ///   the inner directory's `members_of` and stored. A group the inner directory does not
 ///   restrict (`members_of` is `None`) is left to the inner directory's own check.
-/// * which community a channel belongs to (learned from posts, so that listening to a channel
-///   is checked against its community's members on every instance);
+/// * which community a channel belongs to, under `{key_prefix}CC{channelId}`: the inner
+///   directory's lookups (for `member_cache_ttl_seconds`, set if absent), the community
+///   service's registrations and binding mode's bindings (set if absent, atomically across
+///   instances), which never expire: no source could tell them again;
 /// * room lists under `{key_prefix}UR{userId}`, briefly (60 s by default).
 ///
 /// `set_members` (the community service's member-list PUTs) writes the inner directory, then
 /// the cache, and drops the cached room lists of those who joined or left. Redis failures are
-/// logged and the inner directory answers instead; they are never an error by themselves.
+/// logged and the inner directory answers instead, but only from a member list or a channel
+/// it knows itself: a group it does not restrict (the open directory) or a channel it cannot
+/// place is refused as unavailable while Redis is down, since Redis may hold a member list or
+/// binding that would refuse the user.
 #[derive(Debug)]
 pub struct RedisCachedDirectory<D> {
     inner: D,
@@ -122,15 +137,20 @@ impl<D: CommunityDirectory> RedisCachedDirectory<D> {
     }
 
     /// The members of a DM room or community: cached, else asked for and cached. `None` when
-    /// the inner directory does not restrict the group, or Redis is down (then the caller asks
-    /// the inner directory's own check, which knows best without the cache).
+    /// the inner directory does not restrict the group and Redis holds no list for it. While
+    /// Redis is down, the inner directory's own list, or an error when it keeps none.
     async fn members(&self, group: Audience) -> Result<Option<Vec<UserId>>, DirectoryError> {
         let Some(key) = self.keys.members(group) else {
             return Ok(None);
         };
         let malformed = match self.lookup_members(&key).await {
             Lookup::Hit(members) => return Ok(Some(members)),
-            Lookup::Down => return Ok(None),
+            Lookup::Down => {
+                return match self.inner.members_of(group).await? {
+                    Some(members) => Ok(Some(members)),
+                    None => Err(redis_needed(format_args!("the members of {group}"))),
+                };
+            }
             Lookup::Miss { malformed } => malformed,
         };
         let Some(members) = self.inner.members_of(group).await? else {
@@ -152,31 +172,43 @@ impl<D: CommunityDirectory> RedisCachedDirectory<D> {
         Ok(Some(members))
     }
 
-    async fn remember_channel(&self, channel: ChannelId, community: CommunityId) {
-        let key = self.keys.channel_community(channel);
-        if let Err(error) = self
-            .put(key, community.to_string(), self.member_ttl_seconds, false)
-            .await
-        {
-            self.outages.failed("storing a channel's community", &error);
+    /// Stores `value` under `key` unless something is there, without expiry; whatever the key
+    /// holds afterwards.
+    async fn put_forever_if_absent(
+        &self,
+        key: &str,
+        value: String,
+    ) -> anyhow::Result<Option<String>> {
+        let stored: Option<String> = self
+            .connection
+            .bounded(
+                "SET",
+                self.connection.fail_fast().set(
+                    key,
+                    value.clone(),
+                    None,
+                    Some(SetOptions::NX),
+                    false,
+                ),
+            )
+            .await?;
+        if stored.is_some() {
+            return Ok(Some(value));
         }
+        self.get(key).await
     }
 
-    async fn community_of(&self, channel: ChannelId) -> Option<CommunityId> {
-        match self.get(&self.keys.channel_community(channel)).await {
-            Ok(Some(text)) => {
-                let community = CommunityId::parse(&text).ok();
-                if community.is_none() {
-                    tracing::warn!(%channel, text, "ignoring a cached channel community that is not an id");
-                }
-                community
-            }
-            Ok(None) => None,
-            Err(error) => {
-                self.outages.failed("reading a channel's community", &error);
-                None
-            }
+    /// The community Redis holds for `channel`: `Ok(None)` when none (or an unreadable value),
+    /// `Err` when Redis did not answer.
+    async fn cached_channel(&self, channel: ChannelId) -> anyhow::Result<Option<CommunityId>> {
+        let Some(text) = self.get(&self.keys.channel_community(channel)).await? else {
+            return Ok(None);
+        };
+        let community = CommunityId::parse(&text).ok();
+        if community.is_none() {
+            tracing::warn!(%channel, text, "ignoring a cached channel community that is not an id");
         }
+        Ok(community)
     }
 
     /// Drops the cached room lists of `users` (their groups changed).
@@ -233,13 +265,7 @@ impl<D: CommunityDirectory> CommunityDirectory for RedisCachedDirectory<D> {
 
     #[tracing::instrument(name = "redis.directory.may_post", skip_all, fields(%user, %room))]
     async fn may_post(&self, user: UserId, room: RoomRef) -> Result<bool, DirectoryError> {
-        let remember = async {
-            if let RoomRef::Channel { community, channel } = room {
-                self.remember_channel(channel, community).await;
-            }
-        };
-        let ((), members) = tokio::join!(remember, self.members(room.lobby()));
-        match members? {
+        match self.members(room.lobby()).await? {
             Some(members) => Ok(members.contains(&user)),
             None => self.inner.may_post(user, room).await,
         }
@@ -248,7 +274,7 @@ impl<D: CommunityDirectory> CommunityDirectory for RedisCachedDirectory<D> {
     #[tracing::instrument(name = "redis.directory.may_listen", skip_all, fields(%user, %audience))]
     async fn may_listen(&self, user: UserId, audience: Audience) -> Result<bool, DirectoryError> {
         let group = match audience {
-            Audience::Group(channel) => match self.community_of(channel).await {
+            Audience::Group(channel) => match self.channel_community(channel).await? {
                 Some(community) => Audience::Community(community),
                 None => return self.inner.may_listen(user, audience).await,
             },
@@ -256,14 +282,14 @@ impl<D: CommunityDirectory> CommunityDirectory for RedisCachedDirectory<D> {
         };
         match self.members(group).await? {
             Some(members) => Ok(members.contains(&user)),
-            None => self.inner.may_listen(user, audience).await,
+            None => self.inner.may_listen(user, group).await,
         }
     }
 
     #[tracing::instrument(name = "redis.directory.members_of", skip_all, fields(%group))]
     async fn members_of(&self, group: Audience) -> Result<Option<Vec<UserId>>, DirectoryError> {
         let resolved = match group {
-            Audience::Group(channel) => match self.community_of(channel).await {
+            Audience::Group(channel) => match self.channel_community(channel).await? {
                 Some(community) => Audience::Community(community),
                 None => return self.inner.members_of(group).await,
             },
@@ -271,7 +297,95 @@ impl<D: CommunityDirectory> CommunityDirectory for RedisCachedDirectory<D> {
         };
         match self.members(resolved).await? {
             Some(members) => Ok(Some(members)),
-            None => self.inner.members_of(group).await,
+            None => self.inner.members_of(resolved).await,
+        }
+    }
+
+    #[tracing::instrument(name = "redis.directory.channel_community", skip_all, fields(%channel))]
+    async fn channel_community(
+        &self,
+        channel: ChannelId,
+    ) -> Result<Option<CommunityId>, DirectoryError> {
+        match self.cached_channel(channel).await {
+            Ok(Some(community)) => return Ok(Some(community)),
+            Ok(None) => {}
+            Err(error) => {
+                self.outages.failed("reading a channel's community", &error);
+                // Only what the directory behind knows for itself: a binding lives in Redis.
+                return match self.inner.channel_community(channel).await? {
+                    Some(community) => Ok(Some(community)),
+                    None => Err(redis_needed(format_args!("channel {channel}"))),
+                };
+            }
+        }
+        let found = self.inner.channel_community(channel).await?;
+        if let Some(community) = found {
+            // A fill never overwrites a registration or binding stored meanwhile (NX).
+            if let Err(error) = self
+                .put(
+                    self.keys.channel_community(channel),
+                    community.to_string(),
+                    self.member_ttl_seconds,
+                    true,
+                )
+                .await
+            {
+                self.outages.failed("storing a channel's community", &error);
+            }
+        }
+        Ok(found)
+    }
+
+    #[tracing::instrument(name = "redis.directory.set_channel", skip_all, fields(%channel, %community))]
+    async fn set_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<(), DirectoryError> {
+        self.inner.set_channel(channel, community).await?;
+        let key = self.keys.channel_community(channel);
+        // No expiry: in binding mode no source could tell it again.
+        let _: Option<String> = self
+            .connection
+            .bounded(
+                "SET",
+                self.connection
+                    .fail_fast()
+                    .set(key, community.to_string(), None, None, false),
+            )
+            .await
+            .map_err(|error| {
+                tracing::error!(
+                    %channel,
+                    error = format!("{error:#}"),
+                    "could not store a registered channel in Redis"
+                );
+                DirectoryError::Unavailable(error)
+            })?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "redis.directory.bind_channel", skip_all, fields(%channel, %community))]
+    async fn bind_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<CommunityId, DirectoryError> {
+        // Only in Redis, never locally: instances binding on their own while Redis is down
+        // could place one channel in two communities.
+        let key = self.keys.channel_community(channel);
+        let bound = self
+            .put_forever_if_absent(&key, community.to_string())
+            .await
+            .map_err(|error| {
+                self.outages.failed("binding a channel", &error);
+                DirectoryError::Unavailable(error)
+            })?;
+        match bound.as_deref().map(CommunityId::parse) {
+            Some(Ok(bound)) => Ok(bound),
+            _ => Err(DirectoryError::Unavailable(anyhow!(
+                "{key} holds no community id after binding"
+            ))),
         }
     }
 

@@ -35,7 +35,9 @@ fn users(ids: &[u64]) -> Vec<UserId> {
 struct FakeDirectory {
     members: Mutex<HashMap<Audience, Vec<UserId>>>,
     rooms: Mutex<HashMap<UserId, Vec<Audience>>>,
+    channels: Mutex<HashMap<ChannelId, CommunityId>>,
     members_of: AtomicUsize,
+    channel_community: AtomicUsize,
     may_post: AtomicUsize,
     may_listen: AtomicUsize,
     rooms_of: AtomicUsize,
@@ -101,6 +103,31 @@ impl CommunityDirectory for FakeDirectory {
         self.set_members.fetch_add(1, Ordering::SeqCst);
         self.members.lock().unwrap().insert(group, members);
         Ok(())
+    }
+
+    async fn channel_community(
+        &self,
+        channel: ChannelId,
+    ) -> Result<Option<CommunityId>, DirectoryError> {
+        self.channel_community.fetch_add(1, Ordering::SeqCst);
+        Ok(self.channels.lock().unwrap().get(&channel).copied())
+    }
+
+    async fn set_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<(), DirectoryError> {
+        self.channels.lock().unwrap().insert(channel, community);
+        Ok(())
+    }
+
+    async fn bind_channel(
+        &self,
+        _channel: ChannelId,
+        _community: CommunityId,
+    ) -> Result<CommunityId, DirectoryError> {
+        panic!("the cache binds in Redis, never in the directory behind it")
     }
 }
 
@@ -258,10 +285,6 @@ async fn cached_entries_carry_their_ttls() {
         .await
         .expect("answer");
     directory
-        .may_post(UserId::new(1), IN_CHANNEL)
-        .await
-        .expect("answer");
-    directory
         .set_members(Audience::Community(COMMUNITY), users(&[1]))
         .await
         .expect("set");
@@ -273,7 +296,6 @@ async fn cached_entries_carry_their_ttls() {
     for key in [
         format!("{}R5", settings.member_cache_prefix),
         format!("{}CH3", settings.member_cache_prefix),
-        format!("{}CC12", settings.key_prefix),
     ] {
         let ttl: i64 = raw.ttl(&key).await.expect("ttl");
         assert!(
@@ -407,48 +429,118 @@ async fn a_group_the_directory_does_not_restrict_is_left_to_its_own_check() {
 }
 
 #[tokio::test]
-async fn listening_to_a_channel_is_checked_against_its_community_once_a_post_named_it() {
+async fn asking_whether_a_post_is_allowed_places_no_channel_in_a_community() {
     let settings = fresh_settings();
     let group = Audience::Community(COMMUNITY);
-    let first = cached(FakeDirectory::with_members(group, &[1]), &settings).await;
-    // The fake knows nothing of channels, so before any post the channel is its call (open).
-    assert!(
-        first
-            .may_listen(UserId::new(9), Audience::Group(CHANNEL))
-            .await
-            .expect("answer")
-    );
-    assert_eq!(FakeDirectory::count(&first.inner().may_listen), 1);
+    let directory = cached(FakeDirectory::with_members(group, &[1]), &settings).await;
 
-    assert!(
-        first
-            .may_post(UserId::new(1), IN_CHANNEL)
-            .await
-            .expect("answer")
-    );
+    let outsider = directory
+        .may_post(UserId::new(9), IN_CHANNEL)
+        .await
+        .expect("answer");
+    let member = directory
+        .may_post(UserId::new(1), IN_CHANNEL)
+        .await
+        .expect("answer");
 
-    // Any instance now knows the channel's community.
-    let second = cached(FakeDirectory::with_members(group, &[1]), &settings).await;
-    assert!(
-        !second
-            .may_listen(UserId::new(9), Audience::Group(CHANNEL))
-            .await
-            .expect("answer")
-    );
-    assert!(
-        second
-            .may_listen(UserId::new(1), Audience::Group(CHANNEL))
-            .await
-            .expect("answer")
-    );
+    assert!(!outsider && member);
+    let raw = raw_client(&settings.url).await;
+    let stored: Option<String> = raw
+        .get(format!("{}CC12", settings.key_prefix))
+        .await
+        .expect("get");
+    assert_eq!(stored, None, "a post is no source of a channel's community");
     assert_eq!(
-        second
-            .members_of(Audience::Group(CHANNEL))
-            .await
-            .expect("answer"),
-        Some(users(&[1]))
+        directory.channel_community(CHANNEL).await.expect("answer"),
+        None
     );
-    assert_eq!(FakeDirectory::count(&second.inner().may_listen), 0);
+}
+
+#[tokio::test]
+async fn a_channel_placed_by_the_directory_behind_is_cached_for_every_instance_and_heard_by_its_community()
+ {
+    let settings = fresh_settings();
+    let group = Audience::Community(COMMUNITY);
+    let inner = FakeDirectory::with_members(group, &[1]);
+    inner.channels.lock().unwrap().insert(CHANNEL, COMMUNITY);
+    let first = cached(inner, &settings).await;
+    assert_eq!(
+        first.channel_community(CHANNEL).await.expect("answer"),
+        Some(COMMUNITY)
+    );
+
+    // Another instance finds it in Redis, and its own directory is not asked.
+    let second = cached(FakeDirectory::with_members(group, &[1]), &settings).await;
+    let outsider = second
+        .may_listen(UserId::new(9), Audience::Group(CHANNEL))
+        .await
+        .expect("answer");
+    let member = second
+        .may_listen(UserId::new(1), Audience::Group(CHANNEL))
+        .await
+        .expect("answer");
+
+    assert!(!outsider && member);
+    assert_eq!(FakeDirectory::count(&second.inner().channel_community), 0);
+    let raw = raw_client(&settings.url).await;
+    let ttl: i64 = raw
+        .ttl(format!("{}CC12", settings.key_prefix))
+        .await
+        .expect("ttl");
+    let fourteen_days = 14 * 24 * 60 * 60;
+    assert!(
+        (fourteen_days - 60..=fourteen_days).contains(&ttl),
+        "a lookup is cached like a member list, expiring in {ttl} s"
+    );
+}
+
+#[tokio::test]
+async fn a_registered_channel_is_shared_by_every_instance_and_never_expires() {
+    let settings = fresh_settings();
+    let first = cached(FakeDirectory::default(), &settings).await;
+    first
+        .bind_channel(CHANNEL, CommunityId::new(4))
+        .await
+        .expect("bound");
+
+    first.set_channel(CHANNEL, COMMUNITY).await.expect("set");
+
+    let second = cached(FakeDirectory::default(), &settings).await;
+    assert_eq!(
+        second.channel_community(CHANNEL).await.expect("answer"),
+        Some(COMMUNITY),
+        "a registration replaces a binding"
+    );
+    let raw = raw_client(&settings.url).await;
+    let ttl: i64 = raw
+        .ttl(format!("{}CC12", settings.key_prefix))
+        .await
+        .expect("ttl");
+    assert_eq!(ttl, -1, "no source could tell a registration again");
+}
+
+#[tokio::test]
+async fn a_channel_is_bound_once_whichever_instance_binds_it_first() {
+    let settings = fresh_settings();
+    let first = cached(FakeDirectory::default(), &settings).await;
+    let second = cached(FakeDirectory::default(), &settings).await;
+
+    let (a, b) = tokio::join!(
+        first.bind_channel(CHANNEL, COMMUNITY),
+        second.bind_channel(CHANNEL, CommunityId::new(4))
+    );
+    let again = first
+        .bind_channel(CHANNEL, CommunityId::new(5))
+        .await
+        .expect("answer");
+
+    let (a, b) = (a.expect("answer"), b.expect("answer"));
+    assert_eq!(a, b, "both instances agree");
+    assert_eq!(again, a, "a bound channel is never bound again");
+    assert_eq!(
+        second.channel_community(CHANNEL).await.expect("answer"),
+        Some(a)
+    );
 }
 
 #[tokio::test]
@@ -592,8 +684,57 @@ async fn with_redis_down_the_directory_behind_the_cache_answers() {
         started.elapsed()
     );
     let inner = directory.inner();
-    assert_eq!(FakeDirectory::count(&inner.may_post), 3);
-    assert_eq!(FakeDirectory::count(&inner.may_listen), 1);
     assert_eq!(FakeDirectory::count(&inner.rooms_of), 1);
     assert_eq!(FakeDirectory::count(&inner.set_members), 1);
+}
+
+#[tokio::test]
+async fn with_redis_down_nobody_is_let_in_where_only_redis_could_tell() {
+    let mut redis = PrivateRedis::start();
+    let settings = RedisSettings {
+        command_timeout_ms: 500,
+        ..RedisSettings::new(redis.url())
+    };
+    // Behind the cache, a directory that restricts nothing (the open one): while Redis is up,
+    // a member list stored there restricts the room; while it is down, nobody can tell.
+    let directory = cached(FakeDirectory::default(), &settings).await;
+    directory
+        .set_members(Audience::Direct(ROOM), users(&[1]))
+        .await
+        .expect("set");
+    let other_instance = cached(FakeDirectory::default(), &settings).await;
+    other_instance
+        .bind_channel(CHANNEL, COMMUNITY)
+        .await
+        .expect("bound");
+    assert!(
+        !other_instance
+            .may_post(UserId::new(9), RoomRef::Direct(ROOM))
+            .await
+            .expect("answer")
+    );
+    redis.kill();
+
+    let post = other_instance
+        .may_post(UserId::new(9), RoomRef::Direct(ROOM))
+        .await;
+    let listen = other_instance
+        .may_listen(UserId::new(9), Audience::Group(CHANNEL))
+        .await;
+    let bind = other_instance
+        .bind_channel(ChannelId::new(13), COMMUNITY)
+        .await;
+
+    assert!(
+        matches!(post, Err(DirectoryError::Unavailable(_))),
+        "{post:?}"
+    );
+    assert!(
+        matches!(listen, Err(DirectoryError::Unavailable(_))),
+        "{listen:?}"
+    );
+    assert!(
+        matches!(bind, Err(DirectoryError::Unavailable(_))),
+        "{bind:?}"
+    );
 }

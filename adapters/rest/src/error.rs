@@ -5,7 +5,8 @@
 use application::ports::outbound::TokenError;
 use application::usecases::{
     GetMessageError, HistoryError, ListRoomsError, MarkReadError, PostFileError,
-    PresenceQueryError, RateLimited, SetMembersError, UnreadError, VoiceLeaveCommandError,
+    PresenceQueryError, RateLimited, SetChannelError, SetMembersError, UnreadError,
+    VoiceLeaveCommandError,
 };
 use poem::http::StatusCode;
 use poem::{IntoResponse as _, Response};
@@ -33,7 +34,8 @@ pub(crate) enum ApiError {
     /// The caller is not a member of the room.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
-    /// No such message.
+    /// No such message (`message_not_found`), or a channel no authoritative source places in
+    /// the community named (`unknown_channel`).
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
     /// The request body is larger than the server accepts.
@@ -83,6 +85,10 @@ impl ApiError {
         Self::NotFound(body("message_not_found", message))
     }
 
+    pub(crate) fn unknown_channel(message: impl Into<String>) -> Self {
+        Self::NotFound(body("unknown_channel", message))
+    }
+
     pub(crate) fn unprocessable(code: &str, message: impl Into<String>) -> Self {
         Self::Unprocessable(body(code, message))
     }
@@ -122,6 +128,7 @@ impl From<HistoryError> for ApiError {
     fn from(err: HistoryError) -> Self {
         match &err {
             HistoryError::Forbidden(_) => Self::forbidden(err.to_string()),
+            HistoryError::UnknownChannel(_) => Self::unknown_channel(err.to_string()),
             HistoryError::InvalidLimit { .. } => {
                 Self::bad_request("invalid_limit", err.to_string())
             }
@@ -136,6 +143,7 @@ impl From<GetMessageError> for ApiError {
         match &err {
             GetMessageError::NotFound(_) => Self::not_found(err.to_string()),
             GetMessageError::Forbidden(_) => Self::forbidden(err.to_string()),
+            GetMessageError::UnknownChannel(_) => Self::unknown_channel(err.to_string()),
             GetMessageError::Unavailable(cause) => Self::unavailable(cause),
         }
     }
@@ -153,6 +161,7 @@ impl From<UnreadError> for ApiError {
     fn from(err: UnreadError) -> Self {
         match &err {
             UnreadError::Forbidden(_) => Self::forbidden(err.to_string()),
+            UnreadError::UnknownChannel(_) => Self::unknown_channel(err.to_string()),
             UnreadError::TooManyRooms { .. } => {
                 Self::bad_request("too_many_rooms", err.to_string())
             }
@@ -165,6 +174,7 @@ impl From<MarkReadError> for ApiError {
     fn from(err: MarkReadError) -> Self {
         match &err {
             MarkReadError::Forbidden(_) => Self::forbidden(err.to_string()),
+            MarkReadError::UnknownChannel(_) => Self::unknown_channel(err.to_string()),
             MarkReadError::NotFound(_) => Self::not_found(err.to_string()),
             MarkReadError::Unavailable(cause) => Self::unavailable(cause),
         }
@@ -194,6 +204,14 @@ impl From<SetMembersError> for ApiError {
     }
 }
 
+impl From<SetChannelError> for ApiError {
+    fn from(err: SetChannelError) -> Self {
+        match &err {
+            SetChannelError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
 impl From<PostFileError> for ApiError {
     fn from(err: PostFileError) -> Self {
         match &err {
@@ -206,6 +224,7 @@ impl From<PostFileError> for ApiError {
             PostFileError::TooLarge { .. } => Self::too_large(err.to_string()),
             PostFileError::BadUpload(_) => Self::bad_request("invalid_form", err.to_string()),
             PostFileError::Forbidden(_) => Self::forbidden(err.to_string()),
+            PostFileError::UnknownChannel(_) => Self::unknown_channel(err.to_string()),
             PostFileError::Unavailable(cause) => Self::unavailable(cause),
         }
     }

@@ -160,6 +160,15 @@ pub(crate) struct MessageCount {
     local_date_time: Option<String>,
 }
 
+/// Body of `PUT /chat-server/channel/{channelId}` (sent by the community service).
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub(crate) struct ChannelRegistration {
+    /// The community the channel belongs to.
+    #[oai(validator(minimum(value = "1")))]
+    community_id: u64,
+}
+
 /// Body of the `signaling-list-*` endpoints (sent by the state server).
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
@@ -390,6 +399,27 @@ impl<S: ChatService> SeedApi<S> {
         let community = ids(&[community_id.0], CommunityId::parse)?.remove(0);
         self.replace_members(&auth, Audience::Community(community), &body.0)
             .await
+    }
+
+    /// Register which community a channel (text or voice) belongs to (called by the community
+    /// service when a channel is created, or moved). Only the community's members may then
+    /// use the channel; this is the only way to change a channel's community, whatever was
+    /// looked up or bound before.
+    #[oai(path = "/channel/:channel_id", method = "put", tag = "ApiTags::Seed")]
+    async fn channel(
+        &self,
+        auth: ServiceToken,
+        /// The channel.
+        #[oai(validator(minimum(value = "1")))]
+        channel_id: Path<u64>,
+        /// Its community.
+        body: Json<ChannelRegistration>,
+    ) -> Result<Json<SeedOkEnvelope>, ApiError> {
+        auth.check(&self.service_token)?;
+        let channel = ids(&[channel_id.0], ChannelId::parse)?.remove(0);
+        let community = ids(&[body.0.community_id], CommunityId::parse)?.remove(0);
+        self.chat.set_channel(channel, community).await?;
+        Ok(SeedOkEnvelope::ok())
     }
 
     /// Users left a community voice channel (called by the state server): the

@@ -11,8 +11,8 @@ use application::usecases::{
 };
 use chat_adapter_rest::RestSettings;
 use domain::{
-    MessageBody, MessageId, NewMessage, RoomId, RoomKey, RoomRef, Seq, Timestamp, UserId,
-    UserProfile,
+    ChannelId, CommunityId, MessageBody, MessageId, NewMessage, RoomId, RoomKey, RoomRef, Seq,
+    Timestamp, UserId, UserProfile,
 };
 use poem::http::StatusCode;
 use poem::test::TestClient;
@@ -305,4 +305,61 @@ async fn a_user_over_the_read_allowance_gets_429_with_retry_after() {
 
     response.assert_header("Retry-After", "2");
     assert_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn the_history_of_an_unknown_channel_is_404_unknown_channel() {
+    let mut chat = chat();
+    chat.expect_history()
+        .returning(|_| Err(HistoryError::UnknownChannel(ChannelId::new(12))));
+
+    let response = client(chat)
+        .get("/api/v1/channels/12/messages")
+        .header("Authorization", "Bearer good")
+        .send()
+        .await;
+
+    assert_error(response, StatusCode::NOT_FOUND, "unknown_channel").await;
+}
+
+#[tokio::test]
+async fn the_community_service_registers_a_channel_with_the_service_token() {
+    let mut chat = chat();
+    chat.expect_set_channel()
+        .withf(|channel, community| {
+            *channel == ChannelId::new(12) && *community == CommunityId::new(3)
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+
+    let response = client(chat)
+        .put("/chat-server/channel/12")
+        .header("X-Service-Token", SERVICE)
+        .body_json(&json!({"communityId": 3}))
+        .send()
+        .await;
+
+    response.assert_status_is_ok();
+    response
+        .json()
+        .await
+        .value()
+        .object()
+        .get("code")
+        .assert_i64(1000);
+}
+
+#[tokio::test]
+async fn registering_a_channel_needs_the_service_token() {
+    let mut chat = chat();
+    chat.expect_set_channel().never();
+
+    let response = client(chat)
+        .put("/chat-server/channel/12")
+        .header("X-Service-Token", "wrong")
+        .body_json(&json!({"communityId": 3}))
+        .send()
+        .await;
+
+    assert_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }

@@ -150,6 +150,7 @@ impl From<PostError> for Refusal {
         match &err {
             PostError::InvalidBody(e) => body(e),
             PostError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
+            PostError::UnknownChannel(_) => Self::new("unknown_channel", err.to_string()),
             PostError::Unavailable(cause) => Self::unavailable(cause),
         }
     }
@@ -160,6 +161,7 @@ impl From<ReplyToMessageError> for Refusal {
         match &err {
             ReplyToMessageError::InvalidBody(e) => body(e),
             ReplyToMessageError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
+            ReplyToMessageError::UnknownChannel(_) => Self::new("unknown_channel", err.to_string()),
             ReplyToMessageError::ParentNotFound(_) => {
                 Self::new("parent_not_found", err.to_string())
             }
@@ -179,6 +181,7 @@ impl From<EditMessageError> for Refusal {
         match &err {
             EditMessageError::InvalidBody(e) => body(e),
             EditMessageError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
+            EditMessageError::UnknownChannel(_) => Self::new("unknown_channel", err.to_string()),
             EditMessageError::NotFound(_) => Self::new("message_not_found", err.to_string()),
             EditMessageError::Refused(EditError::NotTheAuthor(_)) => {
                 Self::new("not_the_author", err.to_string())
@@ -198,6 +201,7 @@ impl From<DeleteMessageError> for Refusal {
     fn from(err: DeleteMessageError) -> Self {
         match &err {
             DeleteMessageError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
+            DeleteMessageError::UnknownChannel(_) => Self::new("unknown_channel", err.to_string()),
             DeleteMessageError::NotFound(_) => Self::new("message_not_found", err.to_string()),
             DeleteMessageError::Refused(DeleteError::NotTheAuthor(_)) => {
                 Self::new("not_the_author", err.to_string())
@@ -214,6 +218,7 @@ impl From<ChangeLocationError> for Refusal {
     fn from(err: ChangeLocationError) -> Self {
         match &err {
             ChangeLocationError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
+            ChangeLocationError::UnknownChannel(_) => Self::new("unknown_channel", err.to_string()),
             ChangeLocationError::Unavailable(cause) => Self::unavailable(cause),
         }
     }
@@ -238,6 +243,7 @@ impl From<TypingError> for Refusal {
     fn from(err: TypingError) -> Self {
         match &err {
             TypingError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
+            TypingError::UnknownChannel(_) => Self::new("unknown_channel", err.to_string()),
             TypingError::Unavailable(cause) => Self::unavailable(cause),
         }
     }
@@ -247,6 +253,7 @@ impl From<ListenError> for Refusal {
     fn from(err: ListenError) -> Self {
         match &err {
             ListenError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
+            ListenError::UnknownChannel(_) => Self::new("unknown_channel", err.to_string()),
             ListenError::Unavailable(cause) => Self::unavailable(cause),
         }
     }

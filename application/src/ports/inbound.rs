@@ -11,8 +11,8 @@ use crate::usecases::{
     DeleteMessageError, DisconnectError, EditCommand, EditMessageError, EnterVoiceError,
     FileCommand, GetMessageError, HistoryCommand, HistoryError, ListRoomsError, ListenError,
     MarkReadError, PostCommand, PostError, PostFileError, PresenceQueryError, RateLimited,
-    ReplyCommand, ReplyToMessageError, RoomUnread, SetMembersError, TypingCommand, TypingError,
-    UnreadError, UserPresence, VoiceLeaveCommandError,
+    ReplyCommand, ReplyToMessageError, RoomUnread, SetChannelError, SetMembersError, TypingCommand,
+    TypingError, UnreadError, UserPresence, VoiceLeaveCommandError,
 };
 
 /// The chat as inbound adapters see it. Implemented by [`crate::Chat`], which
@@ -69,6 +69,12 @@ pub trait ChatService: Send + Sync + 'static {
         group: Audience,
         members: Vec<UserId>,
     ) -> Result<(), SetMembersError>;
+    /// Place a channel in a community (the community service registers it). See [`SetChannelError`].
+    async fn set_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<(), SetChannelError>;
     /// Announce users leaving a voice channel. See [`VoiceLeaveCommandError`].
     async fn voice_leave(&self, leave: VoiceLeave) -> Result<(), VoiceLeaveCommandError>;
     /// The user opened a room, a channel or home. See [`ChangeLocationError`].
@@ -153,6 +159,13 @@ impl<T: ChatService> ChatService for std::sync::Arc<T> {
         members: Vec<UserId>,
     ) -> Result<(), SetMembersError> {
         (**self).set_members(group, members).await
+    }
+    async fn set_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<(), SetChannelError> {
+        (**self).set_channel(channel, community).await
     }
     async fn voice_leave(&self, leave: VoiceLeave) -> Result<(), VoiceLeaveCommandError> {
         (**self).voice_leave(leave).await

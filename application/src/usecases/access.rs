@@ -1,8 +1,9 @@
-//! The membership checks room actions and reads start with, and finding a
-//! message within the room a request names.
+//! The checks room actions and reads start with: which community a channel belongs to (never
+//! what the client claims), membership, and finding a message within the room a request names.
 
-use domain::{MessageId, RoomKey, RoomRef, Seq, UserId};
+use domain::{Audience, ChannelId, MessageId, RoomKey, RoomRef, Seq, UserId};
 
+use super::ChannelBinding;
 use crate::ports::outbound::{CommunityDirectory, DirectoryError, MessageStore, StoreError};
 
 /// Why an actor may not act in (or read) a room; `R` names the room.
@@ -10,12 +11,52 @@ use crate::ports::outbound::{CommunityDirectory, DirectoryError, MessageStore, S
 pub(crate) enum AccessError<R: std::fmt::Display> {
     #[error("not a member of {0}")]
     Forbidden(R),
+    /// No authoritative source places the channel in the community named (or in any).
+    #[error("unknown channel {0}")]
+    UnknownChannel(ChannelId),
     #[error(transparent)]
     Unavailable(#[from] DirectoryError),
 }
 
-/// Succeeds when `user` may post in `room`.
+/// Succeeds when `room` is a known room (a channel of the community it names) and `user` may
+/// post in it; never binds a channel (edits, deletes, typing).
 pub(crate) async fn ensure_may_post<D: CommunityDirectory>(
+    directory: &D,
+    user: UserId,
+    room: RoomRef,
+) -> Result<(), AccessError<RoomRef>> {
+    ensure_may_post_or_bind(directory, ChannelBinding::Authoritative, user, room).await
+}
+
+/// As [`ensure_may_post`], for a new message: in binding mode, a channel no source knows is
+/// bound to the community named, but only once the poster is known to be its member.
+pub(crate) async fn ensure_may_post_or_bind<D: CommunityDirectory>(
+    directory: &D,
+    binding: ChannelBinding,
+    user: UserId,
+    room: RoomRef,
+) -> Result<(), AccessError<RoomRef>> {
+    let RoomRef::Channel { community, channel } = room else {
+        return member_may_post(directory, user, room).await;
+    };
+    match directory.channel_community(channel).await? {
+        Some(known) if known == community => member_may_post(directory, user, room).await,
+        // Another community's channel: answered as unknown, so the refusal does not tell
+        // which community it belongs to.
+        Some(_) => Err(AccessError::UnknownChannel(channel)),
+        None if binding == ChannelBinding::FirstPost => {
+            member_may_post(directory, user, room).await?;
+            if directory.bind_channel(channel, community).await? == community {
+                Ok(())
+            } else {
+                Err(AccessError::UnknownChannel(channel))
+            }
+        }
+        None => Err(AccessError::UnknownChannel(channel)),
+    }
+}
+
+async fn member_may_post<D: CommunityDirectory>(
     directory: &D,
     user: UserId,
     room: RoomRef,
@@ -33,10 +74,35 @@ pub(crate) async fn ensure_may_read<D: CommunityDirectory>(
     user: UserId,
     room: RoomKey,
 ) -> Result<(), AccessError<RoomKey>> {
-    if directory.may_listen(user, room.audience()).await? {
+    ensure_may_hear(directory, user, room.audience())
+        .await
+        .map_err(|err| match err {
+            AccessError::Forbidden(_) => AccessError::Forbidden(room),
+            AccessError::UnknownChannel(channel) => AccessError::UnknownChannel(channel),
+            AccessError::Unavailable(cause) => AccessError::Unavailable(cause),
+        })
+}
+
+/// Succeeds when `user` may hear `audience`; a channel is heard by the members of the
+/// community it belongs to.
+pub(crate) async fn ensure_may_hear<D: CommunityDirectory>(
+    directory: &D,
+    user: UserId,
+    audience: Audience,
+) -> Result<(), AccessError<Audience>> {
+    let group = match audience {
+        Audience::Group(channel) => match directory.channel_community(channel).await? {
+            Some(community) => Audience::Community(community),
+            // Only the open directory lets anyone hear a channel nobody placed.
+            None if directory.may_listen(user, audience).await? => return Ok(()),
+            None => return Err(AccessError::UnknownChannel(channel)),
+        },
+        other => other,
+    };
+    if directory.may_listen(user, group).await? {
         Ok(())
     } else {
-        Err(AccessError::Forbidden(room))
+        Err(AccessError::Forbidden(audience))
     }
 }
 

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use domain::{Location, LocationChange, RoomKey, UserId};
 
-use super::access::ensure_may_read;
+use super::ChannelBinding;
+use super::access::{AccessError, ensure_may_read};
 use crate::ports::outbound::{
     GatewayError, MarkerError, MessageStore, Ports, ReadMarkers, SessionStateGateway, StoreError,
 };
@@ -15,6 +16,9 @@ pub enum ChangeLocationError {
     /// The user is not a member of the room they open.
     #[error("not a member of {0}")]
     Forbidden(RoomKey),
+    /// No authoritative source places the channel in the community named.
+    #[error("unknown channel {0}")]
+    UnknownChannel(domain::ChannelId),
     /// The state server or a store failed.
     #[error("chat service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -27,6 +31,7 @@ unavailable_from!(ChangeLocationError: GatewayError, StoreError, MarkerError);
 /// room opened as read (that is what unread counts are measured against).
 pub struct ChangeLocation<P: Ports> {
     directory: Arc<P::Directory>,
+    binding: ChannelBinding,
     state: Arc<P::State>,
     store: Arc<P::Store>,
     markers: Arc<P::Markers>,
@@ -36,12 +41,14 @@ impl<P: Ports> ChangeLocation<P> {
     /// Wires the use case to its ports.
     pub fn new(
         directory: Arc<P::Directory>,
+        binding: ChannelBinding,
         state: Arc<P::State>,
         store: Arc<P::Store>,
         markers: Arc<P::Markers>,
     ) -> Self {
         Self {
             directory,
+            binding,
             state,
             store,
             markers,
@@ -56,7 +63,13 @@ impl<P: Ports> ChangeLocation<P> {
         to: Location,
     ) -> Result<LocationChange, ChangeLocationError> {
         if let Some(room) = to.room() {
-            ensure_may_read(&*self.directory, user, room).await?;
+            match ensure_may_read(&*self.directory, user, room).await {
+                // In binding mode voice channels are never posted in, so never known; opening
+                // a channel nobody placed reveals nothing (it has no messages).
+                Err(AccessError::UnknownChannel(_))
+                    if self.binding == ChannelBinding::FirstPost => {}
+                result => result?,
+            }
         }
         let change = self.state.change_location(user, to).await?;
         for room in change.rooms_seen() {
@@ -77,7 +90,21 @@ mod tests {
     use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder};
 
     fn use_case(m: Mocks) -> ChangeLocation<Mocks> {
-        ChangeLocation::new(m.directory, m.state, m.store, m.markers)
+        binding_mode(m, ChannelBinding::Authoritative)
+    }
+
+    fn binding_mode(m: Mocks, binding: ChannelBinding) -> ChangeLocation<Mocks> {
+        ChangeLocation::new(m.directory, binding, m.state, m.store, m.markers)
+    }
+
+    /// A directory placing no channel, and saying no to hearing an unplaced one.
+    fn no_channel_known() -> MocksBuilder {
+        let mut m = MocksBuilder::new();
+        m.directory
+            .expect_channel_community()
+            .returning(|_| Ok(None));
+        m.directory.expect_may_listen().returning(|_, _| Ok(false));
+        m
     }
 
     #[tokio::test]
@@ -142,5 +169,44 @@ mod tests {
                 .await
                 .is_ok()
         );
+    }
+
+    #[tokio::test]
+    async fn opening_a_channel_no_source_places_is_refused_before_the_state_server_hears_of_it() {
+        let mut m = no_channel_known();
+        m.state.expect_change_location().never();
+
+        let err = use_case(m.build())
+            .execute(ALICE, Location::Channel(ChannelId::new(99)))
+            .await;
+
+        assert!(
+            matches!(err, Err(ChangeLocationError::UnknownChannel(_))),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn in_binding_mode_a_voice_channel_never_posted_in_may_be_opened() {
+        let mut m = no_channel_known();
+        m.state
+            .expect_change_location()
+            .times(1)
+            .returning(|_, to| {
+                Ok(LocationChange {
+                    previous: None,
+                    current: to,
+                })
+            });
+        m.store
+            .expect_activity()
+            .returning(|_, _, _| Ok(RoomActivity::default()));
+        m.markers.expect_mark_read().never();
+
+        let change = binding_mode(m.build(), ChannelBinding::FirstPost)
+            .execute(ALICE, Location::Channel(ChannelId::new(99)))
+            .await;
+
+        assert!(change.is_ok(), "{change:?}");
     }
 }

@@ -24,6 +24,9 @@ pub enum UnreadError {
     /// The reader is not a member of one of the rooms.
     #[error("not a member of {0}")]
     Forbidden(RoomKey),
+    /// No authoritative source places the channel in the community named.
+    #[error("unknown channel {0}")]
+    UnknownChannel(domain::ChannelId),
     /// More rooms than [`CountUnread::MAX_ROOMS`] in one request.
     #[error("at most {max} rooms per request, got {got}")]
     TooManyRooms {

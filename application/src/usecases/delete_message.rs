@@ -24,6 +24,9 @@ pub enum DeleteMessageError {
     /// The deleter is not a member of the room.
     #[error("not a member of {0}")]
     Forbidden(RoomRef),
+    /// No authoritative source places the channel in the community named.
+    #[error("unknown channel {0}")]
+    UnknownChannel(domain::ChannelId),
     /// No message with that id in that room.
     #[error("message {0} not found")]
     NotFound(MessageId),

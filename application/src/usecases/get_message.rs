@@ -16,6 +16,9 @@ pub enum GetMessageError {
     /// The reader is not a member of the message's room.
     #[error("not a member of {0}")]
     Forbidden(RoomKey),
+    /// No authoritative source places the channel in the community named.
+    #[error("unknown channel {0}")]
+    UnknownChannel(domain::ChannelId),
     /// A dependency failed.
     #[error("chat service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),

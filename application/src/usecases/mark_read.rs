@@ -13,6 +13,9 @@ pub enum MarkReadError {
     /// The reader is not a member of the room.
     #[error("not a member of {0}")]
     Forbidden(RoomKey),
+    /// No authoritative source places the channel in the community named.
+    #[error("unknown channel {0}")]
+    UnknownChannel(domain::ChannelId),
     /// The message is not in this room.
     #[error("message {0} not found in this room")]
     NotFound(MessageId),

@@ -11,7 +11,8 @@ use domain::{
     UserId,
 };
 
-use super::access::ensure_may_post;
+use super::ChannelBinding;
+use super::access::ensure_may_post_or_bind;
 use crate::ports::outbound::{
     BusError, ByteStream, Clock, EventBus, FileStore, FileStoreError, FileUpload, IdGenerator,
     MessageStore, Ports, StoreError, StoredFile, UserDirectory, UserDirectoryError,
@@ -119,6 +120,9 @@ pub enum PostFileError {
     /// The author is not a member of the room.
     #[error("not a member of {0}")]
     Forbidden(RoomRef),
+    /// No authoritative source places the channel in the community named.
+    #[error("unknown channel {0}")]
+    UnknownChannel(domain::ChannelId),
     /// A dependency failed; no message was created.
     #[error("chat service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -141,6 +145,7 @@ impl From<FileStoreError> for PostFileError {
 /// Stores a file and its thumbnail, then the message pointing at them, then publishes it.
 pub struct PostFile<P: Ports> {
     directory: Arc<P::Directory>,
+    binding: ChannelBinding,
     users: Arc<P::Users>,
     files: Arc<P::Files>,
     store: Arc<P::Store>,
@@ -155,6 +160,7 @@ impl<P: Ports> PostFile<P> {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         directory: Arc<P::Directory>,
+        binding: ChannelBinding,
         users: Arc<P::Users>,
         files: Arc<P::Files>,
         store: Arc<P::Store>,
@@ -165,6 +171,7 @@ impl<P: Ports> PostFile<P> {
     ) -> Self {
         Self {
             directory,
+            binding,
             users,
             files,
             store,
@@ -191,7 +198,7 @@ impl<P: Ports> PostFile<P> {
             }
             _ => None,
         };
-        ensure_may_post(&*self.directory, cmd.author, cmd.room).await?;
+        ensure_may_post_or_bind(&*self.directory, self.binding, cmd.author, cmd.room).await?;
         let author = self.users.profile(cmd.author).await?;
 
         let id = self.ids.message_id();
@@ -325,6 +332,7 @@ mod tests {
     fn use_case(m: Mocks) -> PostFile<Mocks> {
         PostFile::new(
             m.directory,
+            ChannelBinding::Authoritative,
             m.users,
             m.files,
             m.store,

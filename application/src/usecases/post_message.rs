@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use domain::{Message, MessageBody, MessageBodyError, NewMessage, RoomRef, UserId};
 
-use super::access::ensure_may_post;
+use super::ChannelBinding;
+use super::access::ensure_may_post_or_bind;
 use crate::ports::outbound::{
     BusError, Clock, EventBus, IdGenerator, MessageStore, Ports, StoreError, UserDirectory,
     UserDirectoryError,
@@ -30,6 +31,9 @@ pub enum PostError {
     /// The author is not a member of the room.
     #[error("not a member of {0}")]
     Forbidden(RoomRef),
+    /// No authoritative source places the channel in the community named.
+    #[error("unknown channel {0}")]
+    UnknownChannel(domain::ChannelId),
     /// A dependency failed; nothing was published (and nothing stored if the store failed).
     #[error("chat service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -42,6 +46,7 @@ unavailable_from!(PostError: StoreError, BusError, UserDirectoryError);
 /// Validates a message, stores it (getting its room sequence number), then publishes it.
 pub struct PostMessage<P: Ports> {
     directory: Arc<P::Directory>,
+    binding: ChannelBinding,
     users: Arc<P::Users>,
     store: Arc<P::Store>,
     bus: Arc<P::Bus>,
@@ -53,6 +58,7 @@ impl<P: Ports> PostMessage<P> {
     /// Wires the use case to its ports.
     pub fn new(
         directory: Arc<P::Directory>,
+        binding: ChannelBinding,
         users: Arc<P::Users>,
         store: Arc<P::Store>,
         bus: Arc<P::Bus>,
@@ -61,6 +67,7 @@ impl<P: Ports> PostMessage<P> {
     ) -> Self {
         Self {
             directory,
+            binding,
             users,
             store,
             bus,
@@ -73,7 +80,7 @@ impl<P: Ports> PostMessage<P> {
     #[tracing::instrument(name = "post_message", skip_all, fields(room = %cmd.room, author = %cmd.author))]
     pub async fn execute(&self, cmd: PostCommand) -> Result<Message, PostError> {
         let body = MessageBody::parse(&cmd.body)?;
-        ensure_may_post(&*self.directory, cmd.author, cmd.room).await?;
+        ensure_may_post_or_bind(&*self.directory, self.binding, cmd.author, cmd.room).await?;
         let author = self.users.profile(cmd.author).await?;
         let message = self
             .store
@@ -96,11 +103,13 @@ impl<P: Ports> PostMessage<P> {
 
 #[cfg(test)]
 mod tests {
-    use domain::{ChatEvent, Seq};
+    use domain::{ChatEvent, CommunityId, Seq};
     use mockall::Sequence;
 
     use super::*;
-    use crate::usecases::test_support::{ALICE, DM, Mocks, MocksBuilder, store_down};
+    use crate::usecases::test_support::{
+        ALICE, CHANNEL, CHANNEL_ID, COMMUNITY, DM, Mocks, MocksBuilder, OTHER_COMMUNITY, store_down,
+    };
 
     fn command(body: &str) -> PostCommand {
         PostCommand {
@@ -111,7 +120,38 @@ mod tests {
     }
 
     fn use_case(m: Mocks) -> PostMessage<Mocks> {
-        PostMessage::new(m.directory, m.users, m.store, m.bus, m.clock, m.ids)
+        binding_mode(m, ChannelBinding::Authoritative)
+    }
+
+    fn binding_mode(m: Mocks, binding: ChannelBinding) -> PostMessage<Mocks> {
+        PostMessage::new(
+            m.directory,
+            binding,
+            m.users,
+            m.store,
+            m.bus,
+            m.clock,
+            m.ids,
+        )
+    }
+
+    fn in_channel(community: CommunityId) -> PostCommand {
+        PostCommand {
+            author: ALICE,
+            room: RoomRef::Channel {
+                community,
+                channel: CHANNEL_ID,
+            },
+            body: "hello".into(),
+        }
+    }
+
+    /// Nothing may be stored, published or bound.
+    fn nothing_written(m: &mut MocksBuilder) {
+        m.store.expect_append().never();
+        m.bus.expect_publish().never();
+        m.directory.expect_bind_channel().never();
+        m.directory.expect_set_channel().never();
     }
 
     #[tokio::test]
@@ -175,5 +215,116 @@ mod tests {
         let err = use_case(m.build()).execute(command("hello")).await;
 
         assert!(matches!(err, Err(PostError::Forbidden(room)) if room == DM));
+    }
+
+    #[tokio::test]
+    async fn a_post_naming_another_community_than_the_channels_is_refused_and_writes_nothing() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        nothing_written(&mut m);
+
+        let err = use_case(m.build())
+            .execute(in_channel(OTHER_COMMUNITY))
+            .await;
+
+        assert!(
+            matches!(err, Err(PostError::UnknownChannel(channel)) if channel == CHANNEL_ID),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_post_in_a_channel_no_source_places_is_refused_and_binds_nothing() {
+        let mut m = MocksBuilder::new();
+        m.directory
+            .expect_channel_community()
+            .returning(|_| Ok(None));
+        m.directory.expect_may_post().returning(|_, _| Ok(true));
+        nothing_written(&mut m);
+
+        let err = use_case(m.build()).execute(in_channel(COMMUNITY)).await;
+
+        assert!(matches!(err, Err(PostError::UnknownChannel(_))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn in_binding_mode_a_refused_post_binds_nothing() {
+        let mut m = MocksBuilder::new();
+        m.directory
+            .expect_channel_community()
+            .returning(|_| Ok(None));
+        m.directory.expect_may_post().returning(|_, _| Ok(false));
+        nothing_written(&mut m);
+
+        let err = binding_mode(m.build(), ChannelBinding::FirstPost)
+            .execute(in_channel(OTHER_COMMUNITY))
+            .await;
+
+        assert!(matches!(err, Err(PostError::Forbidden(_))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn in_binding_mode_a_members_first_post_binds_the_channel_to_its_community() {
+        let mut order = Sequence::new();
+        let mut m = MocksBuilder::new();
+        m.directory
+            .expect_channel_community()
+            .returning(|_| Ok(None));
+        m.directory
+            .expect_may_post()
+            .withf(|user, room| *user == ALICE && *room == CHANNEL)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _| Ok(true));
+        m.directory
+            .expect_bind_channel()
+            .withf(|channel, community| *channel == CHANNEL_ID && *community == COMMUNITY)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, community| Ok(community));
+        m.store
+            .expect_append()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|new| Ok(new.stored_at(Seq::new(1))));
+        m.bus.expect_publish().times(1).returning(|_| Ok(()));
+
+        let message = binding_mode(m.build(), ChannelBinding::FirstPost)
+            .execute(in_channel(COMMUNITY))
+            .await;
+
+        assert_eq!(message.expect("posted").room(), CHANNEL);
+    }
+
+    #[tokio::test]
+    async fn in_binding_mode_a_post_losing_the_race_to_another_community_is_refused() {
+        let mut m = MocksBuilder::new();
+        m.directory
+            .expect_channel_community()
+            .returning(|_| Ok(None));
+        m.directory.expect_may_post().returning(|_, _| Ok(true));
+        m.directory
+            .expect_bind_channel()
+            .times(1)
+            .returning(|_, _| Ok(OTHER_COMMUNITY));
+        m.store.expect_append().never();
+        m.bus.expect_publish().never();
+
+        let err = binding_mode(m.build(), ChannelBinding::FirstPost)
+            .execute(in_channel(COMMUNITY))
+            .await;
+
+        assert!(matches!(err, Err(PostError::UnknownChannel(_))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn in_binding_mode_a_channel_already_placed_is_never_bound_again() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        nothing_written(&mut m);
+
+        let err = binding_mode(m.build(), ChannelBinding::FirstPost)
+            .execute(in_channel(OTHER_COMMUNITY))
+            .await;
+
+        assert!(matches!(err, Err(PostError::UnknownChannel(_))), "{err:?}");
     }
 }

@@ -41,6 +41,9 @@ pub enum HistoryError {
     /// The reader is not a member of the room.
     #[error("not a member of {0}")]
     Forbidden(RoomKey),
+    /// No authoritative source places the channel in the community named.
+    #[error("unknown channel {0}")]
+    UnknownChannel(domain::ChannelId),
     /// The limit is outside 1 to [`ReadHistory::MAX_LIMIT`].
     #[error("limit must be between 1 and {max}, got {got}")]
     InvalidLimit {
@@ -134,10 +137,12 @@ impl<P: Ports> ReadHistory<P> {
 
 #[cfg(test)]
 mod tests {
-    use domain::RoomId;
+    use domain::{Audience, ChannelId, RoomId};
 
     use super::*;
-    use crate::usecases::test_support::{ALICE, DM, Mocks, MocksBuilder, OTHER_DM, stored};
+    use crate::usecases::test_support::{
+        ALICE, CHANNEL_ID, DM, Mocks, MocksBuilder, OTHER_DM, stored,
+    };
 
     const ROOM: RoomKey = RoomKey::Direct(RoomId::new(5));
 
@@ -277,5 +282,43 @@ mod tests {
                 "{limit}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn the_history_of_a_channel_no_source_places_is_refused_as_unknown() {
+        let mut m = MocksBuilder::new();
+        m.channel_12_of_community_3();
+        m.directory.expect_may_listen().returning(|_, audience| {
+            // Only the open directory answers yes for an unplaced channel; this one does not.
+            Ok(!matches!(audience, Audience::Group(_)))
+        });
+        m.store.expect_history().never();
+
+        let err = use_case(m.build())
+            .execute(HistoryCommand {
+                room: RoomKey::Channel(ChannelId::new(99)),
+                ..command(HistoryPosition::Edge, 20)
+            })
+            .await;
+
+        assert!(
+            matches!(err, Err(HistoryError::UnknownChannel(_))),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_non_member_of_the_channels_community_cannot_read_its_history() {
+        let mut m = MocksBuilder::new().member_nowhere();
+        m.store.expect_history().never();
+
+        let err = use_case(m.build())
+            .execute(HistoryCommand {
+                room: RoomKey::Channel(CHANNEL_ID),
+                ..command(HistoryPosition::Edge, 20)
+            })
+            .await;
+
+        assert!(matches!(err, Err(HistoryError::Forbidden(_))), "{err:?}");
     }
 }

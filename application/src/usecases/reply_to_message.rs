@@ -36,6 +36,9 @@ pub enum ReplyToMessageError {
     /// The author is not a member of the room.
     #[error("not a member of {0}")]
     Forbidden(RoomRef),
+    /// No authoritative source places the channel in the community named.
+    #[error("unknown channel {0}")]
+    UnknownChannel(domain::ChannelId),
     /// No message has the parent id.
     #[error("message {0} not found")]
     ParentNotFound(MessageId),

@@ -22,6 +22,9 @@ pub enum TypingError {
     /// The user is not a member of the room.
     #[error("not a member of {0}")]
     Forbidden(RoomRef),
+    /// No authoritative source places the channel in the community named.
+    #[error("unknown channel {0}")]
+    UnknownChannel(domain::ChannelId),
     /// A dependency failed.
     #[error("chat service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -66,7 +69,10 @@ impl<P: Ports> SendTyping<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usecases::test_support::{ALICE, DM, Mocks, MocksBuilder};
+    use crate::usecases::test_support::{
+        ALICE, CHANNEL_ID, DM, Mocks, MocksBuilder, OTHER_COMMUNITY,
+    };
+    use domain::RoomRef;
 
     fn use_case(m: Mocks) -> SendTyping<Mocks> {
         SendTyping::new(m.directory, m.users, m.bus)
@@ -104,5 +110,28 @@ mod tests {
             .await;
 
         assert!(matches!(err, Err(TypingError::Forbidden(_))));
+    }
+
+    #[tokio::test]
+    async fn typing_in_another_communitys_channel_is_refused_and_binds_nothing() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.bus.expect_publish().never();
+        m.directory.expect_bind_channel().never();
+        m.directory.expect_set_channel().never();
+
+        let err = use_case(m.build())
+            .execute(TypingCommand {
+                user: ALICE,
+                room: RoomRef::Channel {
+                    community: OTHER_COMMUNITY,
+                    channel: CHANNEL_ID,
+                },
+            })
+            .await;
+
+        assert!(
+            matches!(err, Err(TypingError::UnknownChannel(_))),
+            "{err:?}"
+        );
     }
 }

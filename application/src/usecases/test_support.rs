@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use domain::{
-    MessageBody, MessageId, NewMessage, RoomId, RoomRef, Seq, SessionId, Timestamp, UserId,
-    UserProfile,
+    ChannelId, CommunityId, MessageBody, MessageId, NewMessage, RoomId, RoomRef, Seq, SessionId,
+    Timestamp, UserId, UserProfile,
 };
 
 use crate::ports::outbound::{
@@ -17,6 +17,14 @@ pub(crate) const ALICE: UserId = UserId::new(1);
 pub(crate) const BOB: UserId = UserId::new(2);
 pub(crate) const DM: RoomRef = RoomRef::Direct(RoomId::new(5));
 pub(crate) const OTHER_DM: RoomRef = RoomRef::Direct(RoomId::new(6));
+/// Community 3, which channel 12 belongs to (as the directory says).
+pub(crate) const COMMUNITY: CommunityId = CommunityId::new(3);
+pub(crate) const OTHER_COMMUNITY: CommunityId = CommunityId::new(4);
+pub(crate) const CHANNEL_ID: ChannelId = ChannelId::new(12);
+pub(crate) const CHANNEL: RoomRef = RoomRef::Channel {
+    community: COMMUNITY,
+    channel: CHANNEL_ID,
+};
 pub(crate) const NOW: Timestamp = Timestamp::from_unix_micros(1_700_000_000_000_000);
 
 /// The port bundle of the tests: every port is a mock.
@@ -93,8 +101,16 @@ impl MocksBuilder {
         }
     }
 
-    /// The directory lets everyone post and listen everywhere.
+    /// The directory places channel 12 in community 3 and knows no other channel.
+    pub(crate) fn channel_12_of_community_3(&mut self) {
+        self.directory
+            .expect_channel_community()
+            .returning(|channel| Ok((channel == CHANNEL_ID).then_some(COMMUNITY)));
+    }
+
+    /// The directory lets everyone post and listen everywhere (channel 12 is community 3's).
     pub(crate) fn member_everywhere(mut self) -> Self {
+        self.channel_12_of_community_3();
         self.directory.expect_may_post().returning(|_, _| Ok(true));
         self.directory
             .expect_may_listen()
@@ -102,8 +118,9 @@ impl MocksBuilder {
         self
     }
 
-    /// The directory lets nobody post or listen anywhere.
+    /// The directory lets nobody post or listen anywhere (channel 12 is community 3's).
     pub(crate) fn member_nowhere(mut self) -> Self {
+        self.channel_12_of_community_3();
         self.directory.expect_may_post().returning(|_, _| Ok(false));
         self.directory
             .expect_may_listen()

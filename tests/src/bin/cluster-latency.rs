@@ -49,6 +49,7 @@ async fn main() {
         room_lists: HashMap::new(),
         room_members: HashMap::from([(room, vec![1, 2, 3])]),
         community_members: HashMap::new(),
+        channel_communities: HashMap::new(),
     })
     .await;
     let cluster = TestCluster::start_with(

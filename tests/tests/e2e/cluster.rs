@@ -11,13 +11,19 @@ use chat_tests::{
 };
 use serde_json::{Value, json};
 
-/// Users 1, 2 and 3 share DM room `room` and community `community`.
+/// Users 1, 2 and 3 share DM room `room` and community `community`, whose channel is `channel`.
 async fn community_of_three(room: u64, community: u64) -> FakeCommunityService {
+    community_with_channel(room, community, 0).await
+}
+
+/// As [`community_of_three`], with `channel` a channel of the community.
+async fn community_with_channel(room: u64, community: u64, channel: u64) -> FakeCommunityService {
     let rooms = vec![format!("direct/{room}"), format!("community/{community}")];
     FakeCommunityService::start(CommunityData {
         room_lists: HashMap::from([(1, rooms.clone()), (2, rooms.clone()), (3, rooms)]),
         room_members: HashMap::from([(room, vec![1, 2, 3])]),
         community_members: HashMap::from([(community, vec![1, 2, 3])]),
+        channel_communities: HashMap::from([(channel, community)]),
     })
     .await
 }
@@ -74,7 +80,7 @@ fn ids(events: &[Value]) -> Vec<String> {
 #[tokio::test]
 async fn users_on_three_instances_chat_and_every_subscriber_gets_every_event_once_in_one_order() {
     let (room, community, channel) = (unique_id(), unique_id(), unique_id());
-    let service = community_of_three(room, community).await;
+    let service = community_with_channel(room, community, channel).await;
     let cluster = TestCluster::start(3, &service.base_url()).await;
     let dm = format!("/topic/direct/{room}");
     let group = format!("/topic/group/{channel}");

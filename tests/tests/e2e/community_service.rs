@@ -12,6 +12,7 @@ async fn server_with_room_5_of_alice_and_bob() -> (FakeCommunityService, TestSer
         room_lists: HashMap::from([(1, vec!["direct/5".to_owned(), "community/3".to_owned()])]),
         room_members: HashMap::from([(5, vec![1, 2])]),
         community_members: HashMap::from([(3, vec![1, 2])]),
+        channel_communities: HashMap::new(),
     })
     .await;
     let server = TestServer::start_with(&[("CHAT_COMMUNITY__BASE_URL", &community.base_url())]);

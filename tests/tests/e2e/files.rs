@@ -268,6 +268,7 @@ async fn a_non_member_cannot_post_a_file() {
         room_lists: HashMap::new(),
         room_members: HashMap::from([(room, vec![1, 2])]),
         community_members: HashMap::from([(community, vec![1, 2])]),
+        channel_communities: HashMap::from([(channel, community)]),
     })
     .await;
     let directory = std::env::temp_dir().join(services::unique_name("chat-files-e2e"));
@@ -379,6 +380,7 @@ async fn a_file_posted_on_one_instance_reaches_a_subscriber_on_another() {
         room_lists: HashMap::from([(1, rooms.clone()), (2, rooms)]),
         room_members: HashMap::from([(room, vec![1, 2])]),
         community_members: HashMap::from([(community, vec![1, 2])]),
+        channel_communities: HashMap::new(),
     })
     .await;
     let bucket = services::fresh_bucket().await;

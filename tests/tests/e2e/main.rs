@@ -4,11 +4,13 @@
 
 mod auth;
 mod auth_service;
+mod channels;
 mod chat;
 mod cluster;
 mod community_service;
 mod files;
 mod lobby;
+mod open_directory;
 mod operations;
 mod protocol;
 mod refusals;

@@ -1,8 +1,14 @@
-use domain::{Audience, RoomRef, UserId};
+use domain::{Audience, ChannelId, CommunityId, RoomRef, UserId};
 
-/// Who belongs to which DM room and community.
+/// Who belongs to which DM room and community, and which community each channel belongs to.
 ///
-/// Implemented by `adapters/memory` (`OpenCommunityDirectory`); mocked as `MockCommunityDirectory`.
+/// A channel's community comes only from an authoritative source (the community service's
+/// lookup, its registration through [`set_channel`](Self::set_channel), or a binding made by
+/// the use cases in binding mode), never from what a client claims: `may_post` and
+/// `may_listen` learn nothing.
+///
+/// Implemented by `adapters/memory` (`OpenCommunityDirectory`), `adapters/community-http` and
+/// the Redis cache in front of either; mocked as `MockCommunityDirectory`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[trait_variant::make(Send)]
 pub trait CommunityDirectory: Send + Sync + 'static {
@@ -12,13 +18,16 @@ pub trait CommunityDirectory: Send + Sync + 'static {
     /// [`DirectoryError::Unavailable`] when the directory could not answer.
     async fn rooms_of(&self, user: UserId) -> Result<Vec<Audience>, DirectoryError>;
 
-    /// Whether `user` may post in `room`.
+    /// Whether `user` may post in `room`: a member of the DM room, or of the community the
+    /// channel names (the caller has checked that the channel belongs to it). Records nothing
+    /// about the channel.
     ///
     /// # Errors
     /// [`DirectoryError::Unavailable`] when the directory could not answer.
     async fn may_post(&self, user: UserId, room: RoomRef) -> Result<bool, DirectoryError>;
 
-    /// Whether `user` may hear `audience`.
+    /// Whether `user` may hear `audience`. For a channel whose community is unknown, only the
+    /// open directory answers `true`; every other directory refuses it.
     ///
     /// # Errors
     /// [`DirectoryError::Unavailable`] when the directory could not answer.
@@ -44,6 +53,41 @@ pub trait CommunityDirectory: Send + Sync + 'static {
         group: Audience,
         members: Vec<UserId>,
     ) -> Result<(), DirectoryError>;
+
+    /// The community `channel` belongs to, as an authoritative source says; `None` when no
+    /// source knows the channel.
+    ///
+    /// # Errors
+    /// [`DirectoryError::Unavailable`] when the directory could not answer.
+    async fn channel_community(
+        &self,
+        channel: ChannelId,
+    ) -> Result<Option<CommunityId>, DirectoryError>;
+
+    /// The community service registered `channel` as a channel of `community`: replaces what
+    /// is known of it, on every instance when the directory is shared.
+    ///
+    /// # Errors
+    /// [`DirectoryError::Unavailable`] when the directory could not record it.
+    async fn set_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<(), DirectoryError>;
+
+    /// Binding mode: `channel` belongs to `community` unless it already belongs to one (set if
+    /// absent, atomically across instances when the directory is shared). Returns the
+    /// community the channel belongs to afterwards, which differs from `community` when
+    /// another one was first.
+    ///
+    /// # Errors
+    /// [`DirectoryError::Unavailable`] when the directory could not record it (a shared
+    /// directory never binds locally while its store is down).
+    async fn bind_channel(
+        &self,
+        channel: ChannelId,
+        community: CommunityId,
+    ) -> Result<CommunityId, DirectoryError>;
 }
 
 /// Failures of the community directory.
