@@ -62,10 +62,11 @@ fn healthz() -> &'static str {
 impl App {
     /// Builds the adapters and use cases, starts event delivery, binds the socket.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        community::check(&settings)?;
+        // The credentials first: a public secret is the worse problem, and reported as such.
         let credentials = startup_checks::check(&settings).inspect_err(|refusal| {
             tracing::error!(problems = ?refusal.problems, "unsafe configuration, refusing to start");
         })?;
+        community::check(&settings)?;
         if credentials.development_secret {
             tracing::warn!(
                 "using the public development JWT secret (allowed on loopback only); set CHAT_JWT__SECRET for anything but local use"

@@ -51,7 +51,11 @@ async fn no_development_token_can_be_minted_from_a_server_on_a_public_address() 
 
 #[test]
 fn the_built_in_credentials_with_a_cluster_service_stop_the_server_naming_the_settings() {
-    let output = TestServer::refused_start(&[("CHAT_REDIS__URL", &services::redis_url())]);
+    let output = TestServer::refused_start(&[
+        ("CHAT_REDIS__URL", &services::redis_url()),
+        // The open directory accepted, so that only the credentials are wrong.
+        ("CHAT_COMMUNITY__OPEN", "true"),
+    ]);
 
     assert!(output.contains("CHAT_JWT__SECRET"), "{output}");
     assert!(output.contains("CHAT_REST__SERVICE_TOKEN"), "{output}");
