@@ -97,10 +97,10 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPor
         None => Presence::Memory(MemoryPresenceStore::default()),
     };
     let source = match &settings.community.service {
-        Some(http) => Directory::Http(
+        Some(http) => Directory::Http(Box::new(
             adapter_community_http::HttpCommunityDirectory::new(http)
                 .context("invalid [community] settings")?,
-        ),
+        )),
         None => Directory::Open(OpenCommunityDirectory::default()),
     };
     let directory = match (&settings.redis, &services.redis) {

@@ -183,10 +183,9 @@ impl CommunityDirectory for HttpCommunityDirectory {
     }
 
     async fn members_of(&self, group: Audience) -> Result<Option<Vec<UserId>>, DirectoryError> {
-        let group = match self.listeners(group).await? {
-            Some(group) => group,
+        let Some(group) = self.listeners(group).await? else {
             // Nobody hears a channel no source places.
-            None => return Ok(Some(Vec::new())),
+            return Ok(Some(Vec::new()));
         };
         let mut members: Vec<UserId> = self.cached_members(group).await?.iter().copied().collect();
         members.sort_unstable();
