@@ -50,6 +50,11 @@ pub(crate) async fn ensure_may_post_or_bind<D: CommunityDirectory>(
                 Err(AccessError::UnknownChannel(channel))
             };
         }
+        // Only the open directory lets anyone use a channel nobody placed (typing before the
+        // first post binds it).
+        None if directory.may_listen(user, Audience::Group(channel)).await? => {
+            return member_may_post(directory, user, room).await;
+        }
         None => return Err(AccessError::UnknownChannel(channel)),
     };
     if placed != community {
