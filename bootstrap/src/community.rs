@@ -131,10 +131,11 @@ mod tests {
 
     /// The layered settings with `key = value` lines (TOML, dotted keys) on top.
     fn settings(overrides: &[(&str, &str)]) -> Settings {
-        let toml: String = overrides
+        let toml = overrides
             .iter()
-            .map(|(key, value)| format!("{key} = {value}\n"))
-            .collect();
+            .map(|(key, value)| format!("{key} = {value}"))
+            .collect::<Vec<_>>()
+            .join("\n");
         Settings::figment()
             .merge(Toml::string(&toml))
             .extract()

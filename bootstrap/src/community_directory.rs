@@ -13,7 +13,7 @@ pub enum Directory {
     /// Anyone may use any room until a member list is set.
     Open(OpenCommunityDirectory),
     /// The community service.
-    Http(HttpCommunityDirectory),
+    Http(Box<HttpCommunityDirectory>),
 }
 
 impl Directory {

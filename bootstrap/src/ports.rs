@@ -17,6 +17,7 @@ use adapter_mongo::MongoStore;
 use adapter_redis::{RedisCachedDirectory, RedisConnection, RedisPresenceStore};
 use application::Adapters;
 use application::ports::outbound::Ports;
+use application::usecases::ChannelBinding;
 
 use crate::Settings;
 use crate::community_directory::{Directory, Membership};
@@ -101,10 +102,17 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPor
         ),
     };
     let source = match &settings.community.service {
-        Some(http) => Directory::Http(
-            adapter_community_http::HttpCommunityDirectory::new(http)
-                .context("invalid [community] settings")?,
-        ),
+        Some(http) => {
+            let directory = adapter_community_http::HttpCommunityDirectory::new(http)
+                .context("invalid [community] settings")?;
+            Directory::Http(Box::new(
+                if crate::community::channel_binding(settings) == ChannelBinding::FirstPost {
+                    directory.without_channel_lookup()
+                } else {
+                    directory
+                },
+            ))
+        }
         None => Directory::Open(OpenCommunityDirectory::default()),
     };
     let directory = match (&settings.redis, &services.redis) {

@@ -58,6 +58,8 @@ pub struct HttpCommunityDirectory {
     /// Channels registered through the service endpoint or bound in binding mode: known
     /// without asking, until registered again.
     placed: Mutex<HashMap<ChannelId, CommunityId>>,
+    /// Whether the service offers the channel lookup (not in binding mode).
+    channel_lookup: bool,
 }
 
 impl HttpCommunityDirectory {
@@ -74,7 +76,17 @@ impl HttpCommunityDirectory {
             channels: TtlCache::new(settings.member_cache_ttl(), CHANNELS),
             unknown_channels: TtlCache::new(UNKNOWN_CHANNEL_TTL, UNKNOWN_CHANNELS),
             placed: Mutex::new(HashMap::new()),
+            channel_lookup: true,
         })
+    }
+
+    /// For a service without the channel lookup (binding mode): channels are known only from
+    /// registrations and bindings, and the service is never asked (whatever it would answer
+    /// for a path it does not serve, it could not place a channel).
+    #[must_use]
+    pub fn without_channel_lookup(mut self) -> Self {
+        self.channel_lookup = false;
+        self
     }
 
     /// Whether the community service answers now (for readiness checks).
@@ -183,10 +195,9 @@ impl CommunityDirectory for HttpCommunityDirectory {
     }
 
     async fn members_of(&self, group: Audience) -> Result<Option<Vec<UserId>>, DirectoryError> {
-        let group = match self.listeners(group).await? {
-            Some(group) => group,
+        let Some(group) = self.listeners(group).await? else {
             // Nobody hears a channel no source places.
-            None => return Ok(Some(Vec::new())),
+            return Ok(Some(Vec::new()));
         };
         let mut members: Vec<UserId> = self.cached_members(group).await?.iter().copied().collect();
         members.sort_unstable();
@@ -229,6 +240,9 @@ impl CommunityDirectory for HttpCommunityDirectory {
     ) -> Result<Option<CommunityId>, DirectoryError> {
         if let Some(community) = self.placed().get(&channel) {
             return Ok(Some(*community));
+        }
+        if !self.channel_lookup {
+            return Ok(None);
         }
         let stale = match self.channels.get(&channel) {
             Some(Cached::Fresh(community)) => return Ok(Some(community)),

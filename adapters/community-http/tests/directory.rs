@@ -512,3 +512,26 @@ fn source(error: &DirectoryError) -> &anyhow::Error {
     let DirectoryError::Unavailable(cause) = error;
     cause
 }
+
+#[tokio::test]
+async fn without_the_channel_lookup_the_service_is_never_asked_and_only_bindings_place_channels() {
+    let fake = fake_with_members().await;
+    fake.with(|state| state.channels.insert(12, 3));
+    let directory = directory(&settings(&fake)).without_channel_lookup();
+
+    let before = directory
+        .channel_community(ChannelId::new(12))
+        .await
+        .expect("answer");
+    directory
+        .bind_channel(ChannelId::new(12), CommunityId::new(3))
+        .await
+        .expect("bound");
+    let after = directory
+        .channel_community(ChannelId::new(12))
+        .await
+        .expect("answer");
+
+    assert_eq!((before, after), (None, Some(CommunityId::new(3))));
+    assert_eq!(fake.hits(CHANNEL_PATH), 0);
+}

@@ -39,21 +39,30 @@ pub(crate) async fn ensure_may_post_or_bind<D: CommunityDirectory>(
     let RoomRef::Channel { community, channel } = room else {
         return member_may_post(directory, user, room).await;
     };
-    match directory.channel_community(channel).await? {
-        Some(known) if known == community => member_may_post(directory, user, room).await,
-        // Another community's channel: answered as unknown, so the refusal does not tell
-        // which community it belongs to.
-        Some(_) => Err(AccessError::UnknownChannel(channel)),
+    let placed = match directory.channel_community(channel).await? {
+        Some(known) => known,
         None if binding == ChannelBinding::FirstPost => {
             member_may_post(directory, user, room).await?;
-            if directory.bind_channel(channel, community).await? == community {
+            let bound = directory.bind_channel(channel, community).await?;
+            return if bound == community {
                 Ok(())
             } else {
                 Err(AccessError::UnknownChannel(channel))
-            }
+            };
         }
-        None => Err(AccessError::UnknownChannel(channel)),
+        // Only the open directory lets anyone use a channel nobody placed (typing before the
+        // first post binds it).
+        None if directory.may_listen(user, Audience::Group(channel)).await? => {
+            return member_may_post(directory, user, room).await;
+        }
+        None => return Err(AccessError::UnknownChannel(channel)),
+    };
+    if placed != community {
+        // Another community's channel: answered as unknown, so the refusal does not tell
+        // which community it belongs to.
+        return Err(AccessError::UnknownChannel(channel));
     }
+    member_may_post(directory, user, room).await
 }
 
 async fn member_may_post<D: CommunityDirectory>(

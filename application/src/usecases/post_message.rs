@@ -239,6 +239,8 @@ mod tests {
             .expect_channel_community()
             .returning(|_| Ok(None));
         m.directory.expect_may_post().returning(|_, _| Ok(true));
+        // Not the open directory: a channel nobody placed is heard by nobody.
+        m.directory.expect_may_listen().returning(|_, _| Ok(false));
         nothing_written(&mut m);
 
         let err = use_case(m.build()).execute(in_channel(COMMUNITY)).await;

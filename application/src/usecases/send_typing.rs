@@ -134,4 +134,34 @@ mod tests {
             "{err:?}"
         );
     }
+
+    #[tokio::test]
+    async fn typing_in_a_channel_nobody_placed_is_refused_unless_the_directory_is_open() {
+        let typing = TypingCommand {
+            user: ALICE,
+            room: RoomRef::Channel {
+                community: OTHER_COMMUNITY,
+                channel: domain::ChannelId::new(99),
+            },
+        };
+        let mut closed = MocksBuilder::new();
+        closed.channel_12_of_community_3();
+        closed
+            .directory
+            .expect_may_listen()
+            .returning(|_, _| Ok(false));
+        closed.bus.expect_publish().never();
+        let mut open = MocksBuilder::new().member_everywhere();
+        open.bus.expect_publish().times(1).returning(|_| Ok(()));
+        open.directory.expect_bind_channel().never();
+
+        let refused = use_case(closed.build()).execute(typing.clone()).await;
+        let allowed = use_case(open.build()).execute(typing).await;
+
+        assert!(
+            matches!(refused, Err(TypingError::UnknownChannel(_))),
+            "{refused:?}"
+        );
+        assert!(allowed.is_ok(), "{allowed:?}");
+    }
 }

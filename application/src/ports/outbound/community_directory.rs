@@ -34,10 +34,10 @@ pub trait CommunityDirectory: Send + Sync + 'static {
     async fn may_listen(&self, user: UserId, audience: Audience) -> Result<bool, DirectoryError>;
 
     /// The members of a DM room (`Audience::Direct`) or a community (`Audience::Community`);
-    /// for a channel (`Audience::Group`), its community's members when the directory knows
-    /// which community that is. `None` when this directory does not restrict the group (anyone
-    /// may use it), e.g. the open directory before any member list is set, or a channel whose
-    /// community is unknown. What member caches are filled from.
+    /// for a channel (`Audience::Group`), its community's members, and nobody for a channel no
+    /// source places. `None` when this directory does not restrict the group (anyone may use
+    /// it): the open directory before any member list is set, or a channel it cannot place.
+    /// What member caches are filled from.
     ///
     /// # Errors
     /// [`DirectoryError::Unavailable`] when the directory could not answer.
