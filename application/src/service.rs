@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use domain::{
-    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey, Seq,
+    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey, RoomRef, Seq,
     SessionId, UserId, VoiceLeave, VoiceOccupancy,
 };
 
@@ -13,7 +13,7 @@ use crate::usecases::{
     AdmitRequest, AnnounceVoiceLeave, Authenticate, AuthorizeListen, ChangeLocation,
     ChangeLocationError, ConnectCommand, ConnectError, ConnectSession, Connected, CountUnread,
     DeleteCommand, DeleteMessage, DeleteMessageError, DisconnectError, DisconnectSession,
-    EditCommand, EditMessage, EditMessageError, EnterVoice, EnterVoiceError, FileCommand,
+    EditCommand, EditMessage, EditMessageError, EnterVoice, EnterVoiceError, FileCommand, FileLinks,
     FileLimits, GetMessage, GetMessageError, HistoryCommand, HistoryError, ListRooms,
     ListRoomsError, ListenError, MarkRead, MarkReadError, PostCommand, PostError, PostFile,
     PostFileError, PostMessage, PresenceQueryError, QueryPresence, RateLimited, ReadHistory,
@@ -74,6 +74,7 @@ pub struct Chat<P: Ports> {
     voice_leave: AnnounceVoiceLeave<P>,
     change_location: ChangeLocation<P>,
     enter_voice: EnterVoice<P>,
+    links: FileLinks<P>,
 }
 
 impl<P: Ports> Chat<P> {
@@ -155,6 +156,7 @@ impl<P: Ports> Chat<P> {
                 a.markers.clone(),
             ),
             enter_voice: EnterVoice::new(a.directory.clone(), a.state.clone(), a.bus.clone()),
+            links: FileLinks::new(a.files.clone()),
         }
     }
 }
@@ -171,6 +173,9 @@ impl<P: Ports> ChatService for Chat<P> {
     }
     async fn post_file(&self, cmd: FileCommand) -> Result<Message, PostFileError> {
         self.post_file.execute(cmd).await
+    }
+    async fn authorize_file(&self, author: UserId, room: RoomRef) -> Result<(), PostFileError> {
+        self.post_file.authorize(author, room).await
     }
     async fn reply(&self, cmd: ReplyCommand) -> Result<Message, ReplyToMessageError> {
         self.reply.execute(cmd).await
@@ -194,10 +199,12 @@ impl<P: Ports> ChatService for Chat<P> {
         self.authenticate.execute(token)
     }
     async fn history(&self, cmd: HistoryCommand) -> Result<Vec<Message>, HistoryError> {
-        self.history.execute(cmd).await
+        let page = self.history.execute(cmd).await?;
+        Ok(self.links.all(page).await)
     }
     async fn message(&self, reader: UserId, id: MessageId) -> Result<Message, GetMessageError> {
-        self.message.execute(reader, id).await
+        let message = self.message.execute(reader, id).await?;
+        Ok(self.links.execute(message).await)
     }
     async fn rooms(&self, user: UserId) -> Result<Vec<Audience>, ListRoomsError> {
         self.rooms.execute(user).await

@@ -26,6 +26,9 @@ fn settings() -> RestSettings {
         service_token: SERVICE.into(),
         max_body_bytes: 1024,
         max_file_bytes: 64,
+        max_upload_bytes: 0,
+        max_concurrent_uploads: 2,
+        upload_room_first: true,
     }
 }
 

@@ -17,6 +17,8 @@ pub(crate) const ALICE: UserId = UserId::new(1);
 pub(crate) const BOB: UserId = UserId::new(2);
 pub(crate) const DM: RoomRef = RoomRef::Direct(RoomId::new(5));
 pub(crate) const OTHER_DM: RoomRef = RoomRef::Direct(RoomId::new(6));
+/// The random key the mocked id generator gives every file.
+pub(crate) const FILE_KEY: &str = "0123456789abcdef0123456789abcdef";
 pub(crate) const NOW: Timestamp = Timestamp::from_unix_micros(1_700_000_000_000_000);
 
 /// The port bundle of the tests: every port is a mock.
@@ -75,6 +77,7 @@ impl MocksBuilder {
             .returning(|| MessageId::parse("000000000000000000000042").expect("id"));
         ids.expect_session_id()
             .returning(|| SessionId::parse("session-1").expect("id"));
+        ids.expect_file_key().returning(|| FILE_KEY.to_owned());
         let mut users = MockUserDirectory::new();
         users.expect_profile().returning(|id| Ok(profile(id)));
         Self {
