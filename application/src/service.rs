@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use domain::{
-    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey, RoomRef, Seq,
-    SessionId, UserId, VoiceLeave, VoiceOccupancy,
+    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey,
+    RoomRef, Seq, SessionId, UserId, VoiceLeave, VoiceOccupancy,
 };
 
 use crate::ports::inbound::ChatService;
@@ -13,8 +13,8 @@ use crate::usecases::{
     AdmitRequest, AnnounceVoiceLeave, Authenticate, AuthorizeListen, ChangeLocation,
     ChangeLocationError, ConnectCommand, ConnectError, ConnectSession, Connected, CountUnread,
     DeleteCommand, DeleteMessage, DeleteMessageError, DisconnectError, DisconnectSession,
-    EditCommand, EditMessage, EditMessageError, EnterVoice, EnterVoiceError, FileCommand, FileLinks,
-    FileLimits, GetMessage, GetMessageError, HistoryCommand, HistoryError, ListRooms,
+    EditCommand, EditMessage, EditMessageError, EnterVoice, EnterVoiceError, FileCommand,
+    FileLimits, FileLinks, GetMessage, GetMessageError, HistoryCommand, HistoryError, ListRooms,
     ListRoomsError, ListenError, MarkRead, MarkReadError, PostCommand, PostError, PostFile,
     PostFileError, PostMessage, PresenceQueryError, QueryPresence, RateLimited, ReadHistory,
     ReplyCommand, ReplyToMessage, ReplyToMessageError, RoomUnread, SendTyping, SetMembers,

@@ -1,6 +1,8 @@
 //! Messages, replies, edits and deletes, and who may do what to them.
 
-use crate::{Attachment, FileUrl, MessageBody, MessageId, RoomRef, Seq, Timestamp, UserId, UserProfile};
+use crate::{
+    Attachment, FileUrl, MessageBody, MessageId, RoomRef, Seq, Timestamp, UserId, UserProfile,
+};
 
 /// What a reply shows of its parent, copied from the stored parent when the reply
 /// is written (never from the client).
@@ -351,9 +353,15 @@ mod tests {
         let text = posted_by(ALICE, "hello").with_file_urls(&link, None);
 
         assert_eq!(stored.as_str(), "/files/a.png");
-        assert_eq!(stored_thumb.map(|t| t.to_string()).as_deref(), Some("/files/a-thumb.png"));
+        assert_eq!(
+            stored_thumb.map(|t| t.to_string()).as_deref(),
+            Some("/files/a-thumb.png")
+        );
         assert_eq!(linked.body().map(MessageBody::as_str), Some(link.as_str()));
-        assert_eq!(linked.attachment().and_then(|a| a.thumbnail.clone()), Some(thumb));
+        assert_eq!(
+            linked.attachment().and_then(|a| a.thumbnail.clone()),
+            Some(thumb)
+        );
         assert_eq!(text.body().map(MessageBody::as_str), Some("hello"));
         assert!(text.file_urls().is_none());
     }

@@ -199,8 +199,12 @@ impl FileStore for LocalDiskFileStore {
         let Some(key) = key else {
             return Ok(stored.clone());
         };
-        FileUrl::parse(&format!("{}/{key}?{}", self.base_url, self.links.query(key)))
-            .map_err(|err| FileStoreError::Unavailable(err.into()))
+        FileUrl::parse(&format!(
+            "{}/{key}?{}",
+            self.base_url,
+            self.links.query(key)
+        ))
+        .map_err(|err| FileStoreError::Unavailable(err.into()))
     }
 
     #[tracing::instrument(name = "files.local.delete", skip_all, fields(key))]
@@ -239,7 +243,10 @@ mod tests {
 
     #[test]
     fn rooms_read_back_as_they_were_written() {
-        for room in [RoomKey::Direct(RoomId::new(5)), RoomKey::Channel(ChannelId::new(7))] {
+        for room in [
+            RoomKey::Direct(RoomId::new(5)),
+            RoomKey::Channel(ChannelId::new(7)),
+        ] {
             assert_eq!(parse_room(&room.to_string()), Some(room));
         }
         assert_eq!(parse_room("group/7"), None);

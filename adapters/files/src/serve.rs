@@ -18,7 +18,8 @@ use std::sync::Arc;
 use application::ports::inbound::ChatService;
 use application::ports::outbound::RequestKind;
 use application::usecases::ListenError;
-use poem::http::{HeaderMap, StatusCode, header};
+use domain::UserId;
+use poem::http::{HeaderMap, HeaderValue, StatusCode, header};
 use poem::web::{Path, Query};
 use poem::{Body, Response, handler};
 use serde::Deserialize;
@@ -67,85 +68,42 @@ async fn serve_file<S: ChatService>(
     headers: &HeaderMap,
     files: poem::web::Data<&Arc<Files<S>>>,
 ) -> Response {
-    if !is_valid_key(&key) {
-        return not_found();
+    serve(&key, &link, headers, &files)
+        .await
+        .unwrap_or_else(|refused| refused)
+}
+
+async fn serve<S: ChatService>(
+    key: &str,
+    link: &LinkQuery,
+    headers: &HeaderMap,
+    files: &Files<S>,
+) -> Result<Response, Response> {
+    if !is_valid_key(key) {
+        return Err(not_found());
     }
-    let allowed = match (&link.exp, &link.sig) {
-        (None, None) => Access::Token,
-        (Some(exp), Some(sig)) => match files.store.links().verify(&key, exp, sig) {
-            Ok(()) => Access::Link,
-            Err(err @ (LinkError::Invalid | LinkError::Expired)) => {
-                tracing::info!(%key, error = %err, "file download refused");
-                return refusal(StatusCode::FORBIDDEN, link_code(err), &err.to_string());
-            }
-        },
-        _ => {
-            return refusal(
-                StatusCode::FORBIDDEN,
-                "invalid_link",
-                &LinkError::Invalid.to_string(),
-            );
-        }
-    };
-    let user = match allowed {
-        Access::Link => None,
-        Access::Token => match bearer(headers) {
-            None => {
-                let mut response = refusal(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "a download needs the user's token (Authorization: Bearer) or a download link",
-                );
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("ascii"));
-                return response;
-            }
-            Some(token) => match files.chat.authenticate(token) {
-                Ok(verified) => Some(verified.user),
-                Err(err) => {
-                    return refusal(StatusCode::UNAUTHORIZED, "unauthorized", &err.to_string());
-                }
-            },
-        },
-    };
-    if let Some(user) = user
-        && let Err(limited) = files.chat.admit(user, RequestKind::Read).await
-    {
-        let mut response = refusal(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            &limited.to_string(),
-        );
-        let seconds = limited.retry_after.as_secs().max(1);
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, seconds.into());
-        return response;
-    }
-    let file = match files.store.serve(&key).await {
+    let user = caller(key, link, headers, files).await?;
+    let file = match files.store.serve(key).await {
         Ok(Some(file)) => file,
-        Ok(None) => return not_found(),
+        Ok(None) => return Err(not_found()),
         Err(error) => {
             tracing::warn!(%key, %error, "stored file not readable");
-            return unavailable();
+            return Err(unavailable());
         }
     };
     if let Some(user) = user {
         // Files stored before rooms were recorded are only served through links.
-        let Some(room) = file.room else {
-            return not_found();
-        };
+        let room = file.room.ok_or_else(not_found)?;
         match files.chat.authorize_listen(user, room.audience()).await {
             Ok(()) => {}
             Err(ListenError::Unavailable(cause)) => {
                 tracing::warn!(%key, error = ?cause, "file download: membership unknown");
-                return unavailable();
+                return Err(unavailable());
             }
             // Not a member, or any other refusal of the listen rule.
             Err(refused) => {
                 tracing::info!(%key, %user, %room, reason = %refused, "file download refused");
-                return not_found();
+                return Err(not_found());
             }
         }
     }
@@ -157,7 +115,7 @@ async fn serve_file<S: ChatService>(
     } else {
         format!("attachment; filename=\"{key}\"")
     };
-    Response::builder()
+    Ok(Response::builder()
         .header(header::CONTENT_TYPE, file.content_type)
         .header(header::CONTENT_LENGTH, file.len)
         .header("X-Content-Type-Options", "nosniff")
@@ -167,15 +125,69 @@ async fn serve_file<S: ChatService>(
             header::CACHE_CONTROL,
             format!("private, max-age={}", files.store.links().ttl().as_secs()),
         )
-        .body(Body::from_async_read(file.file))
+        .body(Body::from_async_read(file.file)))
 }
 
-/// How a request may read a file.
-enum Access {
-    /// It holds a valid download link.
-    Link,
-    /// It must carry the token of a member of the file's room.
-    Token,
+/// Who asks: `None` for the holder of a valid link, else the user whose token the
+/// request carries (within their read allowance); the refusal otherwise.
+async fn caller<S: ChatService>(
+    key: &str,
+    link: &LinkQuery,
+    headers: &HeaderMap,
+    files: &Files<S>,
+) -> Result<Option<UserId>, Response> {
+    match (&link.exp, &link.sig) {
+        (None, None) => {}
+        (Some(exp), Some(sig)) => {
+            return match files.store.links().verify(key, exp, sig) {
+                Ok(()) => Ok(None),
+                Err(err) => {
+                    tracing::info!(%key, error = %err, "file download refused");
+                    Err(refusal(
+                        StatusCode::FORBIDDEN,
+                        link_code(err),
+                        &err.to_string(),
+                    ))
+                }
+            };
+        }
+        _ => {
+            return Err(refusal(
+                StatusCode::FORBIDDEN,
+                link_code(LinkError::Invalid),
+                &LinkError::Invalid.to_string(),
+            ));
+        }
+    }
+    let Some(token) = bearer(headers) else {
+        let mut response = refusal(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a download needs the user's token (Authorization: Bearer) or a download link",
+        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return Err(response);
+    };
+    let user = files
+        .chat
+        .authenticate(token)
+        .map_err(|err| refusal(StatusCode::UNAUTHORIZED, "unauthorized", &err.to_string()))?
+        .user;
+    if let Err(limited) = files.chat.admit(user, RequestKind::Read).await {
+        let mut response = refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            &limited.to_string(),
+        );
+        let seconds = limited.retry_after.as_secs().max(1);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, seconds.into());
+        return Err(response);
+    }
+    Ok(Some(user))
 }
 
 fn link_code(err: LinkError) -> &'static str {

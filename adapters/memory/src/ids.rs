@@ -82,7 +82,10 @@ mod tests {
         let keys: HashSet<String> = (0..1000).map(|_| ids.file_key()).collect();
         assert_eq!(keys.len(), 1000);
         assert!(keys.iter().all(|key| {
-            key.len() == 32 && key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            key.len() == 32
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         }));
     }
 

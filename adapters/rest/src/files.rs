@@ -16,8 +16,8 @@ use crate::auth::UserToken;
 use crate::dto::MessageDto;
 use crate::error::ApiError;
 use crate::seed::SeedOkEnvelope;
-use crate::tags::ApiTags;
 use crate::settings::RestSettings;
+use crate::tags::ApiTags;
 use crate::upload::{ReadForm, StreamedForm};
 use crate::upload_slots::UploadSlots;
 

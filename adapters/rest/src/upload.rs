@@ -327,7 +327,9 @@ impl FormReader<'_> {
             .take(MAX_TEXT_BYTES + 1)
             .read_to_end(&mut value)
             .await
-            .map_err(|err| self.or_over_limit(ApiError::bad_request("invalid_form", err.to_string())))?;
+            .map_err(|err| {
+                self.or_over_limit(ApiError::bad_request("invalid_form", err.to_string()))
+            })?;
         if value.len() as u64 > MAX_TEXT_BYTES {
             return Err(ApiError::bad_request(
                 "invalid_form",
@@ -344,13 +346,19 @@ impl FormReader<'_> {
     async fn skip(&self, field: Field) -> Result<(), ApiError> {
         tokio::io::copy(&mut field.into_async_read(), &mut tokio::io::sink())
             .await
-            .map_err(|err| self.or_over_limit(ApiError::bad_request("invalid_form", err.to_string())))?;
+            .map_err(|err| {
+                self.or_over_limit(ApiError::bad_request("invalid_form", err.to_string()))
+            })?;
         Ok(())
     }
 
     /// `err`, unless the body failed because it passed the upload limit: then 413.
     fn or_over_limit(&self, err: ApiError) -> ApiError {
-        if self.over_limit.as_ref().is_some_and(UploadOverLimit::is_set) {
+        if self
+            .over_limit
+            .as_ref()
+            .is_some_and(UploadOverLimit::is_set)
+        {
             tracing::info!("upload refused: over the upload limit");
             ApiError::upload_too_large("the upload is larger than the server accepts")
         } else {

@@ -88,7 +88,10 @@ mod tests {
         let _second = slots.acquire(alice).expect("second");
 
         assert!(slots.acquire(alice).is_err());
-        assert!(slots.acquire(UserId::new(2)).is_ok(), "others are not limited");
+        assert!(
+            slots.acquire(UserId::new(2)).is_ok(),
+            "others are not limited"
+        );
         drop(first);
         assert!(slots.acquire(alice).is_ok());
     }

@@ -1,8 +1,8 @@
 //! The driving port: everything an inbound adapter (STOMP, REST) may ask of the chat.
 
 use domain::{
-    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey, RoomRef,
-    Seq, SessionId, UserId, VoiceLeave, VoiceOccupancy,
+    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey,
+    RoomRef, Seq, SessionId, UserId, VoiceLeave, VoiceOccupancy,
 };
 
 use crate::ports::outbound::{RequestKind, TokenError, VerifiedToken};

@@ -78,24 +78,32 @@ mod tests {
         Message::from_parts(parts)
     }
 
-    fn signed(url: &FileUrl) -> Result<FileUrl, FileStoreError> {
-        Ok(FileUrl::parse(&format!("{url}?sig=x")).expect("url"))
+    fn signed(url: &FileUrl) -> FileUrl {
+        FileUrl::parse(&format!("{url}?sig=x")).expect("url")
     }
 
     #[tokio::test]
     async fn a_file_message_gets_links_for_its_file_and_thumbnail() {
         let mut m = MocksBuilder::new();
-        m.files.expect_download_url().times(2).returning(signed);
+        m.files
+            .expect_download_url()
+            .times(2)
+            .returning(|url| Ok(signed(url)));
         let m = m.build();
 
-        let message = FileLinks::<Mocks>::new(m.files).execute(file_message()).await;
+        let message = FileLinks::<Mocks>::new(m.files)
+            .execute(file_message())
+            .await;
 
         assert_eq!(
             message.body().map(|b| b.as_str().to_owned()).as_deref(),
             Some("/files/k.png?sig=x")
         );
         assert_eq!(
-            message.attachment().and_then(|a| a.thumbnail.as_ref()).map(FileUrl::as_str),
+            message
+                .attachment()
+                .and_then(|a| a.thumbnail.as_ref())
+                .map(FileUrl::as_str),
             Some("/files/k-thumb.png?sig=x")
         );
     }
@@ -110,18 +118,25 @@ mod tests {
             .execute(stored("m1", ALICE, DM, "/files/k.png"))
             .await;
 
-        assert_eq!(message.body().map(|b| b.as_str().to_owned()).as_deref(), Some("/files/k.png"));
+        assert_eq!(
+            message.body().map(|b| b.as_str().to_owned()).as_deref(),
+            Some("/files/k.png")
+        );
     }
 
     #[tokio::test]
     async fn when_no_link_can_be_made_the_stored_url_stays() {
         let mut m = MocksBuilder::new();
-        m.files
-            .expect_download_url()
-            .returning(|_| Err(FileStoreError::Unavailable(anyhow::anyhow!("no credentials"))));
+        m.files.expect_download_url().returning(|_| {
+            Err(FileStoreError::Unavailable(anyhow::anyhow!(
+                "no credentials"
+            )))
+        });
         let m = m.build();
 
-        let message = FileLinks::<Mocks>::new(m.files).execute(file_message()).await;
+        let message = FileLinks::<Mocks>::new(m.files)
+            .execute(file_message())
+            .await;
 
         assert_eq!(message, file_message());
     }

@@ -218,17 +218,16 @@ impl<P: Ports> PostFile<P> {
             .await
             .inspect_err(|err| tracing::warn!(error = %err, "file not stored"))?;
         let thumbnail = match thumbnail {
-            Some((thumb, thumb_type)) => match self
-                .put(&key, room, "-thumb", thumb, thumb_type)
-                .await
-            {
-                Ok(stored) => Some(stored),
-                Err(err) => {
-                    tracing::warn!(error = %err, "thumbnail not stored");
-                    self.clean_up(&[&file]).await;
-                    return Err(err);
+            Some((thumb, thumb_type)) => {
+                match self.put(&key, room, "-thumb", thumb, thumb_type).await {
+                    Ok(stored) => Some(stored),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "thumbnail not stored");
+                        self.clean_up(&[&file]).await;
+                        return Err(err);
+                    }
                 }
-            },
+            }
             None => None,
         };
 
@@ -422,7 +421,10 @@ mod tests {
         let message = message.expect("posted");
         assert_eq!(message.seq(), Seq::new(3));
         assert_eq!(
-            message.attachment().and_then(|a| a.thumbnail.as_ref()).map(FileUrl::as_str),
+            message
+                .attachment()
+                .and_then(|a| a.thumbnail.as_ref())
+                .map(FileUrl::as_str),
             Some("/files/0123456789abcdef0123456789abcdef-thumb.jpg?sig=1"),
             "the uploader is handed links too"
         );
@@ -450,7 +452,9 @@ mod tests {
                     .is_some_and(|a| a.thumbnail.is_none())
             })
             .returning(|new| Ok(new.stored_at(Seq::new(1))));
-        m.files.expect_download_url().returning(|url| Ok(url.clone()));
+        m.files
+            .expect_download_url()
+            .returning(|url| Ok(url.clone()));
         m.bus.expect_publish().returning(|_| Ok(()));
 
         let mut cmd = command("pdf", true);

@@ -157,7 +157,10 @@ mod s3_only {
         assert!(link.as_str().contains("X-Amz-Signature="), "{link}");
         assert!(link.as_str().contains("X-Amz-Expires=300"), "{link}");
         assert_eq!(signed.status(), reqwest::StatusCode::OK);
-        assert_eq!(signed.bytes().await.expect("body").as_ref(), b"private bytes");
+        assert_eq!(
+            signed.bytes().await.expect("body").as_ref(),
+            b"private bytes"
+        );
     }
 
     #[tokio::test]

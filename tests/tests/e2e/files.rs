@@ -124,7 +124,9 @@ async fn raw_upload(
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     let address = server.http_url().trim_start_matches("http://").to_owned();
-    let mut socket = tokio::net::TcpStream::connect(&address).await.expect("connect");
+    let mut socket = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: multipart/form-data; boundary={boundary}\r\n\
@@ -276,7 +278,9 @@ async fn an_image_posted_through_the_seed_endpoint_is_stored_served_delivered_an
     let content = messages[0]["content"].as_str().expect("content");
     assert_eq!(without_query(content), path);
     assert_eq!(messages[0]["file"]["fileType"], "image");
-    let history_thumbnail = messages[0]["file"]["thumbnail"].as_str().expect("thumbnail");
+    let history_thumbnail = messages[0]["file"]["thumbnail"]
+        .as_str()
+        .expect("thumbnail");
     assert_eq!(without_query(history_thumbnail), without_query(thumbnail));
     assert_eq!(download(&server.http_url(), content).await.2, PNG);
 }
@@ -440,7 +444,11 @@ async fn an_upload_to_s3_is_private_and_downloadable_through_its_pre_signed_url(
     assert_eq!(bytes, PNG);
     assert_eq!(headers["content-type"], "image/png");
     let (anonymous, _, _) = download(&server.http_url(), without_query(url)).await;
-    assert_eq!(anonymous, StatusCode::FORBIDDEN, "the object itself is private");
+    assert_eq!(
+        anonymous,
+        StatusCode::FORBIDDEN,
+        "the object itself is private"
+    );
 }
 
 #[tokio::test]
@@ -555,7 +563,13 @@ async fn members_only_server(room: u64) -> (FakeCommunityService, TestServer, st
 }
 
 /// Alice shares `bytes` in DM room `room` through the clean endpoint; the message.
-async fn share(server: &TestServer, room: u64, name: &str, media_type: &str, bytes: &[u8]) -> Value {
+async fn share(
+    server: &TestServer,
+    room: u64,
+    name: &str,
+    media_type: &str,
+    bytes: &[u8],
+) -> Value {
     let (status, message) = upload(
         &server.http_url(),
         &format!("/api/v1/direct/{room}/files"),
@@ -587,7 +601,11 @@ async fn a_download_needs_a_token_or_a_link_and_only_members_of_the_room_get_the
     let anonymous_body: Value = serde_json::from_slice(&anonymous_body).expect("JSON");
     assert_eq!(anonymous_body["code"], "unauthorized");
     assert_eq!(forged, StatusCode::UNAUTHORIZED);
-    assert_eq!(outsider, StatusCode::NOT_FOUND, "a non-member learns nothing");
+    assert_eq!(
+        outsider,
+        StatusCode::NOT_FOUND,
+        "a non-member learns nothing"
+    );
     assert!(!outsider_body.starts_with(PNG));
     assert_eq!(member, StatusCode::OK);
     assert_eq!(member_body, PNG);
@@ -650,10 +668,16 @@ async fn an_svg_is_served_as_a_sandboxed_attachment_and_a_png_inline() {
     let svg_message = share(&server, room, "x.svg", "image/svg+xml", svg).await;
     let png_message = share(&server, room, "y.png", "image/png", PNG).await;
 
-    let (status, svg_headers, bytes) =
-        download(&server.http_url(), svg_message["content"].as_str().expect("url")).await;
-    let (_, png_headers, _) =
-        download(&server.http_url(), png_message["content"].as_str().expect("url")).await;
+    let (status, svg_headers, bytes) = download(
+        &server.http_url(),
+        svg_message["content"].as_str().expect("url"),
+    )
+    .await;
+    let (_, png_headers, _) = download(
+        &server.http_url(),
+        png_message["content"].as_str().expect("url"),
+    )
+    .await;
 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(bytes, svg);
@@ -705,7 +729,15 @@ async fn a_non_member_upload_is_refused_before_its_file_is_read() {
         None,
     )
     .await;
-    let seed = raw_upload(&server, "/chat-server/file", &mallory, boundary, &seed_head, None).await;
+    let seed = raw_upload(
+        &server,
+        "/chat-server/file",
+        &mallory,
+        boundary,
+        &seed_head,
+        None,
+    )
+    .await;
 
     let (status, body) = clean.expect("an answer before the file was read");
     assert_eq!(status, 403, "{body}");
@@ -788,8 +820,15 @@ async fn an_upload_spends_the_write_allowance_not_the_read_one() {
     share(&server, room, "a.png", "image/png", PNG).await;
     let (status, page) = server
         .rest()
-        .get(&format!("/api/v1/direct/{room}/messages"), &token(1, "alice"))
+        .get(
+            &format!("/api/v1/direct/{room}/messages"),
+            &token(1, "alice"),
+        )
         .await;
 
-    assert_eq!(status, StatusCode::OK, "the upload left the read allowance whole: {page}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the upload left the read allowance whole: {page}"
+    );
 }
