@@ -181,7 +181,10 @@ impl<S: ChatService> FileApi<S> {
 impl<S: ChatService> FileApi<S> {
     /// The seed's DM file upload: stores the file (and an image's or video's thumbnail),
     /// then a file message in DM room `channelId`, published to `/topic/direct/{channelId}`.
-    /// 413 over the size limit, 415 for a media type not accepted, 503 when storage is down.
+    /// The form must name its room before the file (400 `room_after_file`): membership is
+    /// checked before the file is read (403). 413 over the size limits (a file, or the
+    /// whole upload), 415 for a media type not accepted, 429 over the write allowance or
+    /// with too many uploads in progress, 503 when storage is down.
     #[oai(path = "/chat-server/file", method = "post", tag = "ApiTags::Seed")]
     async fn seed_direct_file(
         &self,
@@ -231,8 +234,10 @@ impl<S: ChatService> FileApi<S> {
     }
 
     /// Share a file in a DM room: multipart `file` (+ optional `thumbnail`, `fileType`).
-    /// Returns the file message (`content` is the download URL). 413 over the size
-    /// limit, 415 for a media type not accepted, 503 when storage is down.
+    /// Returns the file message (`content` and `file.thumbnail` are download links that
+    /// expire). 403 for non-members, before the file is read; 413 over the size limits
+    /// (a file, or the whole upload), 415 for a media type not accepted, 429 over the
+    /// write allowance or with too many uploads in progress, 503 when storage is down.
     #[oai(
         path = "/api/v1/direct/:room_id/files",
         method = "post",
