@@ -5,6 +5,7 @@
 //! # Layout
 //!
 //! * `settings`: the `[files]` table and its `[files.s3]` part.
+//! * `disposition`: which media types a browser may show inline.
 //! * `key`: the checks on the server-generated keys both stores rely on.
 //! * `limit`: counting an upload's bytes against its limit while it streams.
 //! * `link`: [`LinkSigner`], the local store's download links that expire.
@@ -13,6 +14,7 @@
 //! * `serve`: the poem endpoint that sends the local store's files back (`GET /files/{key}`)
 //!   to holders of a link or members of the file's room.
 
+mod disposition;
 mod key;
 mod limit;
 mod link;

@@ -6,7 +6,8 @@
 //! stream fails or passes the size limit. The bucket is not created here: it belongs
 //! to the deployment (and to the tests).
 //!
-//! Objects are private unless `files.s3.public` says the bucket is published: readers
+//! Anything but raster images, audio and video is stored with `Content-Disposition:
+//! attachment`. Objects are private unless `files.s3.public` says the bucket is published: readers
 //! are then handed pre-signed GET URLs that expire (`files.link_ttl_seconds`), minted
 //! only for members of the file's room.
 
@@ -26,6 +27,7 @@ use object_store::{
     PutMultipartOptions, PutOptions, PutPayload, RetryConfig, WriteMultipart,
 };
 
+use crate::disposition::is_inline;
 use crate::key::is_valid_key;
 use crate::limit::SizeLimit;
 use crate::settings::{FilesSettings, S3Settings};
@@ -53,6 +55,13 @@ impl S3FileStore {
             .with_allow_http(true)
             .with_connect_timeout(timeout.min(Duration::from_secs(5)))
             .with_timeout(timeout);
+        if !s3.public && s3.acl.trim().starts_with("public") {
+            tracing::warn!(
+                acl = %s3.acl.trim(),
+                "files.s3.acl publishes every file while files.s3.public is false; \
+                 leave the ACL empty to keep files private"
+            );
+        }
         if !s3.acl.trim().is_empty() {
             // Sent (and signed) with every request; S3 reads it on PUT and on the
             // creation of a multipart upload.
@@ -98,6 +107,13 @@ impl S3FileStore {
             Attribute::ContentType,
             AttributeValue::from(upload.content_type.clone()),
         );
+        if !is_inline(&upload.content_type) {
+            // Downloaded, never rendered, wherever the bucket's URLs are opened.
+            attributes.insert(
+                Attribute::ContentDisposition,
+                AttributeValue::from("attachment"),
+            );
+        }
         let mut limit = SizeLimit::new(upload.max_bytes);
         let mut body = upload.body;
         let mut first = Vec::new();

@@ -25,22 +25,12 @@ use poem::{Body, Response, handler};
 use serde::Deserialize;
 
 use crate::LocalDiskFileStore;
+use crate::disposition::is_inline;
 use crate::key::is_valid_key;
 use crate::link::LinkError;
 
 /// Where the local store's files are served (a poem route pattern).
 pub const FILES_PATH: &str = "/files/:key";
-
-/// Media types shown inline: raster images, besides every `audio/*` and `video/*`.
-const INLINE_IMAGES: [&str; 7] = [
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "image/webp",
-    "image/avif",
-    "image/bmp",
-    "image/x-ms-bmp",
-];
 
 /// The endpoint serving `store`'s files at [`FILES_PATH`] to holders of a download
 /// link or to members of the file's room (asked of `chat`).
@@ -107,10 +97,7 @@ async fn serve<S: ChatService>(
             }
         }
     }
-    let inline = INLINE_IMAGES.contains(&file.content_type.as_str())
-        || file.content_type.starts_with("audio/")
-        || file.content_type.starts_with("video/");
-    let disposition = if inline {
+    let disposition = if is_inline(&file.content_type) {
         "inline".to_owned()
     } else {
         format!("attachment; filename=\"{key}\"")

@@ -175,4 +175,25 @@ mod s3_only {
 
         assert_eq!(link, stored.url);
     }
+
+    #[tokio::test]
+    async fn an_svg_is_stored_to_be_downloaded_as_an_attachment_and_a_png_inline() {
+        let bucket = services::fresh_bucket().await;
+        let store =
+            S3FileStore::new(&s3_settings(services::s3_endpoint(), bucket)).expect("client");
+        let mut svg = png("x.svg");
+        svg.content_type = "image/svg+xml".into();
+
+        let svg = store.put(svg).await.expect("stored");
+        let png = store.put(png("y.png")).await.expect("stored");
+        let svg = reqwest::get(store.download_url(&svg.url).await.expect("link").as_str())
+            .await
+            .expect("S3 answers");
+        let png = reqwest::get(store.download_url(&png.url).await.expect("link").as_str())
+            .await
+            .expect("S3 answers");
+
+        assert_eq!(svg.headers()["content-disposition"], "attachment");
+        assert!(png.headers().get("content-disposition").is_none());
+    }
 }
