@@ -832,3 +832,64 @@ async fn an_upload_spends_the_write_allowance_not_the_read_one() {
         "the upload left the read allowance whole: {page}"
     );
 }
+
+#[tokio::test]
+async fn a_user_with_too_many_uploads_in_progress_is_refused_with_429() {
+    use tokio::io::AsyncWriteExt as _;
+
+    let directory = std::env::temp_dir().join(services::unique_name("chat-files-e2e"));
+    let server = TestServer::start_with(&[
+        ("CHAT_FILES__DIRECTORY", directory.to_str().expect("utf-8")),
+        ("CHAT_REST__MAX_CONCURRENT_UPLOADS", "1"),
+    ]);
+    let room = unique_id();
+    let alice = token(1, "alice");
+    // An upload that never ends holds alice's one slot.
+    let address = server.http_url().trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let boundary = "----chat-slow";
+    let mut head = format!(
+        "POST /api/v1/direct/{room}/files HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {alice}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    let part = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\
+         Content-Type: image/png\r\n\r\nfirst bytes"
+    );
+    head.extend_from_slice(format!("{:x}\r\n{part}\r\n", part.len()).as_bytes());
+    slow.write_all(&head).await.expect("the slow upload starts");
+    slow.flush().await.expect("flushed");
+
+    let mut answer = None;
+    for _ in 0..100 {
+        // Until the server has taken the slow upload's slot, the second one may pass.
+        let (status, body) = upload(
+            &server.http_url(),
+            &format!("/api/v1/direct/{room}/files"),
+            &alice,
+            &[Part::File("file", "b.png", "image/png", PNG)],
+        )
+        .await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            answer = Some(body);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (bob, _) = upload(
+        &server.http_url(),
+        &format!("/api/v1/direct/{room}/files"),
+        &token(2, "bob"),
+        &[Part::File("file", "c.png", "image/png", PNG)],
+    )
+    .await;
+
+    let body = answer.expect("refused while the first upload is in progress");
+    assert_eq!(body["code"], "too_many_uploads");
+    assert_eq!(bob, StatusCode::CREATED, "other users are not limited");
+    drop(slow);
+}
