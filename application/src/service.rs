@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use domain::{
-    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey, Seq,
-    SessionId, UserId, VoiceLeave, VoiceOccupancy,
+    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey,
+    RoomRef, Seq, SessionId, UserId, VoiceLeave, VoiceOccupancy,
 };
 
 use crate::ports::inbound::ChatService;
@@ -14,12 +14,12 @@ use crate::usecases::{
     ChangeLocationError, ChannelBinding, ConnectCommand, ConnectError, ConnectSession, Connected,
     CountUnread, DeleteCommand, DeleteMessage, DeleteMessageError, DisconnectError,
     DisconnectSession, EditCommand, EditMessage, EditMessageError, EnterVoice, EnterVoiceError,
-    FileCommand, FileLimits, GetMessage, GetMessageError, HistoryCommand, HistoryError, ListRooms,
-    ListRoomsError, ListenError, MarkRead, MarkReadError, PostCommand, PostError, PostFile,
-    PostFileError, PostMessage, PresenceQueryError, QueryPresence, RateLimited, ReadHistory,
-    ReplyCommand, ReplyToMessage, ReplyToMessageError, RoomUnread, SendTyping, SetChannel,
-    SetChannelError, SetMembers, SetMembersError, TypingCommand, TypingError, UnreadError,
-    UserPresence, VoiceLeaveCommandError,
+    FileCommand, FileLimits, FileLinks, GetMessage, GetMessageError, HistoryCommand, HistoryError,
+    ListRooms, ListRoomsError, ListenError, MarkRead, MarkReadError, PostCommand, PostError,
+    PostFile, PostFileError, PostMessage, PresenceQueryError, QueryPresence, RateLimited,
+    ReadHistory, ReplyCommand, ReplyToMessage, ReplyToMessageError, RoomUnread, SendTyping,
+    SetChannel, SetChannelError, SetMembers, SetMembersError, TypingCommand, TypingError,
+    UnreadError, UserPresence, VoiceLeaveCommandError,
 };
 
 /// The driven ports, one shared instance each, as `bootstrap` builds them.
@@ -78,6 +78,7 @@ pub struct Chat<P: Ports> {
     voice_leave: AnnounceVoiceLeave<P>,
     change_location: ChangeLocation<P>,
     enter_voice: EnterVoice<P>,
+    links: FileLinks<P>,
 }
 
 impl<P: Ports> Chat<P> {
@@ -163,6 +164,7 @@ impl<P: Ports> Chat<P> {
                 a.markers.clone(),
             ),
             enter_voice: EnterVoice::new(a.directory.clone(), a.state.clone(), a.bus.clone()),
+            links: FileLinks::new(a.files.clone()),
         }
     }
 }
@@ -179,6 +181,9 @@ impl<P: Ports> ChatService for Chat<P> {
     }
     async fn post_file(&self, cmd: FileCommand) -> Result<Message, PostFileError> {
         self.post_file.execute(cmd).await
+    }
+    async fn authorize_file(&self, author: UserId, room: RoomRef) -> Result<(), PostFileError> {
+        self.post_file.authorize(author, room).await
     }
     async fn reply(&self, cmd: ReplyCommand) -> Result<Message, ReplyToMessageError> {
         self.reply.execute(cmd).await
@@ -202,10 +207,12 @@ impl<P: Ports> ChatService for Chat<P> {
         self.authenticate.execute(token)
     }
     async fn history(&self, cmd: HistoryCommand) -> Result<Vec<Message>, HistoryError> {
-        self.history.execute(cmd).await
+        let page = self.history.execute(cmd).await?;
+        Ok(self.links.all(page).await)
     }
     async fn message(&self, reader: UserId, id: MessageId) -> Result<Message, GetMessageError> {
-        self.message.execute(reader, id).await
+        let message = self.message.execute(reader, id).await?;
+        Ok(self.links.execute(message).await)
     }
     async fn rooms(&self, user: UserId) -> Result<Vec<Audience>, ListRoomsError> {
         self.rooms.execute(user).await

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use adapter_files::{FileBackend, FilesSettings, LocalDiskFileStore, S3FileStore};
+use adapter_files::{FileBackend, FilesSettings, LinkSigner, LocalDiskFileStore, S3FileStore};
 use anyhow::Context as _;
 use application::ports::outbound::{FileStore, FileStoreError, FileUpload, StoredFile};
 use application::usecases::FileLimits;
+use domain::FileUrl;
 
 /// One of the two file-store adapters; delegates every call to it.
 pub enum Files {
@@ -22,9 +23,14 @@ impl Files {
         let timeout = Duration::from_millis(settings.timeout_ms.max(1));
         Ok(match settings.backend {
             FileBackend::Local => Self::Local(
-                LocalDiskFileStore::open(&settings.directory(), &settings.public_base_url, timeout)
-                    .await
-                    .context("cannot use the files directory ([files])")?,
+                LocalDiskFileStore::open(
+                    &settings.directory(),
+                    &settings.public_base_url,
+                    timeout,
+                    link_signer(settings)?,
+                )
+                .await
+                .context("cannot use the files directory ([files])")?,
             ),
             FileBackend::S3 => Self::S3(Box::new(
                 S3FileStore::new(settings).context("cannot use S3 ([files.s3])")?,
@@ -49,6 +55,16 @@ impl Files {
     }
 }
 
+/// What signs local download links: `files.link_secret`, or a random secret of
+/// this process when it is not set.
+fn link_signer(settings: &FilesSettings) -> anyhow::Result<LinkSigner> {
+    let ttl = Duration::from_secs(settings.link_ttl_seconds.max(1));
+    if settings.link_secret.is_empty() {
+        return Ok(LinkSigner::random(ttl));
+    }
+    LinkSigner::new(settings.link_secret.as_bytes(), ttl).context("invalid files.link_secret")
+}
+
 /// The use case's limits from `[files]`.
 pub fn limits(settings: &FilesSettings) -> FileLimits {
     FileLimits {
@@ -62,6 +78,13 @@ impl FileStore for Files {
         match self {
             Self::Local(store) => store.put(upload).await,
             Self::S3(store) => store.put(upload).await,
+        }
+    }
+
+    async fn download_url(&self, stored: &FileUrl) -> Result<FileUrl, FileStoreError> {
+        match self {
+            Self::Local(store) => store.download_url(stored).await,
+            Self::S3(store) => store.download_url(stored).await,
         }
     }
 

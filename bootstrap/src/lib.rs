@@ -105,7 +105,7 @@ impl App {
         let mut rest_settings = settings.rest.clone();
         rest_settings.max_file_bytes = settings.files.max_bytes;
         let rest = adapter_rest::routes(chat.clone(), &rest_settings);
-        let stomp = StompServer::new(chat, hub, settings.stomp.clone(), shutdown.clone());
+        let stomp = StompServer::new(chat.clone(), hub, settings.stomp.clone(), shutdown.clone());
         let mut routes = Route::new()
             .at(WEBSOCKET_PATH, websocket_endpoint(stomp.clone()))
             .nest(SOCKJS_PATH, sockjs_endpoint(stomp.clone()))
@@ -127,7 +127,7 @@ impl App {
         if let Some(local) = adapters.files.local() {
             routes = routes.at(
                 adapter_files::FILES_PATH,
-                get(adapter_files::files_endpoint(local.clone())),
+                get(adapter_files::files_endpoint(local.clone(), chat.clone())),
             );
         }
         match metrics::install() {

@@ -1,6 +1,8 @@
 //! Messages, replies, edits and deletes, and who may do what to them.
 
-use crate::{Attachment, MessageBody, MessageId, RoomRef, Seq, Timestamp, UserId, UserProfile};
+use crate::{
+    Attachment, FileUrl, MessageBody, MessageId, RoomRef, Seq, Timestamp, UserId, UserProfile,
+};
 
 /// What a reply shows of its parent, copied from the stored parent when the reply
 /// is written (never from the client).
@@ -227,6 +229,30 @@ impl Message {
         self
     }
 
+    /// For a live file message: the URL of its file and of its thumbnail, as stored.
+    pub fn file_urls(&self) -> Option<(FileUrl, Option<FileUrl>)> {
+        let attachment = self.0.attachment.as_ref()?;
+        let file = FileUrl::parse(self.body()?.as_str()).ok()?;
+        Some((file, attachment.thumbnail.clone()))
+    }
+
+    /// This file message as handed to a reader: its file and thumbnail at the URLs
+    /// given (download links that expire), its stored URLs otherwise unchanged.
+    /// Any other message is returned as it is.
+    #[must_use]
+    pub fn with_file_urls(mut self, file: &FileUrl, thumbnail: Option<FileUrl>) -> Self {
+        let Some(attachment) = self.0.attachment.as_mut() else {
+            return self;
+        };
+        if let MessageState::Live { body, .. } = &mut self.0.state
+            && let Ok(linked) = MessageBody::parse(file.as_str())
+        {
+            *body = linked;
+            attachment.thumbnail = thumbnail;
+        }
+        self
+    }
+
     /// The snapshot a reply to this message carries, if `room` may reply to it.
     pub fn snapshot_for_reply_in(&self, room: RoomRef) -> Result<ParentSnapshot, ReplyError> {
         if self.0.room != room {
@@ -309,6 +335,35 @@ mod tests {
 
     fn body(text: &str) -> MessageBody {
         MessageBody::parse(text).expect("body")
+    }
+
+    #[test]
+    fn a_file_message_is_handed_out_with_the_links_given_and_a_text_message_unchanged() {
+        let mut file = posted_by(ALICE, "/files/a.png").parts().clone();
+        file.attachment = Some(Attachment {
+            file_type: crate::FileType::parse("image").expect("type"),
+            thumbnail: Some(FileUrl::parse("/files/a-thumb.png").expect("url")),
+        });
+        let file = Message::from_parts(file);
+        let link = FileUrl::parse("/files/a.png?sig=1").expect("url");
+        let thumb = FileUrl::parse("/files/a-thumb.png?sig=2").expect("url");
+
+        let (stored, stored_thumb) = file.file_urls().expect("a file message");
+        let linked = file.with_file_urls(&link, Some(thumb.clone()));
+        let text = posted_by(ALICE, "hello").with_file_urls(&link, None);
+
+        assert_eq!(stored.as_str(), "/files/a.png");
+        assert_eq!(
+            stored_thumb.map(|t| t.to_string()).as_deref(),
+            Some("/files/a-thumb.png")
+        );
+        assert_eq!(linked.body().map(MessageBody::as_str), Some(link.as_str()));
+        assert_eq!(
+            linked.attachment().and_then(|a| a.thumbnail.clone()),
+            Some(thumb)
+        );
+        assert_eq!(text.body().map(MessageBody::as_str), Some("hello"));
+        assert!(text.file_urls().is_none());
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub fn generate() -> anyhow::Result<String> {
         service_token: String::new(),
         max_body_bytes: 0,
         max_file_bytes: 0,
+        max_upload_bytes: 0,
+        max_concurrent_uploads: 2,
+        upload_room_first: true,
     };
     let json = adapter_rest::openapi_json(Arc::new(MockChatService::new()), &settings);
     let value: serde_json::Value = serde_json::from_str(&json)?;

@@ -1,10 +1,11 @@
 //! [`LocalDiskFileStore`]: files in one directory of this machine, served back by the
-//! server under `/files/{key}` (see [`LocalDiskFileStore::open`]).
+//! server under `/files/{key}` (see [`LocalDiskFileStore::open`]) to members of the
+//! file's room (with a token) or to holders of a download link (see `link`).
 //!
 //! Each file is written to a hidden temporary name and renamed into place once whole,
 //! so a download never sees half a file and an oversize or broken upload leaves
-//! nothing behind. Its media type is kept next to it in `<key>.type`, written first:
-//! a file without its type is never visible.
+//! nothing behind. Its media type and room are kept next to it in `<key>.type` (one
+//! per line), written first: a file without them is never visible.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -12,12 +13,13 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use application::ports::outbound::{FileStore, FileStoreError, FileUpload, StoredFile};
-use domain::FileUrl;
+use domain::{ChannelId, FileUrl, RoomId, RoomKey};
 use futures::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::key::is_valid_key;
 use crate::limit::SizeLimit;
+use crate::link::LinkSigner;
 
 /// A stored file as `GET /files/{key}` sends it.
 #[derive(Debug)]
@@ -28,6 +30,9 @@ pub struct ServedFile {
     pub len: u64,
     /// The media type it was uploaded with.
     pub content_type: String,
+    /// The room it was shared in; `None` for files stored before rooms were recorded
+    /// (those are served through download links only).
+    pub room: Option<RoomKey>,
 }
 
 /// Files in a directory of this machine.
@@ -36,12 +41,19 @@ pub struct LocalDiskFileStore {
     directory: PathBuf,
     base_url: String,
     timeout: Duration,
+    links: LinkSigner,
 }
 
 impl LocalDiskFileStore {
     /// Opens (creating it when missing) the store's directory. URLs are
-    /// `<base_url>/<key>`; an empty base means `/files` on this server.
-    pub async fn open(directory: &Path, base_url: &str, timeout: Duration) -> anyhow::Result<Self> {
+    /// `<base_url>/<key>`; an empty base means `/files` on this server. Download
+    /// links are signed by `links`.
+    pub async fn open(
+        directory: &Path,
+        base_url: &str,
+        timeout: Duration,
+        links: LinkSigner,
+    ) -> anyhow::Result<Self> {
         tokio::fs::create_dir_all(directory)
             .await
             .with_context(|| {
@@ -56,7 +68,13 @@ impl LocalDiskFileStore {
             directory: directory.to_owned(),
             base_url,
             timeout,
+            links,
         })
+    }
+
+    /// What signs and checks this store's download links.
+    pub fn links(&self) -> &LinkSigner {
+        &self.links
     }
 
     /// The directory the files are in.
@@ -72,8 +90,12 @@ impl LocalDiskFileStore {
         if !is_valid_key(key) {
             return Ok(None);
         }
-        let content_type = match tokio::fs::read_to_string(self.type_path(key)).await {
-            Ok(text) => text.trim().to_owned(),
+        let (content_type, room) = match tokio::fs::read_to_string(self.type_path(key)).await {
+            Ok(text) => {
+                let mut lines = text.lines();
+                let content_type = lines.next().unwrap_or_default().trim().to_owned();
+                (content_type, lines.next().and_then(parse_room))
+            }
             Err(err) if err.kind() == ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(err),
         };
@@ -87,6 +109,7 @@ impl LocalDiskFileStore {
             file,
             len,
             content_type,
+            room,
         }))
     }
 
@@ -110,13 +133,23 @@ impl LocalDiskFileStore {
         file.sync_all()
             .await
             .map_err(|err| unavailable(err, "cannot flush the file"))?;
-        tokio::fs::write(self.type_path(&upload.key), upload.content_type.as_bytes())
+        let metadata = format!("{}\n{}\n", upload.content_type, upload.room);
+        tokio::fs::write(self.type_path(&upload.key), metadata.as_bytes())
             .await
             .map_err(|err| unavailable(err, "cannot write the media type"))?;
         tokio::fs::rename(partial, self.directory.join(&upload.key))
             .await
             .map_err(|err| unavailable(err, "cannot move the file into place"))?;
         Ok(limit.total())
+    }
+}
+
+/// A room as `RoomKey` displays it (`direct/5`, `channel/7`).
+fn parse_room(text: &str) -> Option<RoomKey> {
+    match text.trim().split_once('/')? {
+        ("direct", id) => RoomId::parse(id).ok().map(RoomKey::Direct),
+        ("channel", id) => ChannelId::parse(id).ok().map(RoomKey::Channel),
+        _ => None,
     }
 }
 
@@ -157,6 +190,23 @@ impl FileStore for LocalDiskFileStore {
         }
     }
 
+    async fn download_url(&self, stored: &FileUrl) -> Result<FileUrl, FileStoreError> {
+        let key = stored
+            .as_str()
+            .strip_prefix(&self.base_url)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|key| is_valid_key(key));
+        let Some(key) = key else {
+            return Ok(stored.clone());
+        };
+        FileUrl::parse(&format!(
+            "{}/{key}?{}",
+            self.base_url,
+            self.links.query(key)
+        ))
+        .map_err(|err| FileStoreError::Unavailable(err.into()))
+    }
+
     #[tracing::instrument(name = "files.local.delete", skip_all, fields(key))]
     async fn delete(&self, key: &str) -> Result<(), FileStoreError> {
         if !is_valid_key(key) {
@@ -184,5 +234,22 @@ impl FileStore for LocalDiskFileStore {
                 self.directory.display()
             )))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rooms_read_back_as_they_were_written() {
+        for room in [
+            RoomKey::Direct(RoomId::new(5)),
+            RoomKey::Channel(ChannelId::new(7)),
+        ] {
+            assert_eq!(parse_room(&room.to_string()), Some(room));
+        }
+        assert_eq!(parse_room("group/7"), None);
+        assert_eq!(parse_room(""), None);
     }
 }

@@ -5,6 +5,11 @@
 //! part or two is ever in memory, and it is aborted (nothing kept) when the client's
 //! stream fails or passes the size limit. The bucket is not created here: it belongs
 //! to the deployment (and to the tests).
+//!
+//! Anything but raster images, audio and video is stored with `Content-Disposition:
+//! attachment`. Objects are private unless `files.s3.public` says the bucket is published: readers
+//! are then handed pre-signed GET URLs that expire (`files.link_ttl_seconds`), minted
+//! only for members of the file's room.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,13 +19,15 @@ use application::ports::outbound::{FileStore, FileStoreError, FileUpload, Stored
 use domain::FileUrl;
 use futures::StreamExt as _;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
+use object_store::signer::Signer as _;
 use object_store::{
     Attribute, AttributeValue, Attributes, BackoffConfig, ClientOptions, ObjectStore,
     PutMultipartOptions, PutOptions, PutPayload, RetryConfig, WriteMultipart,
 };
 
+use crate::disposition::is_inline;
 use crate::key::is_valid_key;
 use crate::limit::SizeLimit;
 use crate::settings::{FilesSettings, S3Settings};
@@ -31,9 +38,11 @@ const PART_BYTES: usize = 5 * 1024 * 1024;
 /// Files in an S3-compatible bucket.
 #[derive(Debug, Clone)]
 pub struct S3FileStore {
-    store: Arc<dyn ObjectStore>,
+    store: Arc<AmazonS3>,
     base_url: String,
     timeout: Duration,
+    /// How long a pre-signed URL stays valid; `None` when the bucket is public.
+    link_ttl: Option<Duration>,
 }
 
 impl S3FileStore {
@@ -46,6 +55,13 @@ impl S3FileStore {
             .with_allow_http(true)
             .with_connect_timeout(timeout.min(Duration::from_secs(5)))
             .with_timeout(timeout);
+        if !s3.public && s3.acl.trim().starts_with("public") {
+            tracing::warn!(
+                acl = %s3.acl.trim(),
+                "files.s3.acl publishes every file while files.s3.public is false; \
+                 leave the ACL empty to keep files private"
+            );
+        }
         if !s3.acl.trim().is_empty() {
             // Sent (and signed) with every request; S3 reads it on PUT and on the
             // creation of a multipart upload.
@@ -79,6 +95,8 @@ impl S3FileStore {
             store: Arc::new(store),
             base_url: base_url(&settings.public_base_url, s3),
             timeout,
+            link_ttl: (!s3.public)
+                .then(|| Duration::from_secs(settings.link_ttl_seconds.clamp(1, 7 * 24 * 3600))),
         })
     }
 
@@ -89,6 +107,13 @@ impl S3FileStore {
             Attribute::ContentType,
             AttributeValue::from(upload.content_type.clone()),
         );
+        if !is_inline(&upload.content_type) {
+            // Downloaded, never rendered, wherever the bucket's URLs are opened.
+            attributes.insert(
+                Attribute::ContentDisposition,
+                AttributeValue::from("attachment"),
+            );
+        }
         let mut limit = SizeLimit::new(upload.max_bytes);
         let mut body = upload.body;
         let mut first = Vec::new();
@@ -196,6 +221,26 @@ impl FileStore for S3FileStore {
             .await
             .unwrap_or_else(|_| Err(timed_out("storing the file")))?;
         Ok(StoredFile { key, url, size })
+    }
+
+    async fn download_url(&self, stored: &FileUrl) -> Result<FileUrl, FileStoreError> {
+        let Some(ttl) = self.link_ttl else {
+            return Ok(stored.clone());
+        };
+        let key = stored
+            .as_str()
+            .strip_prefix(&self.base_url)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|key| is_valid_key(key));
+        let Some(key) = key else {
+            return Ok(stored.clone());
+        };
+        let signed = self
+            .store
+            .signed_url(http::Method::GET, &Path::from(key), ttl)
+            .await
+            .map_err(unavailable)?;
+        FileUrl::parse(signed.as_str()).map_err(|err| FileStoreError::Unavailable(err.into()))
     }
 
     #[tracing::instrument(name = "files.s3.delete", skip_all, fields(key))]

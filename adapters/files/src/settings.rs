@@ -36,6 +36,15 @@ pub struct FilesSettings {
     /// Limit on storing one file (or deleting one, or a readiness probe).
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// How long a download link handed to a member stays valid (local files: a signed
+    /// `/files/{key}?exp=…&sig=…`; private S3 objects: a pre-signed URL).
+    #[serde(default = "default_link_ttl_seconds")]
+    pub link_ttl_seconds: u64,
+    /// The secret local download links are signed with, at least 32 bytes; instances
+    /// sharing a files directory must share it. Empty: a random secret per process
+    /// (links work on the instance that made them, until it restarts).
+    #[serde(default)]
+    pub link_secret: String,
     /// The S3 store's connection.
     #[serde(default)]
     pub s3: S3Settings,
@@ -61,6 +70,8 @@ impl Default for FilesSettings {
             allowed_types: default_allowed_types(),
             public_base_url: String::new(),
             timeout_ms: default_timeout_ms(),
+            link_ttl_seconds: default_link_ttl_seconds(),
+            link_secret: String::new(),
             s3: S3Settings::default(),
         }
     }
@@ -87,11 +98,16 @@ pub struct S3Settings {
     /// `host/bucket/key` URLs instead of `bucket.host/key` (most self-hosted servers).
     #[serde(default = "default_path_style")]
     pub path_style: bool,
-    /// Canned ACL of stored objects (`public-read`, as the seed stored them, so clients can
-    /// download from the bucket's URL); empty: none (buckets with ACLs disabled, files
-    /// published by a bucket policy or a CDN at `public_base_url`).
+    /// Canned ACL of stored objects; empty (default): none, the objects stay private.
+    /// `public-read` (as the seed stored them) publishes every file to anyone with its
+    /// URL: only together with `public = true`.
     #[serde(default)]
     pub acl: String,
+    /// Whether anyone may download the bucket's objects at their URL (a public bucket
+    /// or CDN): download URLs are then the plain object URLs. `false` (default):
+    /// objects are private and readers get pre-signed URLs that expire.
+    #[serde(default)]
+    pub public: bool,
 }
 
 impl Default for S3Settings {
@@ -104,6 +120,7 @@ impl Default for S3Settings {
             secret_access_key: String::new(),
             path_style: default_path_style(),
             acl: String::new(),
+            public: false,
         }
     }
 }
@@ -130,6 +147,10 @@ fn default_allowed_types() -> Vec<String> {
 
 fn default_timeout_ms() -> u64 {
     30_000
+}
+
+fn default_link_ttl_seconds() -> u64 {
+    300
 }
 
 fn default_region() -> String {

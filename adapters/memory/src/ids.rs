@@ -9,8 +9,8 @@ use domain::{MessageId, SessionId};
 use rand::Rng as _;
 
 /// Message ids shaped like Mongo `ObjectId`s (4 bytes of seconds, 5 random bytes,
-/// a 3-byte counter: sortable by creation time, like the seed's ids) and 128-bit
-/// random session ids.
+/// a 3-byte counter: sortable by creation time, like the seed's ids, and so
+/// guessable), and 128-bit random session ids and file keys.
 #[derive(Debug)]
 pub struct RandomIds {
     process: [u8; 5],
@@ -53,6 +53,11 @@ impl IdGenerator for RandomIds {
         let raw: [u8; 16] = rand::rng().random();
         SessionId::parse(&hex(&raw)).unwrap_or_else(|_| unreachable!("hex is a valid id"))
     }
+
+    fn file_key(&self) -> String {
+        let raw: [u8; 16] = rand::rng().random();
+        hex(&raw)
+    }
 }
 
 #[cfg(test)]
@@ -69,6 +74,19 @@ mod tests {
             .collect();
         assert_eq!(generated.len(), 10_000);
         assert!(generated.iter().all(|id| id.len() == 24));
+    }
+
+    #[test]
+    fn file_keys_are_128_random_bits_in_hex() {
+        let ids = RandomIds::default();
+        let keys: HashSet<String> = (0..1000).map(|_| ids.file_key()).collect();
+        assert_eq!(keys.len(), 1000);
+        assert!(keys.iter().all(|key| {
+            key.len() == 32
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        }));
     }
 
     #[test]

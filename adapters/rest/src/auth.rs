@@ -29,6 +29,16 @@ impl UserToken {
     }
 }
 
+impl UserToken {
+    /// The uploader, once the token is verified and the upload fits the caller's
+    /// write allowance (an upload posts a message; it never spends the read allowance).
+    pub(crate) async fn uploader<S: ChatService>(&self, chat: &S) -> Result<UserId, ApiError> {
+        let user = chat.authenticate(&self.0.token)?.user;
+        chat.admit(user, RequestKind::Write).await?;
+        Ok(user)
+    }
+}
+
 impl ServiceToken {
     /// Succeeds when the token is the configured one (compared in constant time).
     pub(crate) fn check(&self, expected: &str) -> Result<(), ApiError> {

@@ -97,6 +97,16 @@ impl ApiError {
         Self::PayloadTooLarge(body("file_too_large", message))
     }
 
+    /// The upload request as a whole passed its limit while it streamed in.
+    pub(crate) fn upload_too_large(message: impl Into<String>) -> Self {
+        Self::PayloadTooLarge(body("upload_too_large", message))
+    }
+
+    /// The user has the most uploads in progress already.
+    pub(crate) fn too_many_uploads(message: impl Into<String>) -> Self {
+        Self::TooManyRequests(body("too_many_uploads", message), 1)
+    }
+
     /// A local failure of this server (a temporary file could not be written): retry later.
     pub(crate) fn internal(cause: &anyhow::Error) -> Self {
         Self::unavailable(cause)

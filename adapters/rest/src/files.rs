@@ -16,8 +16,10 @@ use crate::auth::UserToken;
 use crate::dto::MessageDto;
 use crate::error::ApiError;
 use crate::seed::SeedOkEnvelope;
+use crate::settings::RestSettings;
 use crate::tags::ApiTags;
 use crate::upload::{ReadForm, StreamedForm};
+use crate::upload_slots::UploadSlots;
 
 /// The seed's upload form (`FileUploadRequest`), documented; read by [`StreamedForm`].
 #[derive(Debug, Multipart)]
@@ -72,15 +74,31 @@ pub(crate) enum Created {
 pub struct FileApi<S> {
     chat: S,
     max_file_bytes: u64,
+    slots: UploadSlots,
+    room_first: bool,
 }
 
 impl<S> FileApi<S> {
-    pub(crate) fn new(chat: S, max_file_bytes: u64) -> Self {
+    pub(crate) fn new(chat: S, settings: &RestSettings) -> Self {
         Self {
             chat,
-            max_file_bytes,
+            max_file_bytes: settings.max_file_bytes,
+            slots: UploadSlots::new(settings.max_concurrent_uploads),
+            room_first: settings.upload_room_first,
         }
     }
+}
+
+/// The seed's form named (or changed) its room after the file.
+fn room_after_file() -> ApiError {
+    ApiError::bad_request(
+        "room_after_file",
+        "the form must name its room (`type`, `channelId`, `communityId`) before the file",
+    )
+}
+
+fn is_missing_field(err: &ApiError) -> bool {
+    matches!(err, ApiError::BadRequest(body) if body.0.code == "missing_field")
 }
 
 fn id<T>(
@@ -93,19 +111,40 @@ fn id<T>(
 
 impl<S: ChatService> FileApi<S> {
     /// Reads the form and posts the file in `room` (or the room the form names).
+    /// Membership is checked as soon as the room is known: before any file part is
+    /// written to disk (for the seed's forms, unless `upload_room_first` is off and
+    /// the form names its room after the file).
     async fn post(
         &self,
         auth: &UserToken,
         form: StreamedForm<impl Send>,
         file_field: &str,
-        room: impl FnOnce(&ReadForm) -> Result<RoomRef, ApiError> + Send,
+        room: impl Fn(&ReadForm) -> Result<RoomRef, ApiError> + Send,
         default_type: bool,
     ) -> Result<domain::Message, ApiError> {
-        let author = auth.user(&self.chat).await?;
-        let mut form = form
-            .read(&[file_field, "thumbnail"], self.max_file_bytes)
-            .await?;
+        let author = auth.uploader(&self.chat).await?;
+        let _slot = self.slots.acquire(author)?;
+        let file_fields = [file_field, "thumbnail"];
+        let mut reader = form.reader(&file_fields, self.max_file_bytes);
+        reader.read_fields().await?;
+        let checked = match room(reader.form()) {
+            Ok(room) => Some(room),
+            Err(err) if reader.ended() || !is_missing_field(&err) => return Err(err),
+            Err(_) if self.room_first => return Err(room_after_file()),
+            Err(_) => None,
+        };
+        if let Some(room) = checked {
+            self.chat
+                .authorize_file(author, room)
+                .await
+                .inspect_err(|err| tracing::info!(error = %err, "file upload refused"))?;
+        }
+        let mut form = reader.finish().await?;
         let room = room(&form)?;
+        match checked {
+            Some(checked) if checked != room => return Err(room_after_file()),
+            _ => {}
+        }
         let file = form.take_file(file_field).ok_or_else(|| {
             ApiError::bad_request(
                 "missing_field",
@@ -142,7 +181,10 @@ impl<S: ChatService> FileApi<S> {
 impl<S: ChatService> FileApi<S> {
     /// The seed's DM file upload: stores the file (and an image's or video's thumbnail),
     /// then a file message in DM room `channelId`, published to `/topic/direct/{channelId}`.
-    /// 413 over the size limit, 415 for a media type not accepted, 503 when storage is down.
+    /// The form must name its room before the file (400 `room_after_file`): membership is
+    /// checked before the file is read (403). 413 over the size limits (a file, or the
+    /// whole upload), 415 for a media type not accepted, 429 over the write allowance or
+    /// with too many uploads in progress, 503 when storage is down.
     #[oai(path = "/chat-server/file", method = "post", tag = "ApiTags::Seed")]
     async fn seed_direct_file(
         &self,
@@ -192,8 +234,10 @@ impl<S: ChatService> FileApi<S> {
     }
 
     /// Share a file in a DM room: multipart `file` (+ optional `thumbnail`, `fileType`).
-    /// Returns the file message (`content` is the download URL). 413 over the size
-    /// limit, 415 for a media type not accepted, 503 when storage is down.
+    /// Returns the file message (`content` and `file.thumbnail` are download links that
+    /// expire). 403 for non-members, before the file is read; 413 over the size limits
+    /// (a file, or the whole upload), 415 for a media type not accepted, 429 over the
+    /// write allowance or with too many uploads in progress, 503 when storage is down.
     #[oai(
         path = "/api/v1/direct/:room_id/files",
         method = "post",

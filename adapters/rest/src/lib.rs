@@ -14,6 +14,7 @@ mod settings;
 mod tags;
 mod time_format;
 mod upload;
+mod upload_slots;
 mod v1;
 
 use application::ports::inbound::ChatService;
@@ -38,7 +39,7 @@ pub fn api<S: ChatService + Clone>(
         (
             v1::UserApi::new(chat.clone()),
             seed::SeedApi::new(chat.clone(), settings.service_token.clone()),
-            files::FileApi::new(chat, settings.max_file_bytes),
+            files::FileApi::new(chat, settings),
         ),
         TITLE,
         env!("CARGO_PKG_VERSION"),

@@ -14,6 +14,19 @@ pub struct RestSettings {
     /// Largest uploaded file (and thumbnail), in bytes; bootstrap sets it from `[files]`.
     #[serde(default = "default_max_file")]
     pub max_file_bytes: u64,
+    /// Largest upload request in all (its parts together), counted as it streams in,
+    /// with or without `Content-Length`; 0: a file and a thumbnail at their limit plus
+    /// `max_body_bytes` for the form's fields.
+    #[serde(default)]
+    pub max_upload_bytes: usize,
+    /// Uploads one user may have in progress at once (on this instance).
+    #[serde(default = "default_max_concurrent_uploads")]
+    pub max_concurrent_uploads: usize,
+    /// Whether the seed's upload forms must name their room before the file, so that
+    /// membership is checked before any of it is written to disk; `false` accepts the
+    /// room after the file (the file is then spooled before the check).
+    #[serde(default = "default_upload_room_first")]
+    pub upload_room_first: bool,
 }
 
 impl std::fmt::Debug for RestSettings {
@@ -27,8 +40,12 @@ impl std::fmt::Debug for RestSettings {
 }
 
 impl RestSettings {
-    /// Largest upload request: a file and a thumbnail at their limit, plus the form's fields.
+    /// Largest upload request: `max_upload_bytes`, or a file and a thumbnail at their
+    /// limit plus the form's fields.
     pub(crate) fn max_upload_bytes(&self) -> usize {
+        if self.max_upload_bytes > 0 {
+            return self.max_upload_bytes;
+        }
         usize::try_from(self.max_file_bytes.saturating_mul(2))
             .unwrap_or(usize::MAX)
             .saturating_add(self.max_body_bytes)
@@ -41,4 +58,12 @@ fn default_max_file() -> u64 {
 
 fn default_max_body() -> usize {
     1024 * 1024
+}
+
+fn default_max_concurrent_uploads() -> usize {
+    2
+}
+
+fn default_upload_room_first() -> bool {
+    true
 }

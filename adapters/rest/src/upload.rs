@@ -1,11 +1,12 @@
 //! Multipart uploads: reading the form of a file upload without holding it in memory.
 //!
 //! The seed's form names the room (`channelId`, `communityId`, `type`) and the file type
-//! in text fields that may come after the file itself, and membership must be checked
-//! before anything reaches the file store. So each file part is copied, chunk by chunk,
-//! into an anonymous temporary file (deleted by the OS when closed) while its size is
-//! counted: past the limit the request is refused with 413 at once. Once the form is
-//! complete, the use case streams the temporary files into the store.
+//! in text fields, and membership must be checked before anything of the upload is
+//! written anywhere. So the form is read in two steps: the text fields before the first
+//! file part (the caller checks membership there), then the rest, each file part copied,
+//! chunk by chunk, into an anonymous temporary file (deleted by the OS when closed)
+//! while its size is counted: past the limit the request is refused with 413 at once.
+//! Once the form is complete, the use case streams the temporary files into the store.
 //!
 //! [`StreamedForm`] is the request payload: poem-openapi's own `Multipart` derive would
 //! spool every part with no size limit, so the form is read here, and a derived form
@@ -17,13 +18,14 @@ use std::marker::PhantomData;
 
 use application::ports::outbound::ByteStream;
 use application::usecases::IncomingFile;
-use poem::web::Multipart;
+use poem::web::{Field, Multipart};
 use poem::{Request, RequestBody};
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchemaRef, Registry};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 
+use crate::body_limit::UploadOverLimit;
 use crate::error::ApiError;
 
 /// Longest text field accepted (ids, file types, names).
@@ -36,6 +38,8 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// A `multipart/form-data` body read part by part; `D` documents its fields.
 pub(crate) struct StreamedForm<D> {
     multipart: Multipart,
+    /// Set by `body_limit` once the body passed the upload limit.
+    over_limit: Option<UploadOverLimit>,
     _doc: PhantomData<fn() -> D>,
 }
 
@@ -65,6 +69,7 @@ impl<D: Payload> ParsePayload for StreamedForm<D> {
         let multipart = <Multipart as poem::FromRequest>::from_request(request, body).await?;
         Ok(Self {
             multipart,
+            over_limit: request.extensions().get::<UploadOverLimit>().cloned(),
             _doc: PhantomData,
         })
     }
@@ -176,72 +181,189 @@ impl ReadForm {
 }
 
 impl<D> StreamedForm<D> {
-    /// Reads every part: text fields up to 4 KiB, the parts named in `file_fields` into
-    /// temporary files of at most `max_file_bytes` each; other file parts are skipped.
-    pub(crate) async fn read(
-        mut self,
-        file_fields: &[&str],
+    /// Reads the form in two steps: [`FormReader::read_fields`] reads the text fields up
+    /// to the first file part named in `file_fields` (so the caller can check who may
+    /// upload there before anything is written to disk), then [`FormReader::finish`]
+    /// reads the rest, spooling those file parts into temporary files of at most
+    /// `max_file_bytes` each.
+    pub(crate) fn reader<'f>(
+        self,
+        file_fields: &'f [&'f str],
         max_file_bytes: u64,
-    ) -> Result<ReadForm, ApiError> {
-        let mut form = ReadForm {
-            text: HashMap::new(),
-            files: HashMap::new(),
-        };
-        let mut parts = 0;
-        while let Some(field) = self
+    ) -> FormReader<'f> {
+        FormReader {
+            multipart: self.multipart,
+            over_limit: self.over_limit,
+            file_fields,
+            max_file_bytes,
+            form: ReadForm {
+                text: HashMap::new(),
+                files: HashMap::new(),
+            },
+            parts: 0,
+            pending: None,
+            ended: false,
+        }
+    }
+}
+
+/// A form being read; see [`StreamedForm::reader`].
+pub(crate) struct FormReader<'f> {
+    multipart: Multipart,
+    over_limit: Option<UploadOverLimit>,
+    file_fields: &'f [&'f str],
+    max_file_bytes: u64,
+    form: ReadForm,
+    parts: usize,
+    /// The first file part, met by `read_fields` and not read yet.
+    pending: Option<Field>,
+    ended: bool,
+}
+
+/// What to do with a part.
+enum PartKind {
+    /// A file part the form expects: spooled.
+    File,
+    /// A text field: kept, up to [`MAX_TEXT_BYTES`].
+    Text,
+    /// An unexpected file part: read past without keeping it.
+    Skip,
+}
+
+impl FormReader<'_> {
+    /// The text fields read so far.
+    pub(crate) fn form(&self) -> &ReadForm {
+        &self.form
+    }
+
+    /// Whether the whole form was read (no file part came).
+    pub(crate) fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Reads the text fields that come before the first expected file part.
+    pub(crate) async fn read_fields(&mut self) -> Result<(), ApiError> {
+        while self.pending.is_none() && !self.ended {
+            let Some(field) = self.next_part().await? else {
+                self.ended = true;
+                break;
+            };
+            match self.kind(&field) {
+                PartKind::File => self.pending = Some(field),
+                PartKind::Text => self.read_text(field).await?,
+                PartKind::Skip => self.skip(field).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the rest of the form, spooling its expected file parts.
+    pub(crate) async fn finish(mut self) -> Result<ReadForm, ApiError> {
+        loop {
+            let field = match self.pending.take() {
+                Some(field) => field,
+                None => match self.next_part().await? {
+                    Some(field) => field,
+                    None => break,
+                },
+            };
+            match self.kind(&field) {
+                PartKind::File => {
+                    let name = field.name().unwrap_or_default().to_owned();
+                    let file_name = field.file_name().map(str::to_owned);
+                    let content_type = field.content_type().map(str::to_owned);
+                    let file = spool(field.into_async_read(), self.max_file_bytes)
+                        .await
+                        .map_err(|err| self.or_over_limit(err))?;
+                    self.form.files.insert(
+                        name,
+                        SpooledFile {
+                            file_name,
+                            content_type,
+                            file,
+                        },
+                    );
+                }
+                PartKind::Text => self.read_text(field).await?,
+                PartKind::Skip => self.skip(field).await?,
+            }
+        }
+        Ok(self.form)
+    }
+
+    fn kind(&self, field: &Field) -> PartKind {
+        match (field.name(), field.file_name()) {
+            (Some(name), Some(_)) if self.file_fields.contains(&name) => PartKind::File,
+            (_, None) => PartKind::Text,
+            (_, Some(_)) => PartKind::Skip,
+        }
+    }
+
+    async fn next_part(&mut self) -> Result<Option<Field>, ApiError> {
+        let field = self
             .multipart
             .next_field()
             .await
-            .map_err(|e| malformed(&e))?
-        {
-            parts += 1;
-            if parts > MAX_PARTS {
+            .map_err(|e| self.or_over_limit(malformed(&e)))?;
+        if field.is_some() {
+            self.parts += 1;
+            if self.parts > MAX_PARTS {
                 return Err(ApiError::bad_request(
                     "invalid_form",
                     format!("more than {MAX_PARTS} form fields"),
                 ));
             }
-            let Some(name) = field.name().map(str::to_owned) else {
-                continue;
-            };
-            if file_fields.contains(&name.as_str()) && field.file_name().is_some() {
-                let file_name = field.file_name().map(str::to_owned);
-                let content_type = field.content_type().map(str::to_owned);
-                let file = spool(field.into_async_read(), max_file_bytes).await?;
-                form.files.insert(
-                    name,
-                    SpooledFile {
-                        file_name,
-                        content_type,
-                        file,
-                    },
-                );
-            } else if field.file_name().is_none() {
-                let mut value = Vec::new();
-                field
-                    .into_async_read()
-                    .take(MAX_TEXT_BYTES + 1)
-                    .read_to_end(&mut value)
-                    .await
-                    .map_err(|err| ApiError::bad_request("invalid_form", err.to_string()))?;
-                if value.len() as u64 > MAX_TEXT_BYTES {
-                    return Err(ApiError::bad_request(
-                        "invalid_form",
-                        format!("field `{name}` is longer than {MAX_TEXT_BYTES} bytes"),
-                    ));
-                }
-                let value = String::from_utf8(value).map_err(|_| {
-                    ApiError::bad_request("invalid_form", format!("field `{name}` is not UTF-8"))
-                })?;
-                form.text.insert(name, value);
-            } else {
-                // An unexpected file part: read past it without keeping it.
-                tokio::io::copy(&mut field.into_async_read(), &mut tokio::io::sink())
-                    .await
-                    .map_err(|err| ApiError::bad_request("invalid_form", err.to_string()))?;
-            }
         }
-        Ok(form)
+        Ok(field)
+    }
+
+    async fn read_text(&mut self, field: Field) -> Result<(), ApiError> {
+        let Some(name) = field.name().map(str::to_owned) else {
+            return self.skip(field).await;
+        };
+        let mut value = Vec::new();
+        field
+            .into_async_read()
+            .take(MAX_TEXT_BYTES + 1)
+            .read_to_end(&mut value)
+            .await
+            .map_err(|err| {
+                self.or_over_limit(ApiError::bad_request("invalid_form", err.to_string()))
+            })?;
+        if value.len() as u64 > MAX_TEXT_BYTES {
+            return Err(ApiError::bad_request(
+                "invalid_form",
+                format!("field `{name}` is longer than {MAX_TEXT_BYTES} bytes"),
+            ));
+        }
+        let value = String::from_utf8(value).map_err(|_| {
+            ApiError::bad_request("invalid_form", format!("field `{name}` is not UTF-8"))
+        })?;
+        self.form.text.insert(name, value);
+        Ok(())
+    }
+
+    async fn skip(&self, field: Field) -> Result<(), ApiError> {
+        tokio::io::copy(&mut field.into_async_read(), &mut tokio::io::sink())
+            .await
+            .map_err(|err| {
+                self.or_over_limit(ApiError::bad_request("invalid_form", err.to_string()))
+            })?;
+        Ok(())
+    }
+
+    /// `err`, unless the body failed because it passed the upload limit: then 413.
+    fn or_over_limit(&self, err: ApiError) -> ApiError {
+        if self
+            .over_limit
+            .as_ref()
+            .is_some_and(UploadOverLimit::is_set)
+        {
+            tracing::info!("upload refused: over the upload limit");
+            ApiError::upload_too_large("the upload is larger than the server accepts")
+        } else {
+            err
+        }
     }
 }
 

@@ -26,6 +26,9 @@ fn settings() -> RestSettings {
         service_token: SERVICE.into(),
         max_body_bytes: 1024,
         max_file_bytes: 64,
+        max_upload_bytes: 0,
+        max_concurrent_uploads: 2,
+        upload_room_first: true,
     }
 }
 
@@ -362,4 +365,87 @@ async fn registering_a_channel_needs_the_service_token() {
         .await;
 
     assert_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+/// A multipart form with one file part `field`.
+fn file_form(field: &str) -> (String, Vec<u8>) {
+    let boundary = "----handler-test";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"a.png\"\r\n\
+         Content-Type: image/png\r\n\r\npng\r\n--{boundary}--\r\n"
+    );
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    )
+}
+
+#[tokio::test]
+async fn an_upload_by_a_non_member_is_refused_before_it_is_posted() {
+    let mut chat = chat();
+    chat.expect_authorize_file()
+        .returning(|_, room| Err(application::usecases::PostFileError::Forbidden(room)));
+    chat.expect_post_file().never();
+    let (content_type, body) = file_form("file");
+
+    let response = client(chat)
+        .post("/api/v1/direct/5/files")
+        .header("Authorization", "Bearer good")
+        .content_type(content_type)
+        .body(body)
+        .send()
+        .await;
+
+    assert_error(response, StatusCode::FORBIDDEN, "not_a_member").await;
+}
+
+#[tokio::test]
+async fn an_upload_spends_the_write_allowance() {
+    use application::ports::outbound::RequestKind;
+
+    let mut chat = chat_without_allowance();
+    chat.expect_admit()
+        .withf(|_, kind| *kind == RequestKind::Write)
+        .times(1)
+        .returning(|_, _| {
+            Err(RateLimited {
+                retry_after: std::time::Duration::from_secs(2),
+            })
+        });
+    chat.expect_post_file().never();
+    let (content_type, body) = file_form("file");
+
+    let response = client(chat)
+        .post("/api/v1/direct/5/files")
+        .header("Authorization", "Bearer good")
+        .content_type(content_type)
+        .body(body)
+        .send()
+        .await;
+
+    assert_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn a_seed_form_with_its_room_after_the_file_is_400_before_anything_is_posted() {
+    let mut chat = chat();
+    chat.expect_authorize_file().never();
+    chat.expect_post_file().never();
+    let boundary = "----handler-test";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\
+         Content-Type: image/png\r\n\r\npng\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"channelId\"\r\n\r\n5\r\n\
+         --{boundary}--\r\n"
+    );
+
+    let response = client(chat)
+        .post("/chat-server/file")
+        .header("Authorization", "Bearer good")
+        .content_type(format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await;
+
+    assert_error(response, StatusCode::BAD_REQUEST, "room_after_file").await;
 }

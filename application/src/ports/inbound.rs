@@ -1,8 +1,8 @@
 //! The driving port: everything an inbound adapter (STOMP, REST) may ask of the chat.
 
 use domain::{
-    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey, Seq,
-    SessionId, UserId, VoiceLeave, VoiceOccupancy,
+    Audience, ChannelId, CommunityId, Location, LocationChange, Message, MessageId, RoomKey,
+    RoomRef, Seq, SessionId, UserId, VoiceLeave, VoiceOccupancy,
 };
 
 use crate::ports::outbound::{RequestKind, TokenError, VerifiedToken};
@@ -28,6 +28,9 @@ pub trait ChatService: Send + Sync + 'static {
     async fn post(&self, cmd: PostCommand) -> Result<Message, PostError>;
     /// Share a file. See [`PostFileError`].
     async fn post_file(&self, cmd: FileCommand) -> Result<Message, PostFileError>;
+    /// Whether `author` may share a file in `room`, asked before the upload is read.
+    /// See [`PostFileError`].
+    async fn authorize_file(&self, author: UserId, room: RoomRef) -> Result<(), PostFileError>;
     /// Reply to a message. See [`ReplyToMessageError`].
     async fn reply(&self, cmd: ReplyCommand) -> Result<Message, ReplyToMessageError>;
     /// Edit a message. See [`EditMessageError`].
@@ -109,6 +112,9 @@ impl<T: ChatService> ChatService for std::sync::Arc<T> {
     }
     async fn post_file(&self, cmd: FileCommand) -> Result<Message, PostFileError> {
         (**self).post_file(cmd).await
+    }
+    async fn authorize_file(&self, author: UserId, room: RoomRef) -> Result<(), PostFileError> {
+        (**self).authorize_file(author, room).await
     }
     async fn reply(&self, cmd: ReplyCommand) -> Result<Message, ReplyToMessageError> {
         (**self).reply(cmd).await

@@ -3,16 +3,19 @@
 //! The file (and an image's or video's thumbnail) is stored first, then the message
 //! that points at it, then the event is published. A message never points at a file
 //! that was not stored: when the message cannot be stored, the files are deleted again.
+//! Files get random keys and are stored with their room, so only its members can
+//! download them; the event and the answer carry download links (see `file_links`).
 
 use std::sync::Arc;
 
 use domain::{
-    Attachment, AttachmentError, FileType, Message, MessageBody, MessageId, NewMessage, RoomRef,
+    Attachment, AttachmentError, FileType, Message, MessageBody, NewMessage, RoomKey, RoomRef,
     UserId,
 };
 
 use super::ChannelBinding;
 use super::access::ensure_may_post_or_bind;
+use super::file_links::FileLinks;
 use crate::ports::outbound::{
     BusError, ByteStream, Clock, EventBus, FileStore, FileStoreError, FileUpload, IdGenerator,
     MessageStore, Ports, StoreError, StoredFile, UserDirectory, UserDirectoryError,
@@ -153,6 +156,7 @@ pub struct PostFile<P: Ports> {
     clock: Arc<P::Clock>,
     ids: Arc<P::Ids>,
     limits: FileLimits,
+    links: FileLinks<P>,
 }
 
 impl<P: Ports> PostFile<P> {
@@ -173,6 +177,7 @@ impl<P: Ports> PostFile<P> {
             directory,
             binding,
             users,
+            links: FileLinks::new(files.clone()),
             files,
             store,
             bus,
@@ -180,6 +185,19 @@ impl<P: Ports> PostFile<P> {
             ids,
             limits,
         }
+    }
+
+    /// Succeeds when `author` may share a file in `room`: checked before the upload
+    /// is read, so nothing of a non-member's upload is ever kept, even for a while.
+    ///
+    /// # Errors
+    /// [`PostFileError::Forbidden`] for a non-member, [`PostFileError::Unavailable`]
+    /// when the directory could not answer.
+    pub async fn authorize(&self, author: UserId, room: RoomRef) -> Result<(), PostFileError> {
+        // The same check as the post itself (binding included), so a first file in a channel
+        // is not refused before its post could bind the channel.
+        ensure_may_post_or_bind(&*self.directory, self.binding, author, room).await?;
+        Ok(())
     }
 
     /// Runs the use case.
@@ -202,19 +220,23 @@ impl<P: Ports> PostFile<P> {
         let author = self.users.profile(cmd.author).await?;
 
         let id = self.ids.message_id();
+        let key = self.ids.file_key();
+        let room = cmd.room.key();
         let file = self
-            .put(&id, "", cmd.file, content_type)
+            .put(&key, room, "", cmd.file, content_type)
             .await
             .inspect_err(|err| tracing::warn!(error = %err, "file not stored"))?;
         let thumbnail = match thumbnail {
-            Some((thumb, thumb_type)) => match self.put(&id, "-thumb", thumb, thumb_type).await {
-                Ok(stored) => Some(stored),
-                Err(err) => {
-                    tracing::warn!(error = %err, "thumbnail not stored");
-                    self.clean_up(&[&file]).await;
-                    return Err(err);
+            Some((thumb, thumb_type)) => {
+                match self.put(&key, room, "-thumb", thumb, thumb_type).await {
+                    Ok(stored) => Some(stored),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "thumbnail not stored");
+                        self.clean_up(&[&file]).await;
+                        return Err(err);
+                    }
                 }
-            },
+            }
             None => None,
         };
 
@@ -240,6 +262,8 @@ impl<P: Ports> PostFile<P> {
                 return Err(err.into());
             }
         };
+        // Everyone who hears the event is a member of the room: they get links.
+        let message = self.links.execute(message).await;
         self.bus
             .publish(&domain::ChatEvent::Posted(message.clone()))
             .await?;
@@ -248,7 +272,8 @@ impl<P: Ports> PostFile<P> {
 
     async fn put(
         &self,
-        id: &MessageId,
+        key: &str,
+        room: RoomKey,
         suffix: &str,
         file: IncomingFile,
         content_type: String,
@@ -262,7 +287,8 @@ impl<P: Ports> PostFile<P> {
         Ok(self
             .files
             .put(FileUpload {
-                key: format!("{id}{suffix}{extension}").to_ascii_lowercase(),
+                key: format!("{key}{suffix}{extension}").to_ascii_lowercase(),
+                room,
                 content_type,
                 max_bytes: self.limits.max_bytes,
                 body: file.body,
@@ -354,33 +380,46 @@ mod tests {
         let mut m = MocksBuilder::new().member_everywhere();
         m.files
             .expect_put()
-            .withf(|u| u.key == "000000000000000000000042.png" && u.content_type == "image/png")
+            .withf(|u| {
+                u.key == "0123456789abcdef0123456789abcdef.png"
+                    && u.content_type == "image/png"
+                    && u.room == DM.key()
+            })
             .times(1)
             .in_sequence(&mut order)
             .returning(|u| Ok(stored(&u)));
         m.files
             .expect_put()
-            .withf(|u| u.key == "000000000000000000000042-thumb.jpg")
+            .withf(|u| u.key == "0123456789abcdef0123456789abcdef-thumb.jpg")
             .times(1)
             .in_sequence(&mut order)
             .returning(|u| Ok(stored(&u)));
         m.store
             .expect_append()
             .withf(|new| {
-                new.body.as_str() == "/files/000000000000000000000042.png"
+                new.body.as_str() == "/files/0123456789abcdef0123456789abcdef.png"
                     && new.author.id == ALICE
                     && new.attachment.as_ref().is_some_and(|a| {
                         a.file_type.as_str() == "image"
                             && a.thumbnail.as_ref().map(FileUrl::as_str)
-                                == Some("/files/000000000000000000000042-thumb.jpg")
+                                == Some("/files/0123456789abcdef0123456789abcdef-thumb.jpg")
                     })
             })
             .times(1)
             .in_sequence(&mut order)
             .returning(|new| Ok(new.stored_at(Seq::new(3))));
+        m.files
+            .expect_download_url()
+            .times(2)
+            .in_sequence(&mut order)
+            .returning(|url| Ok(FileUrl::parse(&format!("{url}?sig=1")).expect("url")));
         m.bus
             .expect_publish()
-            .withf(|e| matches!(e, ChatEvent::Posted(msg) if msg.attachment().is_some()))
+            .withf(|e| {
+                matches!(e, ChatEvent::Posted(msg)
+                    if msg.body().map(MessageBody::as_str)
+                        == Some("/files/0123456789abcdef0123456789abcdef.png?sig=1"))
+            })
             .times(1)
             .in_sequence(&mut order)
             .returning(|_| Ok(()));
@@ -391,6 +430,24 @@ mod tests {
         // Assert
         let message = message.expect("posted");
         assert_eq!(message.seq(), Seq::new(3));
+        assert_eq!(
+            message
+                .attachment()
+                .and_then(|a| a.thumbnail.as_ref())
+                .map(FileUrl::as_str),
+            Some("/files/0123456789abcdef0123456789abcdef-thumb.jpg?sig=1"),
+            "the uploader is handed links too"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_non_member_is_refused_before_the_upload_is_read() {
+        let mut m = MocksBuilder::new().member_nowhere();
+        m.files.expect_put().never();
+
+        let err = use_case(m.build()).authorize(ALICE, DM).await;
+
+        assert!(matches!(err, Err(PostFileError::Forbidden(room)) if room == DM));
     }
 
     #[tokio::test]
@@ -405,6 +462,9 @@ mod tests {
                     .is_some_and(|a| a.thumbnail.is_none())
             })
             .returning(|new| Ok(new.stored_at(Seq::new(1))));
+        m.files
+            .expect_download_url()
+            .returning(|url| Ok(url.clone()));
         m.bus.expect_publish().returning(|_| Ok(()));
 
         let mut cmd = command("pdf", true);
@@ -497,7 +557,7 @@ mod tests {
             .returning(|_| Err(files_down()));
         m.files
             .expect_delete()
-            .withf(|key| key == "000000000000000000000042.png")
+            .withf(|key| key == "0123456789abcdef0123456789abcdef.png")
             .times(1)
             .returning(|_| Ok(()));
         m.store.expect_append().never();

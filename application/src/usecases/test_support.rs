@@ -25,6 +25,8 @@ pub(crate) const CHANNEL: RoomRef = RoomRef::Channel {
     community: COMMUNITY,
     channel: CHANNEL_ID,
 };
+/// The random key the mocked id generator gives every file.
+pub(crate) const FILE_KEY: &str = "0123456789abcdef0123456789abcdef";
 pub(crate) const NOW: Timestamp = Timestamp::from_unix_micros(1_700_000_000_000_000);
 
 /// The port bundle of the tests: every port is a mock.
@@ -83,6 +85,7 @@ impl MocksBuilder {
             .returning(|| MessageId::parse("000000000000000000000042").expect("id"));
         ids.expect_session_id()
             .returning(|| SessionId::parse("session-1").expect("id"));
+        ids.expect_file_key().returning(|| FILE_KEY.to_owned());
         let mut users = MockUserDirectory::new();
         users.expect_profile().returning(|id| Ok(profile(id)));
         Self {

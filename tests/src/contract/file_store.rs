@@ -18,6 +18,7 @@ fn key(suffix: &str) -> String {
 fn upload(key: &str, chunks: Vec<std::io::Result<Vec<u8>>>, max_bytes: u64) -> FileUpload {
     FileUpload {
         key: key.to_owned(),
+        room: domain::RoomKey::Direct(domain::RoomId::new(5)),
         content_type: "image/png".into(),
         max_bytes,
         body: Box::pin(futures::stream::iter(chunks)),

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use adapter_files::{FileBackend, FilesSettings, LocalDiskFileStore, S3FileStore, S3Settings};
+use adapter_files::{
+    FileBackend, FilesSettings, LinkSigner, LocalDiskFileStore, S3FileStore, S3Settings,
+};
 use application::ports::outbound::StoredFile;
 use chat_tests::contract::file_store::Fetch;
 use chat_tests::services;
@@ -15,7 +17,8 @@ fn fresh_directory() -> PathBuf {
 
 async fn local() -> (LocalDiskFileStore, Fetch) {
     let directory = fresh_directory();
-    let store = LocalDiskFileStore::open(&directory, "", Duration::from_secs(10))
+    let links = LinkSigner::random(Duration::from_secs(60));
+    let store = LocalDiskFileStore::open(&directory, "", Duration::from_secs(10), links)
         .await
         .expect("directory created");
     let fetch: Fetch = Box::new(move |stored: StoredFile| {
@@ -110,6 +113,7 @@ mod s3_only {
         let err = store
             .put(FileUpload {
                 key: "x.png".into(),
+                room: domain::RoomKey::Direct(domain::RoomId::new(5)),
                 content_type: "image/png".into(),
                 max_bytes: 10,
                 body: Box::pin(futures::stream::iter([Ok(vec![1; 5])])),
@@ -124,5 +128,72 @@ mod s3_only {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    fn png(key: &str) -> FileUpload {
+        FileUpload {
+            key: key.into(),
+            room: domain::RoomKey::Direct(domain::RoomId::new(5)),
+            content_type: "image/png".into(),
+            max_bytes: 100,
+            body: Box::pin(futures::stream::iter([Ok(b"private bytes".to_vec())])),
+        }
+    }
+
+    #[tokio::test]
+    async fn objects_are_private_and_readers_get_a_pre_signed_url_that_works() {
+        let bucket = services::fresh_bucket().await;
+        let mut settings = s3_settings(services::s3_endpoint(), bucket);
+        settings.s3.acl = String::new();
+        let store = S3FileStore::new(&settings).expect("client");
+
+        let stored = store.put(png("secret.png")).await.expect("stored");
+        let anonymous = reqwest::get(stored.url.as_str()).await.expect("S3 answers");
+        let link = store.download_url(&stored.url).await.expect("pre-signed");
+        let signed = reqwest::get(link.as_str()).await.expect("S3 answers");
+
+        assert_eq!(anonymous.status(), reqwest::StatusCode::FORBIDDEN);
+        assert_ne!(link, stored.url);
+        assert!(link.as_str().contains("X-Amz-Signature="), "{link}");
+        assert!(link.as_str().contains("X-Amz-Expires=300"), "{link}");
+        assert_eq!(signed.status(), reqwest::StatusCode::OK);
+        assert_eq!(
+            signed.bytes().await.expect("body").as_ref(),
+            b"private bytes"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_public_bucket_hands_out_the_plain_object_url() {
+        let bucket = services::fresh_bucket().await;
+        let mut settings = s3_settings(services::s3_endpoint(), bucket);
+        settings.s3.public = true;
+        let store = S3FileStore::new(&settings).expect("client");
+
+        let stored = store.put(png("public.png")).await.expect("stored");
+        let link = store.download_url(&stored.url).await.expect("link");
+
+        assert_eq!(link, stored.url);
+    }
+
+    #[tokio::test]
+    async fn an_svg_is_stored_to_be_downloaded_as_an_attachment_and_a_png_inline() {
+        let bucket = services::fresh_bucket().await;
+        let store =
+            S3FileStore::new(&s3_settings(services::s3_endpoint(), bucket)).expect("client");
+        let mut svg = png("x.svg");
+        svg.content_type = "image/svg+xml".into();
+
+        let svg = store.put(svg).await.expect("stored");
+        let png = store.put(png("y.png")).await.expect("stored");
+        let svg = reqwest::get(store.download_url(&svg.url).await.expect("link").as_str())
+            .await
+            .expect("S3 answers");
+        let png = reqwest::get(store.download_url(&png.url).await.expect("link").as_str())
+            .await
+            .expect("S3 answers");
+
+        assert_eq!(svg.headers()["content-disposition"], "attachment");
+        assert!(png.headers().get("content-disposition").is_none());
     }
 }

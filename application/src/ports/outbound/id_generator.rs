@@ -9,4 +9,7 @@ pub trait IdGenerator: Send + Sync + 'static {
     fn message_id(&self) -> MessageId;
     /// A new session id, unique across every instance.
     fn session_id(&self) -> SessionId;
+    /// A new file key: 128 random bits as 32 lower-case hex characters, so that
+    /// nobody can guess the key of a file they were not given.
+    fn file_key(&self) -> String;
 }
