@@ -47,6 +47,8 @@ pub struct Adapters<P: Ports> {
     pub limiter: Arc<P::Limiter>,
     /// Shared files.
     pub files: Arc<P::Files>,
+    /// This instance's subscribers.
+    pub broadcaster: Arc<P::Broadcaster>,
     /// What uploads may be.
     pub file_limits: FileLimits,
 }
@@ -146,7 +148,7 @@ impl<P: Ports> Chat<P> {
             unread: CountUnread::new(a.directory.clone(), a.store.clone(), a.markers.clone()),
             mark_read: MarkRead::new(a.directory.clone(), a.store.clone(), a.markers.clone()),
             presence: QueryPresence::new(a.presence.clone()),
-            set_members: SetMembers::new(a.directory.clone()),
+            set_members: SetMembers::new(a.directory.clone(), a.broadcaster.clone()),
             voice_leave: AnnounceVoiceLeave::new(a.bus.clone()),
             change_location: ChangeLocation::new(
                 a.directory.clone(),

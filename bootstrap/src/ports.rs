@@ -16,6 +16,7 @@ use adapter_memory::{
 };
 use adapter_mongo::MongoStore;
 use adapter_redis::{RedisCachedDirectory, RedisConnection, RedisPresenceStore};
+use adapter_stomp::SubscriptionHub;
 use application::Adapters;
 use application::ports::outbound::Ports;
 
@@ -44,6 +45,7 @@ impl Ports for ServerPorts {
     type Ids = RandomIds;
     type Limiter = TokenBucketLimiter;
     type Files = Files;
+    type Broadcaster = SubscriptionHub;
 }
 
 /// Connections to the real services in use, kept for `/readyz`.
@@ -142,8 +144,13 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPor
                 per_second: settings.limits.read_per_second,
                 burst: settings.limits.read_burst,
             },
+            subscribe: Rate {
+                per_second: settings.limits.subscribe_per_second,
+                burst: settings.limits.subscribe_burst,
+            },
         })),
         files: Arc::new(files),
+        broadcaster: Arc::new(SubscriptionHub::default()),
         file_limits: crate::file_store::limits(&settings.files),
     };
     Ok((adapters, services))

@@ -25,6 +25,8 @@ pub struct Rates {
     pub write: Rate,
     /// Reading.
     pub read: Rate,
+    /// Subscribing.
+    pub subscribe: Rate,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +60,7 @@ impl TokenBucketLimiter {
         match kind {
             RequestKind::Write => self.rates.write,
             RequestKind::Read => self.rates.read,
+            RequestKind::Subscribe => self.rates.subscribe,
         }
     }
 }
@@ -103,6 +106,10 @@ mod tests {
         TokenBucketLimiter::new(Rates {
             write: rate,
             read: Rate {
+                per_second: 1.0,
+                burst: 100.0,
+            },
+            subscribe: Rate {
                 per_second: 1.0,
                 burst: 100.0,
             },

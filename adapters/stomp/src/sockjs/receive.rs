@@ -16,7 +16,8 @@ use super::http::{
 };
 use super::registry::Lookup;
 use super::session::{Attach, Receiver};
-use super::{SockJs, session_id};
+use super::{SockJs, remote_ip, session_id};
+use crate::server::refused;
 use crate::transport::HeartBeatOffer;
 
 /// Which receiving transport a request uses.
@@ -114,14 +115,43 @@ pub(crate) fn receive<S: ChatService>(
         return not_found();
     };
     let mut head: Vec<Bytes> = kind.prelude().into_iter().collect();
-    let receiver = match sockjs.registry.get_or_create(id, || sockjs.open_session()) {
+    let from = remote_ip(request);
+    // A new session takes a socket's place under the caps; it is refused first when
+    // there is none, so the registry never holds a session that cannot run.
+    let mut permit = None;
+    let lookup = sockjs
+        .registry
+        .get_or_create(id, from, sockjs.settings().max_sessions, || {
+            sockjs.open_session()
+        });
+    let lookup = match lookup {
+        Ok(Lookup::Created(session, inbound, outbound)) => {
+            match sockjs.server.admit_socket(request.remote_addr()) {
+                Ok(admitted) => permit = Some(admitted),
+                Err(cap) => {
+                    session.close(ServerFrame::Close(1013, "Try again later".to_owned()));
+                    sockjs.registry.remove(id, &session);
+                    return cors(request, refused(cap));
+                }
+            }
+            Lookup::Created(session, inbound, outbound)
+        }
+        Ok(other) => other,
+        Err(cap) => return cors(request, refused(cap)),
+    };
+    let receiver = match lookup {
+        Lookup::Foreign => return cors(request, not_found()),
         Lookup::Created(session, inbound, outbound) => {
             let span = tracing::info_span!("stomp.session", peer = %request.remote_addr(), transport = kind.name());
+            let Some(permit) = permit else {
+                return cors(request, not_found());
+            };
             sockjs.start(
                 id.to_owned(),
                 (session.clone(), inbound, outbound),
                 kind.offer(sockjs),
                 span,
+                permit,
             );
             head.push(kind.wrap(&ServerFrame::Open));
             // A poll answers the open frame alone; a stream goes on receiving.

@@ -9,6 +9,8 @@ pub enum RequestKind {
     Write,
     /// Reading history, unread counts, presence.
     Read,
+    /// Subscribing to a room, channel or community (each costs a directory lookup).
+    Subscribe,
 }
 
 /// Whether a request may proceed.
