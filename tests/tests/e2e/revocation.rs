@@ -67,6 +67,6 @@ async fn a_member_removed_by_the_member_list_put_loses_the_subscription_with_a_r
         &json!({"content": "members only", "channelId": room}),
     )
     .await;
-    assert_eq!(bob.next_event_on(&topic).await["content"], "members only");
+    assert_eq!(bob.next_event_on(&topic).await["message"], "members only");
     alice.expect_silence(Duration::from_millis(500)).await;
 }
