@@ -207,7 +207,7 @@ impl App {
             Some(grace),
         );
         tokio::select! {
-            served = server => served.context("HTTP server failed"),
+            result = server => result.context("HTTP server failed"),
             () = grace_over => {
                 tracing::warn!("grace period over: stopping with connections still open");
                 Ok(())

@@ -70,17 +70,16 @@ impl Flooder {
         let refused = format!("SEND\ndestination:/nowhere/{}\n\n{{}}\0", "x".repeat(8000));
         let task = tokio::spawn(async move {
             loop {
-                let send = ws.send(Message::text(refused.clone()));
-                tokio::pin!(send);
-                let sent = match tokio::time::timeout(STALLED, &mut send).await {
-                    Ok(sent) => sent,
-                    Err(_) => {
-                        flag.store(true, Ordering::Release);
-                        signal.notify_waiters();
-                        send.await
-                    }
+                let frame = ws.send(Message::text(refused.clone()));
+                tokio::pin!(frame);
+                let outcome = if let Ok(done) = tokio::time::timeout(STALLED, &mut frame).await {
+                    done
+                } else {
+                    flag.store(true, Ordering::Release);
+                    signal.notify_waiters();
+                    frame.await
                 };
-                if sent.is_err() {
+                if outcome.is_err() {
                     return;
                 }
             }
