@@ -100,3 +100,21 @@ async fn a_session_that_keeps_provoking_refusals_is_closed_with_an_error() {
         "long destinations are cut short in the log"
     );
 }
+
+#[tokio::test]
+async fn sockjs_sessions_over_the_cap_are_refused_with_503() {
+    let server = TestServer::start_with(&[("CHAT_STOMP__SOCKJS__MAX_SESSIONS", "1")]);
+    let http = reqwest::Client::new();
+    let open = |session: &str| {
+        http.post(format!("{}/my-chat/000/{session}/xhr", server.http_url()))
+            .send()
+    };
+
+    let first = open("first").await.expect("HTTP").status();
+    let second = open("second").await.expect("HTTP").status();
+    let first_again = open("first").await.expect("HTTP").status();
+
+    assert_eq!(first.as_u16(), 200);
+    assert_eq!(second.as_u16(), 503);
+    assert_eq!(first_again.as_u16(), 200, "the open session still answers");
+}
