@@ -116,36 +116,29 @@ pub(crate) fn receive<S: ChatService>(
     };
     let mut head: Vec<Bytes> = kind.prelude().into_iter().collect();
     let from = remote_ip(request);
-    // A new session takes a socket's place under the caps; it is refused first when
-    // there is none, so the registry never holds a session that cannot run.
-    let mut permit = None;
     let lookup = sockjs
         .registry
         .get_or_create(id, from, sockjs.settings().max_sessions, || {
             sockjs.open_session()
         });
     let lookup = match lookup {
-        Ok(Lookup::Created(session, inbound, outbound)) => {
-            match sockjs.server.admit_socket(request.remote_addr()) {
-                Ok(admitted) => permit = Some(admitted),
-                Err(cap) => {
-                    session.close(ServerFrame::Close(1013, "Try again later".to_owned()));
-                    sockjs.registry.remove(id, &session);
-                    return cors(request, refused(cap));
-                }
-            }
-            Lookup::Created(session, inbound, outbound)
-        }
-        Ok(other) => other,
+        Ok(lookup) => lookup,
         Err(cap) => return cors(request, refused(cap)),
     };
     let receiver = match lookup {
         Lookup::Foreign => return cors(request, not_found()),
         Lookup::Created(session, inbound, outbound) => {
-            let span = tracing::info_span!("stomp.session", peer = %request.remote_addr(), transport = kind.name());
-            let Some(permit) = permit else {
-                return cors(request, not_found());
+            // A new session takes a socket's place under the caps; without one it is
+            // forgotten again before its STOMP task ever starts.
+            let permit = match sockjs.server.admit_socket(request.remote_addr()) {
+                Ok(permit) => permit,
+                Err(cap) => {
+                    session.close(ServerFrame::Close(1013, "Try again later".to_owned()));
+                    sockjs.registry.remove(id, &session);
+                    return cors(request, refused(cap));
+                }
             };
+            let span = tracing::info_span!("stomp.session", peer = %request.remote_addr(), transport = kind.name());
             sockjs.start(
                 id.to_owned(),
                 (session.clone(), inbound, outbound),
