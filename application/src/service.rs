@@ -48,6 +48,8 @@ pub struct Adapters<P: Ports> {
     pub limiter: Arc<P::Limiter>,
     /// Shared files.
     pub files: Arc<P::Files>,
+    /// This instance's subscribers.
+    pub broadcaster: Arc<P::Broadcaster>,
     /// What uploads may be.
     pub file_limits: FileLimits,
     /// How a channel no authoritative source knows is treated.
@@ -153,7 +155,7 @@ impl<P: Ports> Chat<P> {
             unread: CountUnread::new(a.directory.clone(), a.store.clone(), a.markers.clone()),
             mark_read: MarkRead::new(a.directory.clone(), a.store.clone(), a.markers.clone()),
             presence: QueryPresence::new(a.directory.clone(), a.presence.clone()),
-            set_members: SetMembers::new(a.directory.clone()),
+            set_members: SetMembers::new(a.directory.clone(), a.broadcaster.clone()),
             set_channel: SetChannel::new(a.directory.clone()),
             voice_leave: AnnounceVoiceLeave::new(a.bus.clone()),
             change_location: ChangeLocation::new(

@@ -51,6 +51,7 @@ pub struct App {
     routes: poem::endpoint::BoxEndpoint<'static>,
     stomp: Arc<StompServer<Arc<Chat<ports::ServerPorts>>>>,
     shutdown: CancellationToken,
+    grace: Duration,
 }
 
 /// Liveness: the process is up.
@@ -92,7 +93,7 @@ impl App {
             keep_sessions_alive(&adapters, redis.lease_seconds).await;
         }
         let chat = Arc::new(Chat::new(&adapters));
-        let hub = Arc::new(SubscriptionHub::default());
+        let hub: Arc<SubscriptionHub> = adapters.broadcaster.clone();
 
         let events = adapters
             .bus
@@ -160,6 +161,7 @@ impl App {
             routes,
             stomp,
             shutdown,
+            grace: Duration::from_secs(settings.http.shutdown_grace_seconds),
         })
     }
 
@@ -168,8 +170,10 @@ impl App {
         self.local_addr
     }
 
-    /// Serves until `signal` resolves; then every STOMP session is closed cleanly
-    /// (its user goes offline) before the server stops, waiting at most 10 s.
+    /// Serves until `signal` resolves; then every STOMP session is closed (its user
+    /// goes offline) and the server stops, within the grace period whatever the
+    /// clients do: a session stuck on a client that does not read gives up its
+    /// writes at once, and what is still open when the grace period ends is dropped.
     pub async fn run_until(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
@@ -179,18 +183,48 @@ impl App {
             routes,
             stomp,
             shutdown,
+            grace,
             ..
         } = self;
+        let (deadline_tx, deadline_rx) = tokio::sync::oneshot::channel();
         let drained = async move {
             signal.await;
-            tracing::info!("shutting down: closing sessions");
+            let deadline = tokio::time::Instant::now() + grace;
+            let _ = deadline_tx.send(deadline);
+            tracing::info!(
+                grace_seconds = grace.as_secs(),
+                "shutting down: closing sessions"
+            );
             shutdown.cancel();
-            stomp.drained().await;
+            if tokio::time::timeout_at(deadline, stomp.drained())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    sessions = stomp.session_count(),
+                    "sessions still open at the end of the grace period"
+                );
+            }
         };
-        Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(routes, drained, Some(Duration::from_secs(10)))
-            .await
-            .context("HTTP server failed")
+        let grace_over = async move {
+            match deadline_rx.await {
+                Ok(deadline) => tokio::time::sleep_until(deadline).await,
+                // The server stopped before any signal: nothing to bound.
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+            routes,
+            drained,
+            Some(grace),
+        );
+        tokio::select! {
+            result = server => result.context("HTTP server failed"),
+            () = grace_over => {
+                tracing::warn!("grace period over: stopping with connections still open");
+                Ok(())
+            }
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use adapter_memory::{
 };
 use adapter_mongo::MongoStore;
 use adapter_redis::{RedisCachedDirectory, RedisConnection, RedisPresenceStore};
+use adapter_stomp::SubscriptionHub;
 use application::Adapters;
 use application::ports::outbound::Ports;
 use application::usecases::ChannelBinding;
@@ -45,6 +46,7 @@ impl Ports for ServerPorts {
     type Ids = RandomIds;
     type Limiter = Limiter;
     type Files = Files;
+    type Broadcaster = SubscriptionHub;
 }
 
 /// Connections to the real services in use, kept for `/readyz`.
@@ -147,6 +149,7 @@ pub async fn adapters(settings: &Settings) -> anyhow::Result<(Adapters<ServerPor
         ids: Arc::default(),
         limiter: Arc::new(limiter),
         files: Arc::new(files),
+        broadcaster: Arc::new(SubscriptionHub::default()),
         file_limits: crate::file_store::limits(&settings.files),
         channel_binding: crate::community::channel_binding(settings),
     };

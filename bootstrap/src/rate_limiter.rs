@@ -46,6 +46,8 @@ fn rates(limits: &LimitsSettings) -> anyhow::Result<Rates> {
         ("limits.write_burst", limits.write_burst),
         ("limits.read_per_second", limits.read_per_second),
         ("limits.read_burst", limits.read_burst),
+        ("limits.subscribe_per_second", limits.subscribe_per_second),
+        ("limits.subscribe_burst", limits.subscribe_burst),
     ] {
         anyhow::ensure!(
             value.is_finite() && value >= 0.0,
@@ -65,6 +67,10 @@ fn rates(limits: &LimitsSettings) -> anyhow::Result<Rates> {
         read: Rate {
             per_second: limits.read_per_second,
             burst: limits.read_burst,
+        },
+        subscribe: Rate {
+            per_second: limits.subscribe_per_second,
+            burst: limits.subscribe_burst,
         },
     })
 }
@@ -88,6 +94,8 @@ mod tests {
             write_burst: 30.0,
             read_per_second: 20.0,
             read_burst: 60.0,
+            subscribe_per_second: 5.0,
+            subscribe_burst: 300.0,
             outage_factor: 0.5,
         }
     }

@@ -76,6 +76,9 @@ pub struct HttpSettings {
     pub host: String,
     /// Port to bind; 0 lets the OS choose.
     pub port: u16,
+    /// On SIGTERM: how long sessions get to close and users to go offline before the
+    /// server exits anyway, whatever the clients do (seconds).
+    pub shutdown_grace_seconds: u64,
 }
 
 /// The `[limits]` table: per-user token buckets.
@@ -89,6 +92,10 @@ pub struct LimitsSettings {
     pub read_per_second: f64,
     /// Reads allowed at once.
     pub read_burst: f64,
+    /// Sustained SUBSCRIBEs per second.
+    pub subscribe_per_second: f64,
+    /// SUBSCRIBEs allowed at once (a client subscribes to each of its rooms on start).
+    pub subscribe_burst: f64,
     /// With `[redis]`, the allowances are shared by every instance; while Redis cannot
     /// answer, each instance limits on its own with every allowance multiplied by this
     /// (above 0, at most 1): stricter, so that an outage never lifts the limits.

@@ -66,14 +66,25 @@ pub struct StompClient {
 impl StompClient {
     /// Opens the WebSocket (offering the STOMP sub-protocols) without sending CONNECT.
     pub async fn open(url: &str) -> Self {
+        Self::try_open(url)
+            .await
+            .unwrap_or_else(|status| panic!("WebSocket handshake refused with HTTP {status}"))
+    }
+
+    /// Opens the WebSocket, or returns the HTTP status that refused the handshake.
+    pub async fn try_open(url: &str) -> Result<Self, u16> {
         let mut request = url.into_client_request().expect("valid URL");
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
             "v10.stomp, v11.stomp, v12.stomp".parse().expect("header"),
         );
-        let (ws, response) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("WebSocket handshake");
+        let (ws, response) = match tokio_tungstenite::connect_async(request).await {
+            Ok(opened) => opened,
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                return Err(response.status().as_u16());
+            }
+            Err(error) => panic!("WebSocket handshake failed: {error}"),
+        };
         let protocol = response
             .headers()
             .get("sec-websocket-protocol")
@@ -83,11 +94,11 @@ impl StompClient {
             ["v10.stomp", "v11.stomp", "v12.stomp"].contains(&protocol),
             "the server agrees on a STOMP sub-protocol, got `{protocol}`"
         );
-        Self {
+        Ok(Self {
             ws,
             receipts: 0,
             held: Vec::new(),
-        }
+        })
     }
 
     /// Opens and sends the seed's CONNECT (`access-token`, `user-id`), returning the reply frame.
@@ -161,6 +172,23 @@ impl StompClient {
         self.expect_receipt(&receipt).await;
     }
 
+    /// Subscribes and waits for the outcome: `Ok` on the RECEIPT, `Err` with the
+    /// refusal the server put on `/user/queue/errors` (subscribe to it first).
+    pub async fn try_subscribe(&mut self, id: &str, destination: &str) -> Result<(), Value> {
+        let receipt = self.next_receipt();
+        self.send(
+            "SUBSCRIBE",
+            &[
+                ("id", id),
+                ("destination", destination),
+                ("receipt", &receipt),
+            ],
+            "",
+        )
+        .await;
+        self.outcome(&receipt).await
+    }
+
     /// Unsubscribes and waits until the server confirms it.
     pub async fn unsubscribe(&mut self, id: &str) {
         let receipt = self.next_receipt();
@@ -193,16 +221,22 @@ impl StompClient {
             &body.to_string(),
         )
         .await;
+        self.outcome(&receipt).await
+    }
+
+    /// The RECEIPT of `receipt` (`Ok`), or the refusal naming it on the error queue.
+    async fn outcome(&mut self, receipt: &str) -> Result<(), Value> {
         loop {
-            let frame = self.read_frame(PATIENCE * 4).await.unwrap_or_else(|| {
-                panic!("no outcome of SEND {receipt} within {:?}", PATIENCE * 4)
-            });
-            if frame.command == "RECEIPT" && frame.header("receipt-id") == Some(receipt.as_str()) {
+            let frame = self
+                .read_frame(PATIENCE * 4)
+                .await
+                .unwrap_or_else(|| panic!("no outcome of {receipt} within {:?}", PATIENCE * 4));
+            if frame.command == "RECEIPT" && frame.header("receipt-id") == Some(receipt) {
                 return Ok(());
             }
             if frame.command == "MESSAGE"
                 && frame.header("destination") == Some("/user/queue/errors")
-                && frame.json()["receipt-id"] == receipt.as_str()
+                && frame.json()["receipt-id"] == receipt
             {
                 return Err(frame.json());
             }

@@ -12,6 +12,9 @@ pub(crate) struct IncomingClaims {
     pub(crate) name: Option<String>,
     #[serde(rename = "profileImage")]
     pub(crate) profile_image: Option<String>,
+    /// Required and checked by the validation before the claims are read; a
+    /// number of seconds, whole or not.
+    pub(crate) exp: Option<serde_json::Value>,
 }
 
 /// Claims of a token we issue.

@@ -1,7 +1,7 @@
 //! HS256 verification of access tokens.
 
 use application::ports::outbound::{TokenError, TokenVerifier, VerifiedToken};
-use domain::UserId;
+use domain::{Timestamp, UserId};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
@@ -60,8 +60,20 @@ impl TokenVerifier for JwtTokenVerifier {
             subject,
             name: claims.name.filter(|n| !n.trim().is_empty()),
             image: claims.profile_image.filter(|i| !i.trim().is_empty()),
+            expires_at: expiry(claims.exp.as_ref()).ok_or(TokenError::BadClaim("exp"))?,
         })
     }
+}
+
+/// The `exp` claim (seconds since the epoch, whole or not) as a timestamp.
+fn expiry(exp: Option<&serde_json::Value>) -> Option<Timestamp> {
+    let seconds = exp?.as_f64().filter(|s| s.is_finite() && *s >= 0.0)?;
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "saturating: any exp past year 294,000 means never"
+    )]
+    let micros = (seconds * 1_000_000.0) as i64;
+    Some(Timestamp::from_unix_micros(micros))
 }
 
 #[cfg(test)]
@@ -114,6 +126,19 @@ mod tests {
         assert_eq!(verified.user, UserId::new(1));
         assert_eq!(verified.subject, "user@example.com");
         assert_eq!(verified.name, None);
+    }
+
+    #[test]
+    fn the_token_says_when_it_expires() {
+        let exp = now() + 3600;
+        let claims = json!({"sub": "u", "id": 1, "exp": exp});
+        let verified = verifier()
+            .verify(&sign(&claims, SECRET.as_bytes()))
+            .expect("valid");
+        assert_eq!(
+            verified.expires_at,
+            Timestamp::from_unix_micros(i64::try_from(exp).expect("fits") * 1_000_000)
+        );
     }
 
     #[test]

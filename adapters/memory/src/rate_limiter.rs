@@ -168,6 +168,10 @@ mod tests {
                 per_second: 1.0,
                 burst: 100.0,
             },
+            subscribe: Rate {
+                per_second: 1.0,
+                burst: 100.0,
+            },
         })
     }
 

@@ -65,6 +65,10 @@ fn rates(burst: f64) -> Rates {
             per_second: 100.0,
             burst: 100.0,
         },
+        subscribe: Rate {
+            per_second: 100.0,
+            burst: 100.0,
+        },
     }
 }
 

@@ -49,6 +49,7 @@ fn chat_without_allowance() -> MockChatService {
                 subject: "a@b".into(),
                 name: None,
                 image: None,
+                expires_at: domain::Timestamp::from_unix_micros(i64::MAX),
             })
         } else {
             Err(TokenError::Expired)

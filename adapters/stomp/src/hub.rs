@@ -7,16 +7,20 @@
 //! close (its client reconnects and catches up), so one slow client never
 //! slows the others.
 //!
+//! Membership changes: when a member list is set on this instance, the hub marks
+//! the connections listening to that group, which then authorise their
+//! subscriptions again (see `session`).
+//!
 //! The names of every metric the adapter records live here too, in [`metric`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use application::ports::outbound::RoomBroadcaster;
 use bytes::Bytes;
 use domain::{Audience, ChatEvent};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::destination::audience_destination;
@@ -41,6 +45,12 @@ pub(crate) mod metric {
     pub(crate) const SLOW_CONSUMERS: &str = "stomp_slow_consumers_total";
     /// Counter by `code`: refusals and fatal errors sent to clients.
     pub(crate) const CHAT_ERRORS: &str = "chat_errors_total";
+    /// Counter by `reason`: sockets and sessions refused over a cap.
+    pub(crate) const CONNECTIONS_REFUSED: &str = "stomp_connections_refused_total";
+    /// Counter: sessions ended because a client did not take a write in time.
+    pub(crate) const WRITE_TIMEOUTS: &str = "stomp_write_timeouts_total";
+    /// Counter: subscriptions ended because their user may no longer listen.
+    pub(crate) const SUBSCRIPTIONS_REVOKED: &str = "stomp_subscriptions_revoked_total";
 
     /// Label key of the frame counters.
     pub(crate) const COMMAND: &str = "command";
@@ -48,6 +58,9 @@ pub(crate) mod metric {
     pub(crate) const HEARTBEAT: &str = "HEARTBEAT";
     /// Label key of [`CHAT_ERRORS`].
     pub(crate) const CODE: &str = "code";
+    /// Label key of [`CONNECTIONS_REFUSED`]: `per_address`, `unauthenticated`,
+    /// `per_user` or `sockjs_sessions`.
+    pub(crate) const REASON: &str = "reason";
 }
 
 /// Identifies one connection inside the hub.
@@ -68,6 +81,41 @@ struct Subscriber {
     subscription: Arc<str>,
     queue: mpsc::Sender<Delivery>,
     overflow: CancellationToken,
+    membership: Arc<MembershipSignal>,
+}
+
+/// Member lists that changed since a connection last looked: the groups whose
+/// subscriptions it must authorise again.
+#[derive(Debug, Default)]
+pub(crate) struct MembershipSignal {
+    changed: Mutex<HashSet<Audience>>,
+    notify: Notify,
+}
+
+impl MembershipSignal {
+    fn mark(&self, group: Audience) {
+        self.changed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(group);
+        self.notify.notify_one();
+    }
+
+    /// Waits until a group is marked, then takes every marked one. Cancel-safe.
+    pub(crate) async fn changed(&self) -> HashSet<Audience> {
+        loop {
+            let taken = std::mem::take(
+                &mut *self
+                    .changed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            if !taken.is_empty() {
+                return taken;
+            }
+            self.notify.notified().await;
+        }
+    }
 }
 
 /// The local subscribers of every audience; implements the `RoomBroadcaster` port.
@@ -84,6 +132,8 @@ pub(crate) struct Mailbox {
     pub(crate) deliveries: mpsc::Receiver<Delivery>,
     /// Cancelled when the queue overflowed.
     pub(crate) overflow: CancellationToken,
+    /// Groups whose member lists changed.
+    pub(crate) membership: Arc<MembershipSignal>,
 }
 
 impl SubscriptionHub {
@@ -95,6 +145,7 @@ impl SubscriptionHub {
             queue,
             deliveries,
             overflow: CancellationToken::new(),
+            membership: Arc::default(),
         }
     }
 
@@ -105,6 +156,7 @@ impl SubscriptionHub {
             subscription: Arc::from(subscription),
             queue: mailbox.queue.clone(),
             overflow: mailbox.overflow.clone(),
+            membership: mailbox.membership.clone(),
         };
         self.write().entry(audience).or_default().push(subscriber);
         metrics::gauge!(metric::SUBSCRIPTIONS).increment(1.0);
@@ -195,6 +247,18 @@ impl SubscriptionHub {
             metric::CHAT_ERRORS,
             "Refusals and fatal errors sent to clients, by stable code."
         );
+        describe_counter!(
+            metric::CONNECTIONS_REFUSED,
+            "Sockets and sessions refused over a connection cap, by reason."
+        );
+        describe_counter!(
+            metric::WRITE_TIMEOUTS,
+            "Sessions ended because their client did not take a write in time."
+        );
+        describe_counter!(
+            metric::SUBSCRIPTIONS_REVOKED,
+            "Subscriptions ended because their user may no longer listen."
+        );
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Audience, Vec<Subscriber>>> {
@@ -242,12 +306,27 @@ impl RoomBroadcaster for SubscriptionHub {
         drop(map);
         metrics::counter!(metric::EVENTS_DELIVERED).increment(delivered);
     }
+
+    /// Marks the change on every connection listening to `group`; a community's
+    /// change also reaches every channel subscriber, as the hub does not know which
+    /// channels are the community's (the connections ask the directory).
+    fn membership_changed(&self, group: Audience) {
+        let map = self.read();
+        let affected = map.iter().filter(|(audience, _)| {
+            **audience == group
+                || (matches!(group, Audience::Community(_))
+                    && matches!(audience, Audience::Group(_)))
+        });
+        for (_, subscribers) in affected {
+            for subscriber in subscribers {
+                subscriber.membership.mark(group);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use domain::{PresenceChange, PresenceStatus, RoomId, UserId};
     use metrics::{
         Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit,
@@ -297,6 +376,34 @@ mod tests {
         assert!(!fast.overflow.is_cancelled());
         assert!(fast.deliveries.recv().await.is_some());
         assert!(fast.deliveries.recv().await.is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_member_list_change_reaches_only_the_connections_that_may_be_affected() {
+        let community = Audience::Community(domain::CommunityId::new(3));
+        let channel = Audience::Group(domain::ChannelId::new(30));
+        let hub = SubscriptionHub::default();
+        let in_dm = hub.open_mailbox(8);
+        let in_channel = hub.open_mailbox(8);
+        let elsewhere = hub.open_mailbox(8);
+        hub.subscribe(&in_dm, "d", DM);
+        hub.subscribe(&in_channel, "c", channel);
+        hub.subscribe(&elsewhere, "o", Audience::Direct(RoomId::new(6)));
+
+        hub.membership_changed(DM);
+        hub.membership_changed(community);
+
+        assert_eq!(in_dm.membership.changed().await, HashSet::from([DM]));
+        assert_eq!(
+            in_channel.membership.changed().await,
+            HashSet::from([community])
+        );
+        let nothing = tokio::time::timeout(
+            std::time::Duration::from_millis(10),
+            elsewhere.membership.changed(),
+        )
+        .await;
+        assert!(nothing.is_err(), "{nothing:?}");
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@
 //!   delivers bus events to them;
 //! - `payload` / `event_json`: the seed's JSON shapes, owned here and nowhere else.
 
+mod caps;
 mod destination;
 mod event_json;
 pub mod frame;
@@ -16,6 +17,7 @@ mod hub;
 mod lobby_payload;
 mod payload;
 mod refusal;
+mod refusal_budget;
 mod server;
 mod session;
 mod settings;

@@ -79,11 +79,14 @@ pub(crate) enum Fatal {
     UnexpectedFrame,
     MissingHeader,
     UnsupportedVersion,
+    TokenExpired,
+    TooManyConnections,
+    TooManyRefusals,
 }
 
 impl Fatal {
     #[cfg(test)]
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 13] = [
         Self::MalformedFrame,
         Self::ConnectRefused,
         Self::NotConnected,
@@ -94,6 +97,9 @@ impl Fatal {
         Self::UnexpectedFrame,
         Self::MissingHeader,
         Self::UnsupportedVersion,
+        Self::TokenExpired,
+        Self::TooManyConnections,
+        Self::TooManyRefusals,
     ];
 
     /// The ERROR frame's `message` header, which clients match on.
@@ -109,6 +115,9 @@ impl Fatal {
             Self::UnexpectedFrame => "unexpected frame",
             Self::MissingHeader => "missing header",
             Self::UnsupportedVersion => "unsupported protocol version",
+            Self::TokenExpired => "token expired",
+            Self::TooManyConnections => "too many connections",
+            Self::TooManyRefusals => "too many refusals",
         }
     }
 
@@ -125,6 +134,9 @@ impl Fatal {
             Self::UnexpectedFrame => "unexpected_frame",
             Self::MissingHeader => "missing_header",
             Self::UnsupportedVersion => "unsupported_version",
+            Self::TokenExpired => "token_expired",
+            Self::TooManyConnections => "too_many_connections",
+            Self::TooManyRefusals => "too_many_refusals",
         }
     }
 

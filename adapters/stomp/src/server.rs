@@ -3,16 +3,22 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use application::ports::inbound::ChatService;
 use poem::web::websocket::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::caps::{CapExceeded, CapLimits, ConnectionCaps, SocketPermit};
 use crate::hub::{SubscriptionHub, metric};
 use crate::session::Connection;
 use crate::settings::StompSettings;
 use crate::transport::{HeartBeatOffer, InboundSource, OutboundSink};
+
+/// How long a write or close may still take once the server is shutting down: a
+/// frame to a client either goes at once or never.
+const CLOSE_ON_SHUTDOWN: Duration = Duration::from_secs(1);
 
 /// Everything a session needs, shared by all of them.
 pub struct StompServer<S: ChatService> {
@@ -20,6 +26,7 @@ pub struct StompServer<S: ChatService> {
     pub(crate) hub: Arc<SubscriptionHub>,
     pub(crate) settings: StompSettings,
     pub(crate) shutdown: CancellationToken,
+    pub(crate) caps: Arc<ConnectionCaps>,
     sessions: TaskTracker,
 }
 
@@ -31,11 +38,17 @@ impl<S: ChatService> StompServer<S> {
         settings: StompSettings,
         shutdown: CancellationToken,
     ) -> Arc<Self> {
+        let caps = ConnectionCaps::new(CapLimits {
+            per_address: settings.max_connections_per_address,
+            unauthenticated: settings.max_unauthenticated,
+            per_user: settings.max_connections_per_user,
+        });
         Arc::new(Self {
             chat,
             hub,
             settings,
             shutdown,
+            caps,
             sessions: TaskTracker::new(),
         })
     }
@@ -86,16 +99,64 @@ impl<S: ChatService> StompServer<S> {
             .max_frame_size(Some(self.settings.max_frame_bytes))
     }
 
+    /// A place for a new socket from `remote` under the caps (see [`refused`] for
+    /// the answer when there is none).
+    pub(crate) fn admit_socket(
+        &self,
+        remote: &poem::web::RemoteAddr,
+    ) -> Result<SocketPermit, CapExceeded> {
+        let address = remote.as_socket_addr().map(std::net::SocketAddr::ip);
+        self.caps.admit_socket(address)
+    }
+
+    /// How long one write or close may take.
+    pub(crate) fn write_timeout(&self) -> Duration {
+        Duration::from_millis(self.settings.write_timeout_ms.max(1))
+    }
+
+    /// Runs one write or close to a client, or gives it up: `None` when it did not
+    /// finish within the write timeout, or within [`CLOSE_ON_SHUTDOWN`] of the
+    /// server starting to shut down (the grace period is shared by every session).
+    pub(crate) async fn bounded<F: Future>(&self, io: F) -> Option<F::Output> {
+        let shutting_down = async {
+            self.shutdown.cancelled().await;
+            tokio::time::sleep(CLOSE_ON_SHUTDOWN).await;
+        };
+        tokio::select! {
+            done = tokio::time::timeout(self.write_timeout(), io) => done.ok(),
+            () = shutting_down => None,
+        }
+    }
+
     /// Serves one STOMP connection over `out` and `inbound` until it ends.
     pub(crate) async fn run_session(
         self: Arc<Self>,
         out: impl OutboundSink,
         inbound: impl InboundSource,
         offer: HeartBeatOffer,
+        permit: SocketPermit,
     ) {
         let _open = OpenConnection::count();
-        Connection::new(self, out, offer).run(inbound).await;
+        Connection::new(self, out, offer, permit).run(inbound).await;
     }
+}
+
+/// The HTTP answer to a socket refused over a cap (counted and logged): 429 when
+/// its address (or user) has too many, 503 when the server does.
+pub(crate) fn refused(cap: CapExceeded) -> poem::Response {
+    use poem::http::StatusCode;
+    cap.record();
+    let status = match cap {
+        CapExceeded::Address | CapExceeded::User => StatusCode::TOO_MANY_REQUESTS,
+        CapExceeded::Unauthenticated | CapExceeded::SockJsSessions => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    };
+    poem::Response::builder()
+        .status(status)
+        .header(poem::http::header::RETRY_AFTER, "10")
+        .content_type("text/plain;charset=UTF-8")
+        .body(cap.message())
 }
 
 /// Counts a session in `stomp_connections` for as long as its task lives,

@@ -5,25 +5,36 @@
 //! hub, keeps heart-beats, and stops on DISCONNECT, ERROR, transport loss,
 //! slow-consumer overflow or server shutdown. Whatever the reason, the session is
 //! closed exactly once through the chat's disconnect use case.
+//!
+//! Bounds, so no client can hold a task or a user's presence forever: every write
+//! and close has a deadline (`stomp.write_timeout_ms`; on shutdown a write is given
+//! up at once), the session ends at its token's expiry, each subscription is
+//! authorised again periodically and when its group's member list changes here,
+//! SUBSCRIBEs spend the user's allowance, and refusals are logged and tolerated
+//! only up to a per-session budget.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use application::ports::inbound::ChatService;
 use application::ports::outbound::RequestKind;
-use application::usecases::ConnectCommand;
+use application::usecases::{ConnectCommand, ListenError};
 use bytes::BytesMut;
 use domain::{Audience, SessionId, UserId};
 use tokio::time::Instant;
 
-use crate::destination::{ERROR_QUEUE, Listen, SendTarget, parse_listen, parse_send};
+use crate::caps::{SocketPermit, UserPermit};
+use crate::destination::{
+    ERROR_QUEUE, Listen, SendTarget, audience_destination, parse_listen, parse_send,
+};
 use crate::frame::{Command, Decoded, Decoder, Frame, FrameError, Limits, Version, to_bytes};
 use crate::heartbeat::{HeartBeats, negotiate};
 use crate::hub::{Delivery, Mailbox, metric};
 use crate::lobby_payload::parse_lobby_request;
 use crate::payload::{Request, parse_request};
 use crate::refusal::{Fatal, Refusal};
+use crate::refusal_budget::{RefusalBudget, quoted};
 use crate::server::StompServer;
 use crate::transport::{Close, HeartBeatOffer, Inbound, InboundSource, OutboundSink};
 
@@ -37,6 +48,10 @@ enum Flow {
 struct Open {
     session: SessionId,
     user: UserId,
+    /// The session's place under its user's cap.
+    _permit: Option<UserPermit>,
+    /// When the access token expires.
+    expires: Instant,
 }
 
 pub(crate) struct Connection<S: ChatService, O: OutboundSink> {
@@ -54,10 +69,22 @@ pub(crate) struct Connection<S: ChatService, O: OutboundSink> {
     heart_beats: HeartBeats,
     last_sent: Instant,
     last_received: Instant,
+    /// The socket's place under the connection caps.
+    permit: SocketPermit,
+    refusals: RefusalBudget,
+    /// When every subscription is next authorised again.
+    reauthorize_at: Option<Instant>,
+    /// A write timed out: the client reads nothing, so nothing more is written.
+    stuck: bool,
 }
 
 impl<S: ChatService, O: OutboundSink> Connection<S, O> {
-    pub(crate) fn new(server: Arc<StompServer<S>>, out: O, offer: HeartBeatOffer) -> Self {
+    pub(crate) fn new(
+        server: Arc<StompServer<S>>,
+        out: O,
+        offer: HeartBeatOffer,
+        permit: SocketPermit,
+    ) -> Self {
         let settings = &server.settings;
         let limits = Limits {
             max_frame_bytes: settings.max_frame_bytes,
@@ -65,6 +92,7 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
             ..Limits::default()
         };
         let mailbox = server.hub.open_mailbox(settings.outbound_queue);
+        let refusals = RefusalBudget::new(settings.refusal_burst, settings.refusals_per_second);
         let now = Instant::now();
         Self {
             decoder: Decoder::new(limits),
@@ -78,6 +106,10 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
             heart_beats: HeartBeats::default(),
             last_sent: now,
             last_received: now,
+            permit,
+            refusals,
+            reauthorize_at: None,
+            stuck: false,
             server,
             out,
             offer,
@@ -90,6 +122,7 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
         let connect_timeout = Duration::from_millis(self.server.settings.connect_timeout_ms);
         let shutdown = self.server.shutdown.clone();
         let overflow = self.mailbox.overflow.clone();
+        let membership = self.mailbox.membership.clone();
         loop {
             let deadline = self.next_deadline(started, connect_timeout);
             let flow = tokio::select! {
@@ -110,6 +143,7 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
                     Inbound::Closed => Flow::Stop,
                 },
                 Some(delivery) = self.mailbox.deliveries.recv() => self.deliver(delivery).await,
+                groups = membership.changed() => self.reauthorize(Some(&groups)).await,
                 () = tokio::time::sleep_until(deadline) => {
                     self.tick(started, connect_timeout).await
                 }
@@ -130,6 +164,10 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
         {
             tracing::error!(?error, "session could not be closed");
         }
+        let unlogged = self.refusals.unlogged();
+        if unlogged > 0 {
+            tracing::info!(unlogged, "further refusals of this session were not logged");
+        }
     }
 
     /// When the next timer check is due: no periodic wake-ups, so an idle
@@ -144,7 +182,8 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
             .heart_beats
             .send_every
             .map(|every| self.last_sent + every);
-        [connect, silence, heart_beat]
+        let expiry = self.open.as_ref().map(|open| open.expires);
+        [connect, silence, heart_beat, expiry, self.reauthorize_at]
             .into_iter()
             .flatten()
             .min()
@@ -153,6 +192,21 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
 
     async fn tick(&mut self, started: Instant, connect_timeout: Duration) -> Flow {
         let now = Instant::now();
+        if self.open.as_ref().is_some_and(|open| now >= open.expires) {
+            return self
+                .fail(
+                    Fatal::TokenExpired,
+                    "the access token expired; reconnect with a new one",
+                    None,
+                )
+                .await;
+        }
+        if self.reauthorize_at.is_some_and(|at| now >= at) {
+            self.reauthorize_at = Some(now + self.reauthorize_interval());
+            if let Flow::Stop = self.reauthorize(None).await {
+                return Flow::Stop;
+            }
+        }
         if self.open.is_none() && now.duration_since(started) >= connect_timeout {
             return self
                 .fail(
@@ -278,12 +332,31 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
             })
             .or_else(|| frame.header("passcode"))
             .map(str::to_owned);
+        // The user's cap is checked before the session exists, so a refused connection
+        // never announces its user online. A bad token is left to `connect` to explain.
+        let user_permit = match token.as_deref().map(|t| self.server.chat.authenticate(t)) {
+            Some(Ok(verified)) => match self.server.caps.admit_user(verified.user) {
+                Ok(permit) => Some(permit),
+                Err(cap) => {
+                    cap.record();
+                    return self
+                        .fail(
+                            Fatal::TooManyConnections,
+                            cap.message(),
+                            frame.header("receipt"),
+                        )
+                        .await;
+                }
+            },
+            _ => None,
+        };
         let command = ConnectCommand {
             token,
             claimed_user: frame.header("user-id").map(str::to_owned),
         };
         match self.server.chat.connect(command).await {
             Ok(connected) => {
+                self.permit.authenticated();
                 self.version = version;
                 self.decoder.set_version(version);
                 self.heart_beats = if version == Version::V1_0 {
@@ -306,10 +379,15 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
                     .with_header("server", concat!("chat-server/", env!("CARGO_PKG_VERSION")))
                     .with_header("session", connected.session.id.as_str())
                     .with_header("user-name", connected.session.user.to_string());
+                let now = Instant::now();
                 self.open = Some(Open {
                     session: connected.session.id,
                     user: connected.session.user,
+                    _permit: user_permit,
+                    expires: now + connected.token_valid_for,
                 });
+                let interval = self.reauthorize_interval();
+                self.reauthorize_at = (!interval.is_zero()).then(|| now + interval);
                 self.write_frame(&reply).await
             }
             Err(error) => {
@@ -358,7 +436,7 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
             None => {
                 let refusal = Refusal::new(
                     "unknown_destination",
-                    format!("cannot subscribe to `{destination}`"),
+                    format!("cannot subscribe to `{}`", quoted(&destination)),
                 );
                 return self.refuse(&refusal, Some(&destination), receipt).await;
             }
@@ -366,13 +444,19 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
         if self.subscriptions.contains_key(&id) {
             let refusal = Refusal::new(
                 "duplicate_subscription",
-                format!("subscription id `{id}` is already in use"),
+                format!("subscription id `{}` is already in use", quoted(&id)),
             );
             return self.refuse(&refusal, Some(&destination), receipt).await;
         }
         if self.subscriptions.len() >= self.server.settings.max_subscriptions {
             let refusal = Refusal::new("too_many_subscriptions", "subscription limit reached");
             return self.refuse(&refusal, Some(&destination), receipt).await;
+        }
+        // Each SUBSCRIBE costs a directory lookup: it spends the user's allowance first.
+        if let Err(limited) = self.server.chat.admit(user, RequestKind::Subscribe).await {
+            return self
+                .refuse(&Refusal::from(limited), Some(&destination), receipt)
+                .await;
         }
         match self.server.chat.authorize_listen(user, audience).await {
             Ok(()) => {
@@ -420,11 +504,14 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
             SendTarget::Lobby(action) => parse_lobby_request(action, user, &frame.body),
             SendTarget::Broker => Err(Refusal::new(
                 "forbidden_destination",
-                format!("clients may not send to `{destination}`; use the /kafka/ destinations"),
+                format!(
+                    "clients may not send to `{}`; use the /kafka/ destinations",
+                    quoted(&destination)
+                ),
             )),
             SendTarget::Unknown => Err(Refusal::new(
                 "unknown_destination",
-                format!("unknown destination `{destination}`"),
+                format!("unknown destination `{}`", quoted(&destination)),
             )),
         };
         let outcome = match request {
@@ -486,16 +573,40 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
         }
     }
 
-    /// A refusal that keeps the session: logged, and sent to `/user/queue/errors`
-    /// when the client subscribed to it.
+    /// A refusal that keeps the session: logged (the session's first few), and sent
+    /// to `/user/queue/errors` when the client subscribed to it. A session that
+    /// provokes refusals faster than its budget allows is closed instead.
     async fn refuse(
         &mut self,
         refusal: &Refusal,
         destination: Option<&str>,
         receipt: Option<&str>,
     ) -> Flow {
-        tracing::info!(code = refusal.code, message = %refusal.message, destination, "request refused");
         refusal.record();
+        let verdict = self.refusals.spend();
+        if verdict.log {
+            let destination = destination.map(quoted);
+            tracing::info!(code = refusal.code, message = %refusal.message, destination = destination.as_deref(), "request refused");
+        }
+        if verdict.exhausted {
+            return self
+                .fail(
+                    Fatal::TooManyRefusals,
+                    "too many refused requests in a short time",
+                    receipt,
+                )
+                .await;
+        }
+        self.tell_error(refusal, destination, receipt).await
+    }
+
+    /// Sends `refusal` to the client's `/user/queue/errors`, if it subscribed to it.
+    async fn tell_error(
+        &mut self,
+        refusal: &Refusal,
+        destination: Option<&str>,
+        receipt: Option<&str>,
+    ) -> Flow {
         let Some(subscription) = self.error_queue.clone() else {
             return Flow::Continue;
         };
@@ -548,23 +659,105 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
         self.write(bytes.to_vec(), frame.command.as_str()).await
     }
 
-    /// Writes a frame (or a heart-beat), counted under `command` once sent.
+    /// Writes a frame (or a heart-beat), counted under `command` once sent. A
+    /// client that does not take it in time (see [`StompServer::bounded`]) is
+    /// stuck: the session ends without writing anything more.
     async fn write(&mut self, bytes: Vec<u8>, command: &'static str) -> Flow {
-        match self.out.send(bytes).await {
-            Ok(()) => {
+        if self.stuck {
+            return Flow::Stop;
+        }
+        let server = self.server.clone();
+        match server.bounded(self.out.send(bytes)).await {
+            Some(Ok(())) => {
                 self.last_sent = Instant::now();
                 count_frame(metric::FRAMES_SENT, command);
                 Flow::Continue
             }
-            Err(_closed) => {
+            Some(Err(_closed)) => {
                 tracing::debug!("transport closed; write failed");
+                Flow::Stop
+            }
+            None => {
+                self.stuck();
                 Flow::Stop
             }
         }
     }
 
+    /// Ends the transport, within the same bounds as a write; nothing is attempted
+    /// on a client that is already stuck.
     async fn close(&mut self, code: u16, reason: &str) {
-        self.out.close(Close::new(code, reason)).await;
+        if self.stuck {
+            return;
+        }
+        let server = self.server.clone();
+        if server
+            .bounded(self.out.close(Close::new(code, reason)))
+            .await
+            .is_none()
+        {
+            self.stuck();
+        }
+    }
+
+    fn stuck(&mut self) {
+        tracing::info!("client did not take a write in time; ending its session");
+        metrics::counter!(metric::WRITE_TIMEOUTS).increment(1);
+        self.stuck = true;
+    }
+
+    fn reauthorize_interval(&self) -> Duration {
+        Duration::from_millis(self.server.settings.reauthorize_interval_ms)
+    }
+
+    /// Authorises subscriptions again: all of them (`changed` is `None`), or those a
+    /// change of these groups' member lists may affect (a community's change affects
+    /// its channels, which only the directory knows). A subscription its user may
+    /// no longer hear ends, with a `subscription_revoked` notice on the error queue;
+    /// one the directory cannot vouch for right now is kept until the next check.
+    async fn reauthorize(&mut self, changed: Option<&HashSet<Audience>>) -> Flow {
+        let Some(user) = self.open.as_ref().map(|open| open.user) else {
+            return Flow::Continue;
+        };
+        let community_changed = changed
+            .is_some_and(|groups| groups.iter().any(|g| matches!(g, Audience::Community(_))));
+        let due: Vec<(String, Audience)> = self
+            .subscriptions
+            .iter()
+            .filter(|(_, audience)| {
+                changed.is_none_or(|groups| {
+                    groups.contains(audience)
+                        || (community_changed && matches!(audience, Audience::Group(_)))
+                })
+            })
+            .map(|(id, audience)| (id.clone(), *audience))
+            .collect();
+        for (id, audience) in due {
+            let error = match self.server.chat.authorize_listen(user, audience).await {
+                Ok(()) => continue,
+                Err(ListenError::Unavailable(cause)) => {
+                    tracing::warn!(error = ?cause, %audience, "subscription not authorised again; kept until the next check");
+                    continue;
+                }
+                Err(error) => error,
+            };
+            if self.subscriptions.remove(&id).is_none() {
+                continue;
+            }
+            self.server.hub.unsubscribe(self.mailbox.id, &id, audience);
+            metrics::counter!(metric::SUBSCRIPTIONS_REVOKED).increment(1);
+            tracing::info!(%audience, %error, "subscription revoked");
+            let notice = Refusal::new(
+                "subscription_revoked",
+                format!("{error}; subscription `{}` ended", quoted(&id)),
+            );
+            notice.record();
+            let destination = audience_destination(audience);
+            if let Flow::Stop = self.tell_error(&notice, Some(&destination), None).await {
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
     }
 }
 
@@ -572,3 +765,6 @@ impl<S: ChatService, O: OutboundSink> Connection<S, O> {
 fn count_frame(counter: &'static str, command: &'static str) {
     metrics::counter!(counter, metric::COMMAND => command).increment(1);
 }
+
+#[cfg(test)]
+mod tests;

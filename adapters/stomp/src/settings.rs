@@ -20,6 +20,23 @@ pub struct StompSettings {
     pub max_frame_bytes: usize,
     /// Subscriptions one connection may hold.
     pub max_subscriptions: usize,
+    /// How long one write (or close) to a client may take before the client is
+    /// considered stuck and its session is ended (ms).
+    pub write_timeout_ms: u64,
+    /// How often every subscription's authorisation is checked again, so a removed
+    /// member or a cache refresh ends subscriptions on every instance (ms; 0 = never).
+    pub reauthorize_interval_ms: u64,
+    /// STOMP sessions one user may have open on this instance (0 = no limit).
+    pub max_connections_per_user: usize,
+    /// Sockets (WebSocket connections and SockJS sessions) one remote address may
+    /// have open on this instance (0 = no limit).
+    pub max_connections_per_address: usize,
+    /// Sockets on this instance that have not completed CONNECT yet (0 = no limit).
+    pub max_unauthenticated: usize,
+    /// Refusals a session may provoke at once before it is closed (0 = no limit).
+    pub refusal_burst: u32,
+    /// Refusals per second a session may provoke, sustained.
+    pub refusals_per_second: f64,
     /// The SockJS endpoint (`[stomp.sockjs]`).
     pub sockjs: SockJsSettings,
 }
@@ -33,6 +50,13 @@ impl Default for StompSettings {
             outbound_queue: 256,
             max_frame_bytes: 64 * 1024,
             max_subscriptions: 256,
+            write_timeout_ms: 10_000,
+            reauthorize_interval_ms: 30_000,
+            max_connections_per_user: 20,
+            max_connections_per_address: 200,
+            max_unauthenticated: 1_000,
+            refusal_burst: 50,
+            refusals_per_second: 1.0,
             sockjs: SockJsSettings::default(),
         }
     }

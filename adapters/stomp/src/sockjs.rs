@@ -46,6 +46,7 @@ pub use settings::SockJsSettings;
 use self::frame::ServerFrame;
 use self::registry::Registry;
 use self::session::{SessionInbound, SessionOutbound, SockJsSession};
+use crate::caps::SocketPermit;
 use crate::server::StompServer;
 use crate::transport::HeartBeatOffer;
 
@@ -86,6 +87,7 @@ impl<S: ChatService> SockJs<S> {
         opened: (Arc<SockJsSession>, SessionInbound, SessionOutbound),
         offer: HeartBeatOffer,
         span: tracing::Span,
+        permit: SocketPermit,
     ) {
         let (session, inbound, outbound) = opened;
         let sockjs = self.clone();
@@ -94,7 +96,7 @@ impl<S: ChatService> SockJs<S> {
                 sockjs
                     .server
                     .clone()
-                    .run_session(outbound, inbound, offer)
+                    .run_session(outbound, inbound, offer, permit)
                     .await;
                 session.close(go_away());
             };
@@ -112,6 +114,14 @@ impl<S: ChatService> SockJs<S> {
 /// The close frame of a session whose STOMP task ended without saying why.
 fn go_away() -> ServerFrame {
     ServerFrame::Close(3000, "Go away!".to_owned())
+}
+
+/// The request's remote IP address, if it came over TCP.
+fn remote_ip(request: &Request) -> Option<std::net::IpAddr> {
+    request
+        .remote_addr()
+        .as_socket_addr()
+        .map(std::net::SocketAddr::ip)
 }
 
 /// The session id of a session URL, if its `server` and `session` segments are valid

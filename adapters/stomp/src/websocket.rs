@@ -10,7 +10,7 @@ use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketStream};
 use poem::{Endpoint, FromRequest as _, IntoResponse as _, Request, Response};
 use tracing::Instrument as _;
 
-use crate::server::StompServer;
+use crate::server::{StompServer, refused};
 use crate::transport::{Close, Inbound, InboundSource, OutboundSink, TransportClosed};
 
 /// The STOMP sub-protocols we speak, best first.
@@ -35,6 +35,7 @@ impl InboundSource for WebSocketInbound {
 }
 
 /// The sending half: text messages (binary for the rare frame that is not UTF-8).
+/// Unbounded on its own: the session puts a deadline on every call.
 pub(crate) struct WebSocketOutbound(pub(crate) SplitSink<WebSocketStream, Message>);
 
 impl OutboundSink for WebSocketOutbound {
@@ -69,6 +70,10 @@ pub fn websocket_endpoint<S: ChatService>(
         let server = server.clone();
         async move {
             let websocket = WebSocket::from_request_without_body(&request).await?;
+            let permit = match server.admit_socket(request.remote_addr()) {
+                Ok(permit) => permit,
+                Err(cap) => return Ok(refused(cap)),
+            };
             let config = server.websocket_config();
             let span = tracing::info_span!("stomp.session", peer = %request.remote_addr());
             Ok::<_, poem::Error>(
@@ -82,6 +87,7 @@ pub fn websocket_endpoint<S: ChatService>(
                             WebSocketOutbound(sink),
                             WebSocketInbound(stream),
                             offer,
+                            permit,
                         );
                         server.track(session).instrument(span)
                     })

@@ -67,4 +67,6 @@ pub trait Ports: Send + Sync + 'static {
     type Limiter: RateLimiter;
     /// Shared files.
     type Files: FileStore;
+    /// This instance's subscribers (its sockets).
+    type Broadcaster: RoomBroadcaster;
 }

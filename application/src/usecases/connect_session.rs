@@ -1,8 +1,9 @@
 //! Use case: a client opens a session with an access token; the lobby hears the user came online.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use domain::{PresenceStatus, Session, UserId, UserProfile};
+use domain::{PresenceStatus, Session, Timestamp, UserId, UserProfile};
 
 use super::lobby::announce_presence;
 use crate::ports::outbound::{
@@ -26,6 +27,8 @@ pub struct Connected {
     pub session: Session,
     /// The user as the token describes them.
     pub profile: UserProfile,
+    /// How long the access token stays valid; the session must end then.
+    pub token_valid_for: Duration,
 }
 
 /// Every way [`ConnectSession::execute`] can fail. Nothing else happens on failure:
@@ -118,9 +121,20 @@ impl<P: Ports> ConnectSession<P> {
             )
             .await;
         }
+        let token_valid_for = until(self.clock.now(), verified.expires_at);
         tracing::info!(session = %session.id, user = %session.user, "session opened");
-        Ok(Connected { session, profile })
+        Ok(Connected {
+            session,
+            profile,
+            token_valid_for,
+        })
     }
+}
+
+/// The time from `now` to `then`, zero when `then` has passed.
+fn until(now: Timestamp, then: Timestamp) -> Duration {
+    let micros = then.unix_micros().saturating_sub(now.unix_micros());
+    Duration::from_micros(u64::try_from(micros).unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -129,7 +143,10 @@ mod tests {
 
     use super::*;
     use crate::ports::outbound::VerifiedToken;
-    use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder};
+    use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder, NOW};
+
+    /// When the test tokens expire: an hour and a half after the mocked clock's now.
+    const EXPIRES: Timestamp = Timestamp::from_unix_micros(NOW.unix_micros() + 5_400_000_000);
 
     fn use_case(m: Mocks) -> ConnectSession<Mocks> {
         ConnectSession::new(
@@ -151,6 +168,7 @@ mod tests {
                 subject: "alice@example.com".into(),
                 name: Some("alice".into()),
                 image: None,
+                expires_at: EXPIRES,
             })
         });
         m.users.expect_learn().returning(|_| Ok(()));
@@ -184,6 +202,27 @@ mod tests {
             .expect("connected");
 
         assert_eq!(connected.session.user, ALICE);
+    }
+
+    #[tokio::test]
+    async fn the_session_is_told_how_long_its_token_stays_valid() {
+        let mut m = MocksBuilder::new();
+        valid_token_for_alice(&mut m);
+        m.presence.expect_open().returning(|_| Ok(2));
+        m.state.expect_login().returning(|_| Ok(()));
+
+        let connected = use_case(m.build())
+            .execute(command(None))
+            .await
+            .expect("connected");
+
+        assert_eq!(connected.token_valid_for, Duration::from_secs(5400));
+    }
+
+    #[test]
+    fn a_token_past_its_expiry_is_valid_for_no_time_at_all() {
+        let earlier = Timestamp::from_unix_micros(NOW.unix_micros() - 1);
+        assert_eq!(until(NOW, earlier), Duration::ZERO);
     }
 
     #[tokio::test]

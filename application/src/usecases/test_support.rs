@@ -9,8 +9,8 @@ use domain::{
 
 use crate::ports::outbound::{
     MockClock, MockCommunityDirectory, MockEventBus, MockFileStore, MockIdGenerator,
-    MockMessageStore, MockPresenceStore, MockRateLimiter, MockReadMarkers, MockSessionStateGateway,
-    MockTokenVerifier, MockUserDirectory, Ports, StoreError,
+    MockMessageStore, MockPresenceStore, MockRateLimiter, MockReadMarkers, MockRoomBroadcaster,
+    MockSessionStateGateway, MockTokenVerifier, MockUserDirectory, Ports, StoreError,
 };
 
 pub(crate) const ALICE: UserId = UserId::new(1);
@@ -43,6 +43,7 @@ pub(crate) struct Mocks {
     pub(crate) ids: Arc<MockIdGenerator>,
     pub(crate) limiter: Arc<MockRateLimiter>,
     pub(crate) files: Arc<MockFileStore>,
+    pub(crate) broadcaster: Arc<MockRoomBroadcaster>,
 }
 
 impl Ports for Mocks {
@@ -58,6 +59,7 @@ impl Ports for Mocks {
     type Ids = MockIdGenerator;
     type Limiter = MockRateLimiter;
     type Files = MockFileStore;
+    type Broadcaster = MockRoomBroadcaster;
 }
 
 /// Mocks still open to expectations; clock, ids and user profiles are preset.
@@ -74,6 +76,7 @@ pub(crate) struct MocksBuilder {
     pub(crate) ids: MockIdGenerator,
     pub(crate) limiter: MockRateLimiter,
     pub(crate) files: MockFileStore,
+    pub(crate) broadcaster: MockRoomBroadcaster,
 }
 
 impl MocksBuilder {
@@ -101,6 +104,7 @@ impl MocksBuilder {
             ids,
             limiter: MockRateLimiter::new(),
             files: MockFileStore::new(),
+            broadcaster: MockRoomBroadcaster::new(),
         }
     }
 
@@ -145,6 +149,7 @@ impl MocksBuilder {
             ids: Arc::new(self.ids),
             limiter: Arc::new(self.limiter),
             files: Arc::new(self.files),
+            broadcaster: Arc::new(self.broadcaster),
         }
     }
 }

@@ -22,6 +22,8 @@ async fn main() {
         // Measure the server, not the per-user allowance.
         ("CHAT_LIMITS__WRITE_PER_SECOND", "1000000"),
         ("CHAT_LIMITS__WRITE_BURST", "1000000"),
+        // Every connection comes from 127.0.0.1.
+        ("CHAT_STOMP__MAX_CONNECTIONS_PER_ADDRESS", "0"),
     ]);
     let url = server.ws_url();
     let room = unique_id();

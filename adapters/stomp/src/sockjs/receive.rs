@@ -16,7 +16,8 @@ use super::http::{
 };
 use super::registry::Lookup;
 use super::session::{Attach, Receiver};
-use super::{SockJs, session_id};
+use super::{SockJs, remote_ip, session_id};
+use crate::server::refused;
 use crate::transport::HeartBeatOffer;
 
 /// Which receiving transport a request uses.
@@ -114,14 +115,36 @@ pub(crate) fn receive<S: ChatService>(
         return not_found();
     };
     let mut head: Vec<Bytes> = kind.prelude().into_iter().collect();
-    let receiver = match sockjs.registry.get_or_create(id, || sockjs.open_session()) {
+    let from = remote_ip(request);
+    let lookup = sockjs
+        .registry
+        .get_or_create(id, from, sockjs.settings().max_sessions, || {
+            sockjs.open_session()
+        });
+    let lookup = match lookup {
+        Ok(lookup) => lookup,
+        Err(cap) => return cors(request, refused(cap)),
+    };
+    let receiver = match lookup {
+        Lookup::Foreign => return cors(request, not_found()),
         Lookup::Created(session, inbound, outbound) => {
+            // A new session takes a socket's place under the caps; without one it is
+            // forgotten again before its STOMP task ever starts.
+            let permit = match sockjs.server.admit_socket(request.remote_addr()) {
+                Ok(permit) => permit,
+                Err(cap) => {
+                    session.close(ServerFrame::Close(1013, "Try again later".to_owned()));
+                    sockjs.registry.remove(id, &session);
+                    return cors(request, refused(cap));
+                }
+            };
             let span = tracing::info_span!("stomp.session", peer = %request.remote_addr(), transport = kind.name());
             sockjs.start(
                 id.to_owned(),
                 (session.clone(), inbound, outbound),
                 kind.offer(sockjs),
                 span,
+                permit,
             );
             head.push(kind.wrap(&ServerFrame::Open));
             // A poll answers the open frame alone; a stream goes on receiving.

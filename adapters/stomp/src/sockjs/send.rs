@@ -10,10 +10,10 @@ use poem::{Request, Response};
 use super::frame::decode;
 use super::http::{PLAIN, Verb, cors, method_not_allowed, not_found, preflight, uncached, verb};
 use super::session::DeliveryError;
-use super::{SockJs, session_id};
+use super::{SockJs, remote_ip, session_id};
 
 /// Serves `POST /{server}/{session}/xhr_send`: `204` once the STOMP session has the
-/// messages, `404` for an unknown or closed session, `500` for a payload SockJS
+/// messages, `404` for an unknown or closed session (or one another address opened), `500` for a payload SockJS
 /// calls broken (its wording), `413` for one over the size limit.
 pub(crate) async fn xhr_send<S: ChatService>(
     sockjs: &Arc<SockJs<S>>,
@@ -24,7 +24,8 @@ pub(crate) async fn xhr_send<S: ChatService>(
         Verb::Other => return method_not_allowed("OPTIONS, POST"),
         Verb::Allowed => {}
     }
-    let Some(session) = session_id(&request).and_then(|id| sockjs.registry.get(id)) else {
+    let from = remote_ip(&request);
+    let Some(session) = session_id(&request).and_then(|id| sockjs.registry.get(id, from)) else {
         return cors(&request, not_found());
     };
     if session.is_closed() {

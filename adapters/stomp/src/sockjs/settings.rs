@@ -14,6 +14,9 @@ pub struct SockJsSettings {
     /// Bytes one streaming response carries before it ends and the client reopens it,
     /// so browsers can free what they buffered.
     pub stream_limit_bytes: usize,
+    /// HTTP sessions (`xhr`, `xhr_streaming`, `eventsource`) open at once on this
+    /// instance; their ids are chosen by clients (0 = no limit).
+    pub max_sessions: usize,
 }
 
 impl Default for SockJsSettings {
@@ -22,6 +25,7 @@ impl Default for SockJsSettings {
             heartbeat_ms: 25_000,
             disconnect_delay_ms: 5_000,
             stream_limit_bytes: 128 * 1024,
+            max_sessions: 10_000,
         }
     }
 }

@@ -14,6 +14,9 @@ use tracing::Instrument as _;
 use super::frame::{ServerFrame, decode};
 use super::session::Attach;
 use super::{SockJs, go_away, session_id};
+use crate::caps::SocketPermit;
+use crate::hub::metric;
+use crate::server::refused;
 
 /// Serves `GET /{server}/{session}/websocket`.
 pub(crate) async fn upgrade<S: ChatService>(
@@ -27,6 +30,10 @@ pub(crate) async fn upgrade<S: ChatService>(
         return Ok(super::http::not_found());
     }
     let websocket = WebSocket::from_request_without_body(&request).await?;
+    let permit = match sockjs.server.admit_socket(request.remote_addr()) {
+        Ok(permit) => permit,
+        Err(cap) => return Ok(refused(cap)),
+    };
     let max_message = sockjs.max_payload_bytes();
     let config = sockjs
         .server
@@ -39,12 +46,16 @@ pub(crate) async fn upgrade<S: ChatService>(
         .config(config)
         .on_upgrade(move |socket| {
             let server = sockjs.server.clone();
-            server.track(serve(sockjs, socket)).instrument(span)
+            server.track(serve(sockjs, socket, permit)).instrument(span)
         })
         .into_response())
 }
 
-async fn serve<S: ChatService>(sockjs: Arc<SockJs<S>>, socket: WebSocketStream) {
+async fn serve<S: ChatService>(
+    sockjs: Arc<SockJs<S>>,
+    socket: WebSocketStream,
+    permit: SocketPermit,
+) {
     let (session, inbound, outbound) = sockjs.open_session();
     let Attach::Attached(mut receiver) = session.attach() else {
         return;
@@ -57,7 +68,7 @@ async fn serve<S: ChatService>(sockjs: Arc<SockJs<S>>, socket: WebSocketStream) 
         sockjs
             .server
             .clone()
-            .run_session(outbound, inbound, offer)
+            .run_session(outbound, inbound, offer, permit)
             .await;
         session.close(go_away());
     };
@@ -96,11 +107,21 @@ async fn serve<S: ChatService>(sockjs: Arc<SockJs<S>>, socket: WebSocketStream) 
             }
         }
     };
+    // Every write has a deadline: a client that does not read must not keep this
+    // task (and so shutdown) waiting.
+    let server = &sockjs.server;
     let writer = async {
         let mut frame = ServerFrame::Open;
         loop {
             let last = matches!(frame, ServerFrame::Close(..));
-            if sink.send(Message::Text(frame.encode())).await.is_err() {
+            let sent = server
+                .bounded(sink.send(Message::Text(frame.encode())))
+                .await;
+            if !matches!(sent, Some(Ok(()))) {
+                if sent.is_none() {
+                    tracing::info!("SockJS client did not take a frame in time; closing");
+                    metrics::counter!(metric::WRITE_TIMEOUTS).increment(1);
+                }
                 session.close(ServerFrame::Close(
                     1002,
                     "Connection interrupted".to_owned(),
@@ -108,10 +129,13 @@ async fn serve<S: ChatService>(sockjs: Arc<SockJs<S>>, socket: WebSocketStream) 
                 break;
             }
             if last {
-                let _ = sink
-                    .send(Message::close_with(CloseCode::Normal, String::new()))
-                    .await;
-                let _ = sink.close().await;
+                let closing = async {
+                    let _ = sink
+                        .send(Message::close_with(CloseCode::Normal, String::new()))
+                        .await;
+                    let _ = sink.close().await;
+                };
+                let _ = server.bounded(closing).await;
                 break;
             }
             frame = receiver.next_frame(heartbeat).await;

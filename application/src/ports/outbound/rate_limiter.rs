@@ -9,17 +9,20 @@ pub enum RequestKind {
     Write,
     /// Reading history, unread counts, presence.
     Read,
+    /// Subscribing to a room, channel or community (each costs a directory lookup).
+    Subscribe,
 }
 
 impl RequestKind {
     /// Every kind, so adapters can set each one up (or name each one's keys).
-    pub const ALL: [Self; 2] = [Self::Write, Self::Read];
+    pub const ALL: [Self; 3] = [Self::Write, Self::Read, Self::Subscribe];
 
     /// A stable lowercase name, for keys and logs.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Write => "write",
             Self::Read => "read",
+            Self::Subscribe => "subscribe",
         }
     }
 }
@@ -51,6 +54,8 @@ pub struct Rates {
     pub write: Rate,
     /// Reading.
     pub read: Rate,
+    /// Subscribing.
+    pub subscribe: Rate,
 }
 
 impl Rates {
@@ -59,6 +64,7 @@ impl Rates {
         match kind {
             RequestKind::Write => self.write,
             RequestKind::Read => self.read,
+            RequestKind::Subscribe => self.subscribe,
         }
     }
 
@@ -68,6 +74,7 @@ impl Rates {
         Self {
             write: self.write.scaled(factor),
             read: self.read.scaled(factor),
+            subscribe: self.subscribe.scaled(factor),
         }
     }
 }

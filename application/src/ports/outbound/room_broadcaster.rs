@@ -9,4 +9,9 @@ use domain::{Audience, ChatEvent};
 pub trait RoomBroadcaster: Send + Sync + 'static {
     /// Deliver `event` to every local subscriber of any of `audiences`.
     fn deliver(&self, audiences: &[Audience], event: &ChatEvent);
+
+    /// The member list of `group` (a DM room or a community) changed: local
+    /// subscriptions that may be affected (for a community, also its channels')
+    /// must be authorised again, so removed members stop hearing it.
+    fn membership_changed(&self, group: Audience);
 }

@@ -1,4 +1,4 @@
-use domain::{UserId, UserProfile};
+use domain::{Timestamp, UserId, UserProfile};
 
 /// What a valid access token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +11,8 @@ pub struct VerifiedToken {
     pub name: Option<String>,
     /// The profile image, if the token carries one (`profileImage` claim).
     pub image: Option<String>,
+    /// When the token expires (`exp` claim); a session opened with it ends then.
+    pub expires_at: Timestamp,
 }
 
 impl VerifiedToken {

@@ -1,0 +1,410 @@
+//! The session task against a mocked chat and an in-memory transport, in paused
+//! time: the bounds that keep a client from holding a task or a presence forever.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use application::ports::inbound::MockChatService;
+use application::ports::outbound::{RequestKind, VerifiedToken};
+use application::usecases::{Connected, ListenError, RateLimited};
+use domain::{Audience, RoomId, Session, SessionId, Timestamp, UserId, UserProfile};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::SubscriptionHub;
+use crate::server::StompServer;
+use crate::settings::StompSettings;
+use crate::transport::{
+    Close, HeartBeatOffer, Inbound, InboundSource, OutboundSink, TransportClosed,
+};
+use application::ports::outbound::RoomBroadcaster as _;
+
+const ALICE: UserId = UserId::new(1);
+const DM: Audience = Audience::Direct(RoomId::new(5));
+
+/// What the session wrote, and a switch that makes the client stop reading.
+struct FakeOut {
+    written: mpsc::UnboundedSender<Written>,
+    stuck: Arc<AtomicBool>,
+}
+
+#[derive(Debug)]
+enum Written {
+    Frame(String),
+    Close(Close),
+}
+
+impl OutboundSink for FakeOut {
+    async fn send(&mut self, frame: Vec<u8>) -> Result<(), TransportClosed> {
+        if self.stuck.load(Ordering::Acquire) {
+            std::future::pending::<()>().await;
+        }
+        let text = String::from_utf8(frame).expect("UTF-8");
+        self.written
+            .send(Written::Frame(text))
+            .map_err(|_| TransportClosed)
+    }
+
+    async fn close(&mut self, close: Close) {
+        if self.stuck.load(Ordering::Acquire) {
+            std::future::pending::<()>().await;
+        }
+        let _ = self.written.send(Written::Close(close));
+    }
+}
+
+struct FakeIn(mpsc::UnboundedReceiver<Vec<u8>>);
+
+impl InboundSource for FakeIn {
+    async fn next(&mut self) -> Inbound {
+        self.0.recv().await.map_or(Inbound::Closed, Inbound::Data)
+    }
+}
+
+/// One running session and the client's side of it.
+struct Client {
+    server: Arc<StompServer<MockChatService>>,
+    hub: Arc<SubscriptionHub>,
+    send: mpsc::UnboundedSender<Vec<u8>>,
+    written: mpsc::UnboundedReceiver<Written>,
+    stuck: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// How often `disconnect` was called, shared with the mock.
+#[derive(Clone, Default)]
+struct Disconnects(Arc<AtomicUsize>);
+
+impl Disconnects {
+    fn count(&self) -> usize {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+fn settings() -> StompSettings {
+    StompSettings::default()
+}
+
+/// A chat that lets alice connect with a token valid for `valid_for` and counts
+/// her disconnects.
+fn chat(valid_for: Duration, disconnects: &Disconnects) -> MockChatService {
+    alice_connects(MockChatService::new(), valid_for, disconnects)
+}
+
+/// `chat` with alice's expectations added after those it has (which match first).
+fn alice_connects(
+    mut chat: MockChatService,
+    valid_for: Duration,
+    disconnects: &Disconnects,
+) -> MockChatService {
+    chat.expect_authenticate().returning(|_| {
+        Ok(VerifiedToken {
+            user: ALICE,
+            subject: "alice@example.com".into(),
+            name: None,
+            image: None,
+            expires_at: Timestamp::from_unix_micros(i64::MAX),
+        })
+    });
+    chat.expect_connect().returning(move |_| {
+        Ok(Connected {
+            session: Session {
+                id: SessionId::parse("s-1").expect("id"),
+                user: ALICE,
+                opened_at: Timestamp::from_unix_micros(0),
+            },
+            profile: UserProfile {
+                id: ALICE,
+                name: "alice".into(),
+                image: None,
+            },
+            token_valid_for: valid_for,
+        })
+    });
+    let counter = disconnects.0.clone();
+    chat.expect_disconnect().returning(move |_| {
+        counter.fetch_add(1, Ordering::AcqRel);
+        Ok(true)
+    });
+    chat.expect_admit().returning(|_, _| Ok(()));
+    chat
+}
+
+fn start(chat: MockChatService, settings: StompSettings) -> Client {
+    let hub = Arc::new(SubscriptionHub::default());
+    let server = StompServer::new(chat, hub.clone(), settings, CancellationToken::new());
+    let (send, inbound) = mpsc::unbounded_channel();
+    let (written_tx, written) = mpsc::unbounded_channel();
+    let stuck = Arc::new(AtomicBool::new(false));
+    let out = FakeOut {
+        written: written_tx,
+        stuck: stuck.clone(),
+    };
+    let permit = server.caps.admit_socket(None).expect("admitted");
+    let offer = HeartBeatOffer {
+        send_ms: 0,
+        receive_ms: 0,
+    };
+    let task = tokio::spawn(
+        server
+            .clone()
+            .run_session(out, FakeIn(inbound), offer, permit),
+    );
+    Client {
+        server,
+        hub,
+        send,
+        written,
+        stuck,
+        task,
+    }
+}
+
+impl Client {
+    fn frame(&self, command: &str, headers: &[(&str, &str)]) {
+        let mut text = format!("{command}\n");
+        for (name, value) in headers {
+            text.push_str(name);
+            text.push(':');
+            text.push_str(value);
+            text.push('\n');
+        }
+        text.push_str("\n{}\0");
+        self.send.send(text.into_bytes()).expect("session reads");
+    }
+
+    /// The next frame written, as text.
+    async fn next(&mut self) -> String {
+        match self
+            .written
+            .recv()
+            .await
+            .expect("the session wrote something")
+        {
+            Written::Frame(text) => text,
+            Written::Close(close) => panic!("closed: {close:?}"),
+        }
+    }
+
+    async fn connect(&mut self) {
+        self.frame(
+            "CONNECT",
+            &[("accept-version", "1.2"), ("access-token", "t")],
+        );
+        assert!(self.next().await.starts_with("CONNECTED"));
+    }
+
+    async fn subscribe(&mut self, id: &str, destination: &str) -> String {
+        self.frame(
+            "SUBSCRIBE",
+            &[("id", id), ("destination", destination), ("receipt", id)],
+        );
+        self.next().await
+    }
+
+    async fn ended(self) {
+        self.task.await.expect("the session task ended cleanly");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_reads_nothing_is_disconnected_after_the_write_timeout() {
+    let disconnects = Disconnects::default();
+    let mut client = start(chat(Duration::from_secs(3600), &disconnects), settings());
+    client.connect().await;
+    client.subscribe("errors", "/user/queue/errors").await;
+
+    client.stuck.store(true, Ordering::Release);
+    client.frame("SEND", &[("destination", "/nowhere")]);
+    client.ended().await;
+
+    assert_eq!(disconnects.count(), 1, "the user's session is closed");
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_gives_up_a_stuck_write_and_still_closes_the_session() {
+    let disconnects = Disconnects::default();
+    let mut long = settings();
+    long.write_timeout_ms = 24 * 3600 * 1000;
+    let mut client = start(chat(Duration::from_secs(3600 * 48), &disconnects), long);
+    client.connect().await;
+    client.subscribe("errors", "/user/queue/errors").await;
+    client.stuck.store(true, Ordering::Release);
+    client.frame("SEND", &[("destination", "/nowhere")]);
+    tokio::task::yield_now().await;
+
+    client.server.shutdown.cancel();
+    let started = tokio::time::Instant::now();
+    let server = client.server.clone();
+    client.ended().await;
+
+    assert_eq!(disconnects.count(), 1, "the user's session is closed");
+    assert!(
+        started.elapsed() < server.write_timeout(),
+        "shutdown did not wait for the write timeout"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_ends_with_token_expired_when_its_token_expires() {
+    let disconnects = Disconnects::default();
+    let mut client = start(chat(Duration::from_secs(90), &disconnects), settings());
+    client.connect().await;
+
+    let error = client.next().await;
+
+    assert!(error.starts_with("ERROR\n"), "{error}");
+    assert!(error.contains("\nmessage:token expired\n"), "{error}");
+    client.ended().await;
+    assert_eq!(disconnects.count(), 1);
+}
+
+/// A chat where alice is a member of [`DM`] while `member` holds.
+fn chat_with_membership(member: &Arc<AtomicBool>, disconnects: &Disconnects) -> MockChatService {
+    let mut chat = chat(Duration::from_secs(3600 * 48), disconnects);
+    let member = member.clone();
+    chat.expect_authorize_listen()
+        .returning(move |_, audience| {
+            if member.load(Ordering::Acquire) {
+                Ok(())
+            } else {
+                Err(ListenError::Forbidden(audience))
+            }
+        });
+    chat
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_member_list_change_here_revokes_the_subscription_of_a_removed_member_at_once() {
+    let member = Arc::new(AtomicBool::new(true));
+    let disconnects = Disconnects::default();
+    let mut never = settings();
+    never.reauthorize_interval_ms = 0;
+    let mut client = start(chat_with_membership(&member, &disconnects), never);
+    client.connect().await;
+    client.subscribe("errors", "/user/queue/errors").await;
+    assert!(
+        client
+            .subscribe("room", "/topic/direct/5")
+            .await
+            .starts_with("RECEIPT")
+    );
+
+    member.store(false, Ordering::Release);
+    client.hub.membership_changed(DM);
+    let notice = client.next().await;
+
+    assert!(notice.starts_with("MESSAGE\n"), "{notice}");
+    assert!(
+        notice.contains("\"code\":\"subscription_revoked\""),
+        "{notice}"
+    );
+    assert!(
+        notice.contains("\"destination\":\"/topic/direct/5\""),
+        "{notice}"
+    );
+    assert_eq!(
+        client.hub.subscription_count(),
+        0,
+        "nothing more is delivered"
+    );
+    assert_eq!(disconnects.count(), 0, "the session itself goes on");
+}
+
+#[tokio::test(start_paused = true)]
+async fn subscriptions_are_authorised_again_periodically() {
+    let member = Arc::new(AtomicBool::new(true));
+    let disconnects = Disconnects::default();
+    let mut client = start(chat_with_membership(&member, &disconnects), settings());
+    client.connect().await;
+    client.subscribe("errors", "/user/queue/errors").await;
+    client.subscribe("room", "/topic/direct/5").await;
+
+    // Removed on another instance: nothing tells this one but the periodic check.
+    member.store(false, Ordering::Release);
+    let notice = client.next().await;
+
+    assert!(
+        notice.contains("\"code\":\"subscription_revoked\""),
+        "{notice}"
+    );
+    assert_eq!(client.hub.subscription_count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_subscribe_over_the_allowance_is_refused_without_a_directory_lookup() {
+    let disconnects = Disconnects::default();
+    let mut chat = MockChatService::new();
+    chat.expect_admit()
+        .withf(|_, kind| *kind == RequestKind::Subscribe)
+        .times(1)
+        .returning(|_, _| {
+            Err(RateLimited {
+                retry_after: Duration::from_secs(1),
+            })
+        });
+    chat.expect_authorize_listen().never();
+    let mut client = start(
+        alice_connects(chat, Duration::from_secs(3600), &disconnects),
+        settings(),
+    );
+    client.connect().await;
+    client.subscribe("errors", "/user/queue/errors").await;
+
+    let refusal = client.subscribe("room", "/topic/direct/5").await;
+
+    assert!(refusal.contains("\"code\":\"rate_limited\""), "{refusal}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_that_keeps_provoking_refusals_is_closed_with_an_error() {
+    let disconnects = Disconnects::default();
+    let mut strict = settings();
+    strict.refusal_burst = 3;
+    let mut client = start(chat(Duration::from_secs(3600), &disconnects), strict);
+    client.connect().await;
+    client.subscribe("errors", "/user/queue/errors").await;
+
+    for _ in 0..3 {
+        client.frame("SEND", &[("destination", "/nowhere")]);
+        assert!(client.next().await.contains("unknown_destination"));
+    }
+    client.frame("SEND", &[("destination", "/nowhere")]);
+    let error = client.next().await;
+
+    assert!(error.contains("\nmessage:too many refusals\n"), "{error}");
+    client.ended().await;
+    assert_eq!(disconnects.count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_user_over_the_session_cap_is_refused_before_a_session_opens() {
+    let disconnects = Disconnects::default();
+    let mut chat = MockChatService::new();
+    chat.expect_connect().never();
+    let mut one = settings();
+    one.max_connections_per_user = 1;
+    let mut client = start(
+        alice_connects(chat, Duration::from_secs(3600), &disconnects),
+        one,
+    );
+    let _first = client
+        .server
+        .caps
+        .admit_user(ALICE)
+        .expect("alice's first session");
+
+    client.frame(
+        "CONNECT",
+        &[("accept-version", "1.2"), ("access-token", "t")],
+    );
+    let error = client.next().await;
+
+    assert!(
+        error.contains("\nmessage:too many connections\n"),
+        "{error}"
+    );
+    client.ended().await;
+    assert_eq!(disconnects.count(), 0, "no session was opened");
+}
