@@ -5,8 +5,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[path = "support/private_redis.rs"]
+mod private_redis;
+
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -15,12 +17,7 @@ use application::ports::outbound::{CommunityDirectory, DirectoryError};
 use chat_adapter_redis::{RedisCachedDirectory, RedisConnection, RedisSettings};
 use domain::{Audience, ChannelId, CommunityId, RoomId, RoomRef, UserId};
 use fred::prelude::{Builder, ClientLike as _, Config, KeysInterface as _};
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run `scripts/services up && . target/services/env` (the test command does)")
-    })
-}
+use private_redis::{PrivateRedis, env};
 
 fn unique(prefix: &str) -> String {
     format!("{prefix}-{}:", uuid::Uuid::new_v4().simple())
@@ -577,49 +574,6 @@ async fn room_lists_are_cached_and_dropped_for_those_whose_groups_changed() {
     directory.rooms_of(UserId::new(1)).await.expect("answer");
     directory.rooms_of(UserId::new(2)).await.expect("answer");
     assert_eq!(FakeDirectory::count(&directory.inner().rooms_of), 4);
-}
-
-/// A redis-server of the test's own, which it can kill.
-struct PrivateRedis {
-    port: u16,
-    process: Child,
-}
-
-impl PrivateRedis {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let process = Command::new(env("CHAT_TEST_REDIS_SERVER_BIN"))
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { port, process }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn kill(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 #[tokio::test]

@@ -5,9 +5,11 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::process::{Child, Command, Stdio};
+#[path = "support/private_redis.rs"]
+mod private_redis;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use application::ports::outbound::{
     Admission, LimiterError, Rate, RateLimiter, Rates, RequestKind,
@@ -15,15 +17,10 @@ use application::ports::outbound::{
 use chat_adapter_redis::{RedisConnection, RedisRateLimiter, RedisSettings};
 use domain::UserId;
 use fred::prelude::{Builder, ClientLike as _, Config, KeysInterface as _};
+use private_redis::{PrivateRedis, env};
 
 /// Far above the command timeout: only a call that hangs reaches it.
 const HANG: Duration = Duration::from_secs(15);
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run `scripts/services up && . target/services/env` (the test command does)")
-    })
-}
 
 fn fresh_settings(url: String) -> RedisSettings {
     RedisSettings {
@@ -217,49 +214,6 @@ async fn the_key_of_an_allowance_expires_once_it_is_whole_again() {
     let ttl_ms: i64 = raw.pttl(&key).await.expect("pttl");
 
     assert!((1..=101).contains(&ttl_ms), "{key} lives {ttl_ms} ms");
-}
-
-/// A redis-server of the test's own, which it can kill.
-struct PrivateRedis {
-    port: u16,
-    process: Child,
-}
-
-impl PrivateRedis {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let process = Command::new(env("CHAT_TEST_REDIS_SERVER_BIN"))
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { port, process }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn kill(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 #[tokio::test]
