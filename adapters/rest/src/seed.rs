@@ -144,6 +144,9 @@ pub(crate) enum SeedPageError {
     /// The caller is not a member of the room.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
+    /// A channel no authoritative source places in a community (`unknown_channel`).
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
     /// Too many requests from this user; retry after `Retry-After` seconds.
     #[oai(status = 429)]
     TooManyRequests(
@@ -170,11 +173,11 @@ impl From<ApiError> for SeedPageError {
         match error {
             ApiError::Unauthorized(body) => Self::Unauthorized(body),
             ApiError::Forbidden(body) => Self::Forbidden(body),
+            ApiError::NotFound(body) => Self::NotFound(body),
             ApiError::TooManyRequests(body, seconds) => Self::TooManyRequests(body, seconds),
             ApiError::Unavailable(body) => Self::Unavailable(body),
             // History pages have no body and no cursor: everything else is a bad request.
             ApiError::BadRequest(body)
-            | ApiError::NotFound(body)
             | ApiError::PayloadTooLarge(body)
             | ApiError::UnsupportedMediaType(body)
             | ApiError::Unprocessable(body) => refused(body),

@@ -867,22 +867,27 @@ async fn a_user_with_too_many_uploads_in_progress_is_refused_with_429() {
     slow.write_all(&head).await.expect("the slow upload starts");
     slow.flush().await.expect("flushed");
 
-    let mut answer = None;
-    for _ in 0..100 {
-        // Until the server has taken the slow upload's slot, the second one may pass.
-        let (status, body) = upload(
-            &server.http_url(),
-            &format!("/api/v1/direct/{room}/files"),
-            &alice,
-            &[Part::File("file", "b.png", "image/png", PNG)],
-        )
-        .await;
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            answer = Some(body);
+    // Wait until the server holds the slow upload's slot (its gauge says so), then try another.
+    let mut holding = false;
+    for _ in 0..200 {
+        let (_, _, metrics) = server.rest().get_text("/metrics").await;
+        if metrics
+            .lines()
+            .any(|line| line.starts_with("chat_uploads_in_progress ") && !line.ends_with(" 0"))
+        {
+            holding = true;
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert!(holding, "the slow upload holds a slot");
+    let (status, body) = upload(
+        &server.http_url(),
+        &format!("/api/v1/direct/{room}/files"),
+        &alice,
+        &[Part::File("file", "b.png", "image/png", PNG)],
+    )
+    .await;
     let (bob, _) = upload(
         &server.http_url(),
         &format!("/api/v1/direct/{room}/files"),
@@ -891,7 +896,7 @@ async fn a_user_with_too_many_uploads_in_progress_is_refused_with_429() {
     )
     .await;
 
-    let body = answer.expect("refused while the first upload is in progress");
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(body["code"], "too_many_uploads");
     assert_eq!(bob, StatusCode::CREATED, "other users are not limited");
     drop(slow);

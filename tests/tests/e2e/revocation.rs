@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chat_tests::{DEVELOPMENT_SECRET, StompClient, TestServer, token_signed_with, unique_id};
+use chat_tests::{StompClient, TEST_JWT_SECRET, TestServer, token_signed_with, unique_id};
 use reqwest::Method;
 use serde_json::json;
 
@@ -20,7 +20,7 @@ fn now() -> u64 {
 async fn a_session_ends_with_token_expired_when_its_token_expires() {
     let server = TestServer::start();
     let short_lived = token_signed_with(
-        DEVELOPMENT_SECRET,
+        TEST_JWT_SECRET,
         &json!({"sub": "brief@example.com", "id": 7, "iat": now(), "exp": now() + 2}),
     );
     let (mut client, connected) =
