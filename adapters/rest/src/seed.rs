@@ -12,10 +12,10 @@ use domain::{
 };
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 
 use crate::auth::{ServiceToken, UserToken};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::tags::ApiTags;
 use crate::time_format::{seed, seed_compact};
 
@@ -24,9 +24,6 @@ const DELETED_TEXT: &str = "삭제된 메세지입니다.";
 /// The seed's success code and message.
 const SUCCESS_CODE: i32 = 1000;
 const SUCCESS_MESSAGE: &str = "요청에 성공하였습니다.";
-/// The code of a refused history request in the seed's error envelope (the seed's own
-/// `CustomException`s answered 400 with a 4xxx code).
-const BAD_REQUEST_CODE: i32 = 4000;
 
 /// A history item in the seed's shape (`MessageResponse`).
 #[derive(Debug, Object)]
@@ -114,75 +111,6 @@ pub(crate) struct SeedHistoryEnvelope {
     message: String,
     /// The page, oldest first.
     result: Vec<SeedMessage>,
-}
-
-/// The seed's error envelope (`CustomException` → 400), with the API's error code added.
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-pub(crate) struct SeedErrorEnvelope {
-    /// Always false.
-    is_success: bool,
-    /// 4000.
-    code: i32,
-    /// What is wrong, for people.
-    message: String,
-    /// The API's stable code, e.g. `page_too_deep`.
-    error: String,
-}
-
-/// How the seed's history pages fail. A 400 comes in the seed's error envelope, as the
-/// seed's clients expect; the other statuses keep the API's error shape.
-#[derive(Debug, ApiResponse)]
-pub(crate) enum SeedPageError {
-    /// The request is invalid: a bad id, or a page deeper than `page × size` = 10000
-    /// messages (`page_too_deep`; read older messages with `/api/v1` and `before`).
-    #[oai(status = 400)]
-    BadRequest(Json<SeedErrorEnvelope>),
-    /// No credential, or an invalid or expired one.
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    /// The caller is not a member of the room.
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    /// A channel no authoritative source places in a community (`unknown_channel`).
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
-    /// Too many requests from this user; retry after `Retry-After` seconds.
-    #[oai(status = 429)]
-    TooManyRequests(
-        Json<ErrorBody>,
-        /// Seconds to wait before the next request.
-        #[oai(header = "Retry-After")]
-        u64,
-    ),
-    /// A dependency of the server is down; retry later.
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
-}
-
-impl From<ApiError> for SeedPageError {
-    fn from(error: ApiError) -> Self {
-        let refused = |body: Json<ErrorBody>| {
-            Self::BadRequest(Json(SeedErrorEnvelope {
-                is_success: false,
-                code: BAD_REQUEST_CODE,
-                message: body.0.message,
-                error: body.0.code,
-            }))
-        };
-        match error {
-            ApiError::Unauthorized(body) => Self::Unauthorized(body),
-            ApiError::Forbidden(body) => Self::Forbidden(body),
-            ApiError::NotFound(body) => Self::NotFound(body),
-            ApiError::TooManyRequests(body, seconds) => Self::TooManyRequests(body, seconds),
-            ApiError::Unavailable(body) => Self::Unavailable(body),
-            // History pages have no body and no cursor: everything else is a bad request.
-            ApiError::BadRequest(body)
-            | ApiError::PayloadTooLarge(body)
-            | ApiError::UnsupportedMediaType(body)
-            | ApiError::Unprocessable(body) => refused(body),
-        }
-    }
 }
 
 /// The seed's envelope without a result.
@@ -288,7 +216,7 @@ impl<S: ChatService> SeedApi<S> {
         room: RoomKey,
         page: u32,
         size: u32,
-    ) -> Result<Json<SeedHistoryEnvelope>, SeedPageError> {
+    ) -> Result<Json<SeedHistoryEnvelope>, ApiError> {
         let reader = auth.user(&self.chat).await?;
         let mut messages = self
             .chat
@@ -299,8 +227,7 @@ impl<S: ChatService> SeedApi<S> {
                 order: HistoryOrder::NewestFirst,
                 limit: size as usize,
             })
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
         // The seed returns each page oldest first.
         messages.reverse();
         Ok(Json(SeedHistoryEnvelope {
@@ -370,7 +297,7 @@ impl<S: ChatService> SeedApi<S> {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         size: Query<u32>,
-    ) -> Result<Json<SeedHistoryEnvelope>, SeedPageError> {
+    ) -> Result<Json<SeedHistoryEnvelope>, ApiError> {
         let room = RoomId::parse(&ch_id.0.to_string())
             .map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
         self.page(&auth, RoomKey::Direct(room), page.0, size.0)
@@ -394,7 +321,7 @@ impl<S: ChatService> SeedApi<S> {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         size: Query<u32>,
-    ) -> Result<Json<SeedHistoryEnvelope>, SeedPageError> {
+    ) -> Result<Json<SeedHistoryEnvelope>, ApiError> {
         let channel = ChannelId::parse(&ch_id.0.to_string())
             .map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
         self.page(&auth, RoomKey::Channel(channel), page.0, size.0)

@@ -454,7 +454,7 @@ async fn a_message_of_a_room_the_caller_may_not_read_is_the_same_404_as_a_missin
 }
 
 #[tokio::test]
-async fn a_seed_history_page_deeper_than_the_bound_is_a_400_in_the_seeds_envelope() {
+async fn a_seed_history_page_deeper_than_the_bound_is_a_400_page_too_deep() {
     let server = TestServer::start();
     let rest = server.rest();
     let room = unique_id();
@@ -482,9 +482,7 @@ async fn a_seed_history_page_deeper_than_the_bound_is_a_400_in_the_seeds_envelop
     assert_eq!(deepest, StatusCode::OK, "{page}");
     assert_eq!(page["result"], json!([]));
     assert_eq!(beyond, StatusCode::BAD_REQUEST);
-    assert_eq!(refused["isSuccess"], false, "{refused}");
-    assert_eq!(refused["code"], 4000);
-    assert_eq!(refused["error"], "page_too_deep");
+    assert_eq!(refused["code"], "page_too_deep", "{refused}");
     assert!(
         refused["message"]
             .as_str()
