@@ -41,6 +41,9 @@ const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// The label value standing for anything outside a known, bounded set.
 const OTHER: &str = "other";
 
+/// Where shared files are downloaded (`/files/{key}`).
+const FILES: &str = "files";
+
 /// First path segments this server serves; any other path is labelled [`OTHER`].
 const KNOWN_PREFIXES: [&str; 8] = [
     "api",
@@ -202,6 +205,11 @@ fn normalise_route(path: &str) -> String {
     let Some(first) = segments.next() else {
         return "/".to_owned();
     };
+    if first == FILES {
+        // File keys are random names with an extension, never a template segment: one
+        // label for every download keeps the label set bounded.
+        return "/files/:key".to_owned();
+    }
     if !KNOWN_PREFIXES.contains(&first) {
         return OTHER.to_owned();
     }
@@ -277,6 +285,15 @@ mod tests {
         assert_eq!(normalise_route("/wp-login.php"), "other");
         assert_eq!(normalise_route("/.env"), "other");
         assert_eq!(normalise_route("/apix/rooms/1"), "other");
+    }
+
+    #[test]
+    fn every_file_download_is_one_route() {
+        assert_eq!(
+            normalise_route("/files/0123456789abcdef0123456789abcdef-thumb.png"),
+            "/files/:key"
+        );
+        assert_eq!(normalise_route("/files/a.svg"), "/files/:key");
     }
 
     #[test]
