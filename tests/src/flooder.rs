@@ -66,8 +66,10 @@ impl Flooder {
         let stalled = Arc::new(AtomicBool::new(false));
         let stalled_signal = Arc::new(Notify::new());
         let (flag, signal) = (stalled.clone(), stalled_signal.clone());
-        // Each refusal echoes the destination: long destinations fill buffers fast.
-        let refused = format!("SEND\ndestination:/nowhere/{}\n\n{{}}\0", "x".repeat(8000));
+        // Each refusal echoes the destination, cut to 128 characters: a destination of about
+        // that length makes every refusal larger than the SEND that caused it, so the
+        // server's socket buffers fill after little sending, even on a loaded machine.
+        let refused = format!("SEND\ndestination:/nowhere/{}\n\n{{}}\0", "x".repeat(110));
         let task = tokio::spawn(async move {
             loop {
                 let frame = ws.send(Message::text(refused.clone()));
