@@ -13,6 +13,13 @@ pub fn is_valid_key(key: &str) -> bool {
         })
 }
 
+/// The key of a file stored under `base_url` (`{base_url}/{key}`), if `url` is one.
+pub(crate) fn key_under<'a>(url: &'a str, base_url: &str) -> Option<&'a str> {
+    url.strip_prefix(base_url)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .filter(|key| is_valid_key(key))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,5 +44,16 @@ mod tests {
         ] {
             assert!(!is_valid_key(bad), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn a_key_is_read_only_from_a_url_under_the_base() {
+        let base = "http://chat.example/files";
+        assert_eq!(
+            key_under("http://chat.example/files/ab12.png", base),
+            Some("ab12.png")
+        );
+        assert_eq!(key_under("http://other.example/files/ab12.png", base), None);
+        assert_eq!(key_under("http://chat.example/files/../x", base), None);
     }
 }

@@ -17,7 +17,7 @@ use domain::{ChannelId, FileUrl, RoomId, RoomKey};
 use futures::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 
-use crate::key::is_valid_key;
+use crate::key::{is_valid_key, key_under};
 use crate::limit::SizeLimit;
 use crate::link::LinkSigner;
 
@@ -191,12 +191,7 @@ impl FileStore for LocalDiskFileStore {
     }
 
     async fn download_url(&self, stored: &FileUrl) -> Result<FileUrl, FileStoreError> {
-        let key = stored
-            .as_str()
-            .strip_prefix(&self.base_url)
-            .and_then(|rest| rest.strip_prefix('/'))
-            .filter(|key| is_valid_key(key));
-        let Some(key) = key else {
+        let Some(key) = key_under(stored.as_str(), &self.base_url) else {
             return Ok(stored.clone());
         };
         FileUrl::parse(&format!(

@@ -28,7 +28,7 @@ use object_store::{
 };
 
 use crate::disposition::is_inline;
-use crate::key::is_valid_key;
+use crate::key::{is_valid_key, key_under};
 use crate::limit::SizeLimit;
 use crate::settings::{FilesSettings, S3Settings};
 
@@ -227,12 +227,7 @@ impl FileStore for S3FileStore {
         let Some(ttl) = self.link_ttl else {
             return Ok(stored.clone());
         };
-        let key = stored
-            .as_str()
-            .strip_prefix(&self.base_url)
-            .and_then(|rest| rest.strip_prefix('/'))
-            .filter(|key| is_valid_key(key));
-        let Some(key) = key else {
+        let Some(key) = key_under(stored.as_str(), &self.base_url) else {
             return Ok(stored.clone());
         };
         let signed = self
