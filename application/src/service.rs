@@ -8,7 +8,11 @@ use domain::{
 };
 
 use crate::ports::inbound::ChatService;
-use crate::ports::outbound::{Ports, RequestKind, TokenError, VerifiedToken};
+use crate::ports::outbound::{
+    Clock, CommunityDirectory, EventBus, FileStore, IdGenerator, MessageStore, PresenceStore,
+    RateLimiter, ReadMarkers, RequestKind, RoomBroadcaster, SessionStateGateway, TokenError,
+    TokenVerifier, UserDirectory, VerifiedToken,
+};
 use crate::usecases::{
     AdmitRequest, AnnounceVoiceLeave, Authenticate, AuthorizeListen, ChangeLocation,
     ChangeLocationError, ChannelBinding, ConnectCommand, ConnectError, ConnectSession, Connected,
@@ -23,33 +27,33 @@ use crate::usecases::{
 };
 
 /// The driven ports, one shared instance each, as `bootstrap` builds them.
-pub struct Adapters<P: Ports> {
+pub struct Adapters {
     /// Durable messages.
-    pub store: Arc<P::Store>,
+    pub store: Arc<dyn MessageStore>,
     /// How far users have read.
-    pub markers: Arc<P::Markers>,
+    pub markers: Arc<dyn ReadMarkers>,
     /// Fan-out to every instance.
-    pub bus: Arc<P::Bus>,
+    pub bus: Arc<dyn EventBus>,
     /// Sessions and who is online.
-    pub presence: Arc<P::Presence>,
+    pub presence: Arc<dyn PresenceStore>,
     /// The external state server.
-    pub state: Arc<P::State>,
+    pub state: Arc<dyn SessionStateGateway>,
     /// Who belongs where.
-    pub directory: Arc<P::Directory>,
+    pub directory: Arc<dyn CommunityDirectory>,
     /// Display profiles.
-    pub users: Arc<P::Users>,
+    pub users: Arc<dyn UserDirectory>,
     /// Access tokens.
-    pub tokens: Arc<P::Tokens>,
+    pub tokens: Arc<dyn TokenVerifier>,
     /// Wall clock.
-    pub clock: Arc<P::Clock>,
+    pub clock: Arc<dyn Clock>,
     /// Fresh ids.
-    pub ids: Arc<P::Ids>,
+    pub ids: Arc<dyn IdGenerator>,
     /// Per-user request allowances.
-    pub limiter: Arc<P::Limiter>,
+    pub limiter: Arc<dyn RateLimiter>,
     /// Shared files.
-    pub files: Arc<P::Files>,
+    pub files: Arc<dyn FileStore>,
     /// This instance's subscribers.
-    pub broadcaster: Arc<P::Broadcaster>,
+    pub broadcaster: Arc<dyn RoomBroadcaster>,
     /// What uploads may be.
     pub file_limits: FileLimits,
     /// How a channel no authoritative source knows is treated.
@@ -57,35 +61,35 @@ pub struct Adapters<P: Ports> {
 }
 
 /// Every use case, wired once; what inbound adapters hold.
-pub struct Chat<P: Ports> {
-    connect: ConnectSession<P>,
-    disconnect: DisconnectSession<P>,
-    post: PostMessage<P>,
-    post_file: PostFile<P>,
-    reply: ReplyToMessage<P>,
-    edit: EditMessage<P>,
-    delete: DeleteMessage<P>,
-    typing: SendTyping<P>,
-    listen: AuthorizeListen<P>,
-    admit: AdmitRequest<P>,
-    authenticate: Authenticate<P>,
-    history: ReadHistory<P>,
-    message: GetMessage<P>,
-    rooms: ListRooms<P>,
-    unread: CountUnread<P>,
-    mark_read: MarkRead<P>,
-    presence: QueryPresence<P>,
-    set_members: SetMembers<P>,
-    set_channel: SetChannel<P>,
-    voice_leave: AnnounceVoiceLeave<P>,
-    change_location: ChangeLocation<P>,
-    enter_voice: EnterVoice<P>,
-    links: FileLinks<P>,
+pub struct Chat {
+    connect: ConnectSession,
+    disconnect: DisconnectSession,
+    post: PostMessage,
+    post_file: PostFile,
+    reply: ReplyToMessage,
+    edit: EditMessage,
+    delete: DeleteMessage,
+    typing: SendTyping,
+    listen: AuthorizeListen,
+    admit: AdmitRequest,
+    authenticate: Authenticate,
+    history: ReadHistory,
+    message: GetMessage,
+    rooms: ListRooms,
+    unread: CountUnread,
+    mark_read: MarkRead,
+    presence: QueryPresence,
+    set_members: SetMembers,
+    set_channel: SetChannel,
+    voice_leave: AnnounceVoiceLeave,
+    change_location: ChangeLocation,
+    enter_voice: EnterVoice,
+    links: FileLinks,
 }
 
-impl<P: Ports> Chat<P> {
+impl Chat {
     /// Builds every use case over the same adapters.
-    pub fn new(a: &Adapters<P>) -> Self {
+    pub fn new(a: &Adapters) -> Self {
         Self {
             connect: ConnectSession::new(
                 a.tokens.clone(),
@@ -171,7 +175,7 @@ impl<P: Ports> Chat<P> {
     }
 }
 
-impl<P: Ports> ChatService for Chat<P> {
+impl ChatService for Chat {
     async fn connect(&self, cmd: ConnectCommand) -> Result<Connected, ConnectError> {
         self.connect.execute(cmd).await
     }

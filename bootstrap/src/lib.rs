@@ -2,31 +2,23 @@
 //! No business rule lives here.
 
 pub mod community;
-pub mod community_directory;
 pub mod dev_tokens;
-pub mod event_bus;
-pub mod file_store;
-pub mod message_store;
 pub mod metrics;
-pub mod ports;
-pub mod presence_store;
 pub mod probe_cache;
-pub mod rate_limiter;
+pub mod rate_limits;
 pub mod readiness;
 pub mod settings;
 pub mod startup_checks;
-pub mod state_server;
 pub mod telemetry;
-pub mod user_directory;
+pub mod wiring;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapter_stomp::{StompServer, SubscriptionHub, sockjs_endpoint, websocket_endpoint};
+use adapter_stomp::{StompServer, sockjs_endpoint, websocket_endpoint};
 use anyhow::Context as _;
-use application::ports::outbound::EventBus as _;
 use application::usecases::{DeliverEvent, DisconnectSession, ExpireOrphanedSessions};
 use application::{Adapters, Chat};
 use poem::listener::{Acceptor as _, Listener as _, TcpAcceptor, TcpListener};
@@ -49,7 +41,8 @@ pub struct App {
     acceptor: TcpAcceptor,
     local_addr: SocketAddr,
     routes: poem::endpoint::BoxEndpoint<'static>,
-    stomp: Arc<StompServer<Arc<Chat<ports::ServerPorts>>>>,
+    stomp: Arc<StompServer<Arc<Chat>>>,
+    in_use: Vec<(&'static str, &'static str)>,
     shutdown: CancellationToken,
     grace: Duration,
 }
@@ -78,22 +71,20 @@ impl App {
                 "using the public development service token (allowed on loopback only); set CHAT_REST__SERVICE_TOKEN for anything but local use"
             );
         }
-        let instance = settings.instance_id();
-        tracing::info!(
-            %instance,
-            kafka = settings.kafka.is_some(),
-            mongo = settings.mongo.is_some(),
-            redis = settings.redis.is_some(),
-            "building adapters"
-        );
-        let (adapters, services) = ports::adapters(&settings)
+        let wiring::Wired {
+            adapters,
+            hub,
+            readiness,
+            local_files,
+            lease_renewal,
+            in_use,
+        } = wiring::wire(&settings)
             .await
             .context("failed to build the adapters")?;
-        if let Some(redis) = &settings.redis {
-            keep_sessions_alive(&adapters, redis.lease_seconds).await;
+        if let Some(every) = lease_renewal {
+            keep_sessions_alive(&adapters, every).await;
         }
         let chat = Arc::new(Chat::new(&adapters));
-        let hub: Arc<SubscriptionHub> = adapters.broadcaster.clone();
 
         let events = adapters
             .bus
@@ -113,22 +104,15 @@ impl App {
             .at("/healthz", get(healthz))
             .at(
                 "/readyz",
-                readiness::endpoint(
-                    Arc::new(readiness::Readiness {
-                        state: adapters.state.clone(),
-                        directory: adapters.directory.clone(),
-                        users: adapters.users.clone(),
-                        bus: adapters.bus.clone(),
-                        files: adapters.files.clone(),
-                        services,
-                    }),
-                    settings.rest.service_token.clone(),
-                ),
+                readiness::endpoint(Arc::new(readiness), settings.rest.service_token.clone()),
             );
-        if let Some(local) = adapters.files.local() {
+        if let Some(local) = local_files {
             routes = routes.at(
                 adapter_files::FILES_PATH,
-                get(adapter_files::files_endpoint(local.clone(), chat.clone())),
+                get(adapter_files::files_endpoint(
+                    adapter_files::LocalDiskFileStore::clone(&local),
+                    chat.clone(),
+                )),
             );
         }
         match metrics::install() {
@@ -160,8 +144,22 @@ impl App {
             local_addr,
             routes,
             stomp,
+            in_use,
             shutdown,
             grace: Duration::from_secs(settings.http.shutdown_grace_seconds),
+        })
+    }
+
+    /// Which adapter serves each driven port (`("event_bus", "kafka")`, ...).
+    pub fn adapters_in_use(&self) -> &[(&'static str, &'static str)] {
+        &self.in_use
+    }
+
+    /// Whether anything users write (messages, sessions, presence) lives only in this
+    /// process's memory, and so is lost on restart.
+    pub fn keeps_data_in_memory(&self) -> bool {
+        self.in_use.iter().any(|(port, adapter)| {
+            matches!(*port, "message_store" | "presence") && *adapter == "memory"
         })
     }
 
@@ -229,9 +227,9 @@ impl App {
 }
 
 /// Renews this instance's presence lease now (before any session opens) and then
-/// several times per lease period, each time closing the sessions of instances that died.
-async fn keep_sessions_alive(adapters: &Adapters<ports::ServerPorts>, lease_seconds: u64) {
-    let expire = ExpireOrphanedSessions::<ports::ServerPorts>::new(
+/// `every` period, each time closing the sessions of instances that died.
+async fn keep_sessions_alive(adapters: &Adapters, every: Duration) {
+    let expire = ExpireOrphanedSessions::new(
         adapters.presence.clone(),
         DisconnectSession::new(
             adapters.presence.clone(),
@@ -242,7 +240,6 @@ async fn keep_sessions_alive(adapters: &Adapters<ports::ServerPorts>, lease_seco
             adapters.markers.clone(),
         ),
     );
-    let every = Duration::from_millis(lease_seconds.max(1).saturating_mul(1000) / 3);
     if let Err(error) = expire.execute().await {
         tracing::warn!(?error, "presence lease not taken yet; retrying");
     }

@@ -57,8 +57,22 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             telemetry::init(settings.log.format);
             let app = App::build(settings).await.context("failed to start")?;
+            let adapters = app
+                .adapters_in_use()
+                .iter()
+                .map(|(port, adapter)| format!("{port}={adapter}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if app.keeps_data_in_memory() {
+                tracing::warn!(
+                    %adapters,
+                    "embedded mode: messages, sessions and presence are kept in this process's memory only and are lost on restart"
+                );
+            } else {
+                tracing::info!(%adapters, "cluster mode: real services configured");
+            }
             tracing::info!(
-                "listening on http://{addr} - STOMP over WebSocket at ws://{addr}{WEBSOCKET_PATH}; embedded mode keeps messages, sessions and presence in memory only: everything is lost on restart",
+                "listening on http://{addr} - STOMP over WebSocket at ws://{addr}{WEBSOCKET_PATH}",
                 addr = app.local_addr()
             );
             app.run_until(shutdown_signal()).await

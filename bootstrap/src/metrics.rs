@@ -106,6 +106,7 @@ fn describe() {
         "1 when the last /readyz probe reached the dependency, 0 when it did not, by dependency."
     );
     adapter_stomp::SubscriptionHub::describe_metrics();
+    #[cfg(feature = "kafka")]
     adapter_kafka::KafkaEventBus::describe_metrics();
 }
 

@@ -18,19 +18,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::{BoxFuture, join_all};
 use poem::http::{HeaderMap, StatusCode};
 use poem::{Endpoint, IntoResponse as _, Request, Response};
 use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq as _;
 
-use crate::community_directory::Membership;
-use crate::event_bus::Bus;
-use crate::file_store::Files;
 use crate::metrics::DEPENDENCY_UP;
-use crate::ports::Services;
 use crate::probe_cache::ProbeCache;
-use crate::state_server::StateServer;
-use crate::user_directory::Users;
 
 /// How long one probe round answers `/readyz`.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
@@ -47,14 +42,84 @@ pub trait Probe: Send + Sync + 'static {
     fn probe(&self) -> impl Future<Output = (bool, Value)> + Send;
 }
 
-/// The dependencies `/readyz` reports on.
+/// Whether an unreachable dependency takes the instance out of rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Importance {
+    /// Chat cannot work without it: `not_ready` (503).
+    Essential,
+    /// Chat goes on from caches and fallbacks: `degraded` (200).
+    Degradable,
+}
+
+/// Asks one real service whether it answers.
+pub type ProbeFn = Box<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+/// One dependency `/readyz` reports on; no probe when it lives in this process.
+struct Dependency {
+    name: &'static str,
+    importance: Importance,
+    probe: Option<ProbeFn>,
+}
+
+/// The dependencies `/readyz` reports on, each registered where its adapter is chosen.
+#[derive(Default)]
 pub struct Readiness {
-    pub(crate) state: Arc<StateServer>,
-    pub(crate) directory: Arc<Membership>,
-    pub(crate) users: Arc<Users>,
-    pub(crate) bus: Arc<Bus>,
-    pub(crate) files: Arc<Files>,
-    pub(crate) services: Services,
+    dependencies: Vec<Dependency>,
+}
+
+impl Readiness {
+    /// A dependency served in this process: always ready.
+    pub fn in_process(&mut self, name: &'static str, importance: Importance) {
+        self.dependencies.push(Dependency {
+            name,
+            importance,
+            probe: None,
+        });
+    }
+
+    /// A real service, probed by `probe` (which must bound its own wait).
+    pub fn service<F, Fut>(&mut self, name: &'static str, importance: Importance, probe: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.dependencies.push(Dependency {
+            name,
+            importance,
+            probe: Some(Box::new(move || Box::pin(probe()))),
+        });
+    }
+
+    /// Probes every dependency at once; `true` when every essential one is reachable.
+    pub async fn report(&self) -> (bool, Value) {
+        let checked = join_all(self.dependencies.iter().map(|dependency| async {
+            match &dependency.probe {
+                Some(probe) => Some(probe().await),
+                None => None,
+            }
+        }))
+        .await;
+        let mut dependencies = Map::new();
+        let mut ready = true;
+        let mut degraded = false;
+        for (dependency, checked) in self.dependencies.iter().zip(checked) {
+            let (ok, value) = entry(dependency.name, checked);
+            match dependency.importance {
+                Importance::Essential => ready &= ok,
+                Importance::Degradable => degraded |= !ok,
+            }
+            dependencies.insert(dependency.name.to_owned(), value);
+        }
+        let body = json!({
+            "status": match (ready, degraded) {
+                (false, _) => "not_ready",
+                (true, true) => "degraded",
+                (true, false) => "ready",
+            },
+            "dependencies": dependencies,
+        });
+        (ready, body)
+    }
 }
 
 fn entry(name: &'static str, checked: Option<anyhow::Result<()>>) -> (bool, Value) {
@@ -69,69 +134,6 @@ fn entry(name: &'static str, checked: Option<anyhow::Result<()>>) -> (bool, Valu
             tracing::warn!(error = %format!("{error:#}"), "dependency not ready");
             (false, json!(format!("unreachable: {error:#}")))
         }
-    }
-}
-
-impl Readiness {
-    /// Probes every dependency; `true` when every essential one is reachable.
-    pub async fn report(&self) -> (bool, Value) {
-        let mongo = async {
-            match &self.services.mongo {
-                Some(mongo) => Some(mongo.ping().await),
-                None => None,
-            }
-        };
-        let redis = async {
-            match &self.services.redis {
-                Some(redis) => Some(redis.ping().await),
-                None => None,
-            }
-        };
-        let (state, directory, users, bus, mongo, redis, files) = tokio::join!(
-            self.state.readiness(),
-            self.directory.source().readiness(),
-            self.users.readiness(),
-            self.bus.readiness(),
-            mongo,
-            redis,
-            self.files.readiness(),
-        );
-        let mut dependencies = Map::new();
-        let mut ready = true;
-        let mut degraded = false;
-        for (name, checked, essential) in [
-            ("state_server", state, false),
-            ("community_service", directory, false),
-            ("auth_service", users, false),
-            ("event_bus", bus, true),
-            ("message_store", mongo, true),
-            ("presence", redis, true),
-            // Chat goes on without file storage; only uploads fail.
-            ("file_store", files, false),
-        ] {
-            let (ok, value) = entry(name, checked);
-            if essential {
-                ready &= ok;
-            } else {
-                degraded |= !ok;
-            }
-            dependencies.insert(name.to_owned(), value);
-        }
-        dependencies.insert(
-            "read_markers".to_owned(),
-            dependencies["message_store"].clone(),
-        );
-        // The shared limiter lives in Redis (and falls back to a per-instance one without it).
-        dependencies.insert("rate_limiter".to_owned(), dependencies["presence"].clone());
-        let body = json!({
-            "status": match (ready, degraded) {
-                (false, _) => "not_ready",
-                (true, true) => "degraded",
-                (true, false) => "ready",
-            },
-            "dependencies": dependencies,
-        });
-        (ready, body)
     }
 }
 

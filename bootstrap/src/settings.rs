@@ -5,8 +5,11 @@
 use adapter_auth_http::AuthHttpSettings;
 use adapter_files::FilesSettings;
 use adapter_jwt::JwtSettings;
+#[cfg(feature = "kafka")]
 use adapter_kafka::KafkaSettings;
+#[cfg(feature = "mongo")]
 use adapter_mongo::MongoSettings;
+#[cfg(feature = "redis")]
 use adapter_redis::RedisSettings;
 use adapter_rest::RestSettings;
 use adapter_state_tcp::StateTcpSettings;
@@ -24,6 +27,18 @@ pub const DEVELOPMENT_SECRET: &str = "chat-server-development-secret";
 
 /// The development service token of `config/default.toml`.
 pub const DEVELOPMENT_SERVICE_TOKEN: &str = "chat-server-development-service-token";
+
+/// The table of a real service this binary was built without: read, so that start-up can
+/// name the missing Cargo feature rather than ignore the table.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct NotBuiltIn(serde::de::IgnoredAny);
+
+#[cfg(not(feature = "kafka"))]
+type KafkaSettings = NotBuiltIn;
+#[cfg(not(feature = "mongo"))]
+type MongoSettings = NotBuiltIn;
+#[cfg(not(feature = "redis"))]
+type RedisSettings = NotBuiltIn;
 
 /// Every setting of the server.
 #[derive(Debug, Clone, Deserialize)]

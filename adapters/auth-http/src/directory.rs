@@ -104,6 +104,7 @@ impl HttpUserDirectory {
     }
 }
 
+#[async_trait::async_trait]
 impl UserDirectory for HttpUserDirectory {
     async fn profile(&self, user: UserId) -> Result<UserProfile, UserDirectoryError> {
         let stale = match self.profiles.get(&user) {

@@ -147,6 +147,7 @@ impl HttpCommunityDirectory {
     }
 }
 
+#[async_trait::async_trait]
 impl CommunityDirectory for HttpCommunityDirectory {
     async fn rooms_of(&self, user: UserId) -> Result<Vec<Audience>, DirectoryError> {
         let stale = match self.room_lists.get(&user) {

@@ -161,6 +161,7 @@ fn timed_out(what: &'static str) -> FileStoreError {
     FileStoreError::Unavailable(anyhow::anyhow!("{what} timed out"))
 }
 
+#[async_trait::async_trait]
 impl FileStore for LocalDiskFileStore {
     #[tracing::instrument(name = "files.local.put", skip_all, fields(key = %upload.key))]
     async fn put(&self, upload: FileUpload) -> Result<StoredFile, FileStoreError> {

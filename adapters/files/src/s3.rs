@@ -205,6 +205,7 @@ fn timed_out(what: &'static str) -> FileStoreError {
     FileStoreError::Unavailable(anyhow::anyhow!("{what} timed out"))
 }
 
+#[async_trait::async_trait]
 impl FileStore for S3FileStore {
     #[tracing::instrument(name = "files.s3.put", skip_all, fields(key = %upload.key))]
     async fn put(&self, upload: FileUpload) -> Result<StoredFile, FileStoreError> {

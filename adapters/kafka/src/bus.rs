@@ -182,6 +182,21 @@ impl KafkaEventBus {
             .with_context(|| format!("Kafka brokers `{}` did not answer", self.settings.brokers))
     }
 
+    /// Whether the bus can carry events now: the brokers answer and this instance's
+    /// consumers have been assigned their partitions (before that, events published by
+    /// others would be missed).
+    ///
+    /// # Errors
+    /// Names what is not ready.
+    pub async fn readiness(&self) -> anyhow::Result<()> {
+        self.ping().await?;
+        anyhow::ensure!(
+            self.is_ready(),
+            "consumers not yet assigned their partitions"
+        );
+        Ok(())
+    }
+
     /// Stops the consumers (they leave their groups) and the producer, waiting at most a few
     /// seconds; what is still running after that is left to finish on its own threads.
     pub async fn close(mut self) {
@@ -305,6 +320,7 @@ fn producer(settings: &KafkaSettings, client_id: &str) -> anyhow::Result<KafkaPr
         .context("failed to create the Kafka producer")
 }
 
+#[async_trait::async_trait]
 impl EventBus for KafkaEventBus {
     #[tracing::instrument(name = "kafka.publish", skip_all, fields(topic, key))]
     async fn publish(&self, event: &ChatEvent) -> Result<(), BusError> {

@@ -38,6 +38,7 @@ pub struct OpenCommunityDirectory {
     state: Mutex<Directory>,
 }
 
+#[async_trait::async_trait]
 impl CommunityDirectory for OpenCommunityDirectory {
     async fn rooms_of(&self, user: UserId) -> Result<Vec<Audience>, DirectoryError> {
         let state = lock(&self.state);

@@ -22,6 +22,7 @@ impl Default for MemoryEventBus {
     }
 }
 
+#[async_trait::async_trait]
 impl EventBus for MemoryEventBus {
     async fn publish(&self, event: &ChatEvent) -> Result<(), BusError> {
         // No subscriber is not an error: the event was accepted, nobody listens yet.

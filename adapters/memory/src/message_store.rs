@@ -56,6 +56,7 @@ pub struct MemoryMessageStore {
     rooms: Mutex<Rooms>,
 }
 
+#[async_trait::async_trait]
 impl MessageStore for MemoryMessageStore {
     async fn append(&self, message: NewMessage) -> Result<Message, StoreError> {
         let mut rooms = lock(&self.rooms);

@@ -28,6 +28,7 @@ impl MemoryPresenceStore {
     }
 }
 
+#[async_trait::async_trait]
 impl PresenceStore for MemoryPresenceStore {
     async fn open(&self, session: &Session) -> Result<usize, PresenceError> {
         let mut sessions = lock(&self.sessions);

@@ -114,6 +114,7 @@ impl TokenBucketLimiter {
     }
 }
 
+#[async_trait::async_trait]
 impl RateLimiter for TokenBucketLimiter {
     async fn admit(&self, user: UserId, kind: RequestKind) -> Result<Admission, LimiterError> {
         let rate = self.rates.of(kind);

@@ -14,6 +14,7 @@ pub struct MemoryReadMarkers {
     markers: Mutex<HashMap<(UserId, RoomKey), Seq>>,
 }
 
+#[async_trait::async_trait]
 impl ReadMarkers for MemoryReadMarkers {
     async fn mark_read(&self, user: UserId, room: RoomKey, seq: Seq) -> Result<(), MarkerError> {
         let mut markers = lock(&self.markers);

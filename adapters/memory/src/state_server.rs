@@ -65,6 +65,7 @@ impl MemoryStateServer {
     }
 }
 
+#[async_trait::async_trait]
 impl SessionStateGateway for MemoryStateServer {
     async fn login(&self, session: &Session) -> Result<(), GatewayError> {
         let mut state = lock(&self.state);

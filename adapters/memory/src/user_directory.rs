@@ -15,6 +15,7 @@ pub struct ClaimsUserDirectory {
     profiles: Mutex<HashMap<UserId, UserProfile>>,
 }
 
+#[async_trait::async_trait]
 impl UserDirectory for ClaimsUserDirectory {
     async fn profile(&self, user: UserId) -> Result<UserProfile, UserDirectoryError> {
         Ok(lock(&self.profiles)

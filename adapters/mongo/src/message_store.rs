@@ -426,6 +426,7 @@ fn readable(from: MessageCollection, document: Document) -> Option<Message> {
         .ok()
 }
 
+#[async_trait::async_trait]
 impl MessageStore for MongoMessageStore {
     #[tracing::instrument(name = "mongo.append", skip_all, fields(room = %message.room, id = %message.id))]
     async fn append(&self, message: NewMessage) -> Result<Message, StoreError> {

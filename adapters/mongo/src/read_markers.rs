@@ -134,6 +134,7 @@ fn read_seq(document: &Document, user: UserId) -> anyhow::Result<Option<Seq>> {
     Ok(Some(Seq::new(raw)))
 }
 
+#[async_trait::async_trait]
 impl ReadMarkers for MongoReadMarkers {
     #[tracing::instrument(name = "mongo.mark_read", skip_all, fields(user = %user, room = %room, seq = %seq))]
     async fn mark_read(&self, user: UserId, room: RoomKey, seq: Seq) -> Result<(), MarkerError> {

@@ -4,6 +4,7 @@
 //! from what that directory itself knows: never "everyone is a member".
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use anyhow::anyhow;
 
@@ -59,8 +60,8 @@ fn redis_needed(what: impl std::fmt::Display) -> DirectoryError {
 /// place is refused as unavailable while Redis is down, since Redis may hold a member list or
 /// binding that would refuse the user.
 #[derive(Debug)]
-pub struct RedisCachedDirectory<D> {
-    inner: D,
+pub struct RedisCachedDirectory<D: ?Sized> {
+    inner: Arc<D>,
     connection: RedisConnection,
     keys: CacheKeys,
     member_ttl_seconds: i64,
@@ -68,9 +69,9 @@ pub struct RedisCachedDirectory<D> {
     outages: OutageLog,
 }
 
-impl<D: CommunityDirectory> RedisCachedDirectory<D> {
-    /// Caches `inner` in Redis. Makes no call.
-    pub fn new(inner: D, connection: RedisConnection, settings: &RedisSettings) -> Self {
+impl<D: CommunityDirectory + ?Sized> RedisCachedDirectory<D> {
+    /// Caches `inner` (shared, so that start-up may also probe it) in Redis. Makes no call.
+    pub fn new(inner: Arc<D>, connection: RedisConnection, settings: &RedisSettings) -> Self {
         Self {
             inner,
             connection,
@@ -83,7 +84,7 @@ impl<D: CommunityDirectory> RedisCachedDirectory<D> {
         }
     }
 
-    /// The directory behind the cache (for its readiness check).
+    /// The directory behind the cache.
     pub fn inner(&self) -> &D {
         &self.inner
     }
@@ -231,7 +232,8 @@ impl<D: CommunityDirectory> RedisCachedDirectory<D> {
     }
 }
 
-impl<D: CommunityDirectory> CommunityDirectory for RedisCachedDirectory<D> {
+#[async_trait::async_trait]
+impl<D: CommunityDirectory + ?Sized> CommunityDirectory for RedisCachedDirectory<D> {
     #[tracing::instrument(name = "redis.directory.rooms_of", skip_all, fields(%user))]
     async fn rooms_of(&self, user: UserId) -> Result<Vec<Audience>, DirectoryError> {
         let key = self.keys.room_list(user);

@@ -147,6 +147,7 @@ impl RedisPresenceStore {
     }
 }
 
+#[async_trait::async_trait]
 impl PresenceStore for RedisPresenceStore {
     #[tracing::instrument(name = "redis.presence.open", skip_all, fields(session = %session.id))]
     async fn open(&self, session: &Session) -> Result<usize, PresenceError> {

@@ -111,6 +111,7 @@ fn decode(reply: &Value) -> Option<Admission> {
     }
 }
 
+#[async_trait::async_trait]
 impl<F: RateLimiter> RateLimiter for RedisRateLimiter<F> {
     #[tracing::instrument(name = "redis.rate_limit", skip_all, fields(user = %user, kind = kind.name()))]
     async fn admit(&self, user: UserId, kind: RequestKind) -> Result<Admission, LimiterError> {

@@ -9,8 +9,8 @@
 mod private_redis;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use application::ports::outbound::{CommunityDirectory, DirectoryError};
@@ -65,6 +65,7 @@ impl FakeDirectory {
     }
 }
 
+#[async_trait::async_trait]
 impl CommunityDirectory for FakeDirectory {
     async fn rooms_of(&self, user: UserId) -> Result<Vec<Audience>, DirectoryError> {
         self.rooms_of.fetch_add(1, Ordering::SeqCst);
@@ -144,7 +145,7 @@ async fn cached(
     let connection = RedisConnection::connect(settings)
         .await
         .expect("the test Redis answers");
-    RedisCachedDirectory::new(inner, connection, settings)
+    RedisCachedDirectory::new(Arc::new(inner), connection, settings)
 }
 
 /// A plain client, to look at (and write) the keys directly.

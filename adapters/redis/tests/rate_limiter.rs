@@ -42,6 +42,7 @@ impl CountingFallback {
     }
 }
 
+#[async_trait::async_trait]
 impl RateLimiter for CountingFallback {
     async fn admit(&self, _user: UserId, _kind: RequestKind) -> Result<Admission, LimiterError> {
         self.calls.fetch_add(1, Ordering::SeqCst);

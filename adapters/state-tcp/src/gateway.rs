@@ -77,6 +77,7 @@ impl TcpStateServer {
     }
 }
 
+#[async_trait::async_trait]
 impl SessionStateGateway for TcpStateServer {
     async fn login(&self, session: &Session) -> Result<(), GatewayError> {
         // The seed answers `반환메세지` ("return message"); any line will do.

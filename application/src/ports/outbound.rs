@@ -1,7 +1,8 @@
 //! Driven ports: what the use cases need from the outside world.
 //!
-//! [`Ports`] bundles one implementation of each so that use cases and the
-//! [`crate::Chat`] service take a single type parameter.
+//! Use cases hold each port as a shared trait object (`Arc<dyn Port>`), so one adapter or
+//! another is chosen at start-up without a type parameter or a dispatch enum; the async
+//! methods are boxed by `async_trait`, one allocation per call.
 
 mod clock;
 mod community_directory;
@@ -40,33 +41,3 @@ pub use {
     session_state_gateway::MockSessionStateGateway, token_verifier::MockTokenVerifier,
     user_directory::MockUserDirectory,
 };
-
-/// One implementation of every driven port, chosen by `bootstrap` (or by tests).
-pub trait Ports: Send + Sync + 'static {
-    /// Durable messages.
-    type Store: MessageStore;
-    /// How far users have read.
-    type Markers: ReadMarkers;
-    /// Fan-out of events to every instance.
-    type Bus: EventBus;
-    /// Sessions and who is online.
-    type Presence: PresenceStore;
-    /// The external state server.
-    type State: SessionStateGateway;
-    /// Who belongs where.
-    type Directory: CommunityDirectory;
-    /// Display profiles.
-    type Users: UserDirectory;
-    /// Access-token verification.
-    type Tokens: TokenVerifier;
-    /// Wall clock.
-    type Clock: Clock;
-    /// Fresh identifiers.
-    type Ids: IdGenerator;
-    /// Per-user request allowances.
-    type Limiter: RateLimiter;
-    /// Shared files.
-    type Files: FileStore;
-    /// This instance's subscribers (its sockets).
-    type Broadcaster: RoomBroadcaster;
-}

@@ -20,7 +20,7 @@ pub(crate) enum AccessError<R: std::fmt::Display> {
 
 /// Succeeds when `room` is a known room (a channel of the community it names) and `user` may
 /// post in it; never binds a channel (edits, deletes, typing).
-pub(crate) async fn ensure_may_post<D: CommunityDirectory>(
+pub(crate) async fn ensure_may_post<D: CommunityDirectory + ?Sized>(
     directory: &D,
     user: UserId,
     room: RoomRef,
@@ -30,7 +30,7 @@ pub(crate) async fn ensure_may_post<D: CommunityDirectory>(
 
 /// As [`ensure_may_post`], for a new message: in binding mode, a channel no source knows is
 /// bound to the community named, but only once the poster is known to be its member.
-pub(crate) async fn ensure_may_post_or_bind<D: CommunityDirectory>(
+pub(crate) async fn ensure_may_post_or_bind<D: CommunityDirectory + ?Sized>(
     directory: &D,
     binding: ChannelBinding,
     user: UserId,
@@ -65,7 +65,7 @@ pub(crate) async fn ensure_may_post_or_bind<D: CommunityDirectory>(
     member_may_post(directory, user, room).await
 }
 
-async fn member_may_post<D: CommunityDirectory>(
+async fn member_may_post<D: CommunityDirectory + ?Sized>(
     directory: &D,
     user: UserId,
     room: RoomRef,
@@ -78,7 +78,7 @@ async fn member_may_post<D: CommunityDirectory>(
 }
 
 /// Succeeds when `user` may read `room` (hear it live or read its history).
-pub(crate) async fn ensure_may_read<D: CommunityDirectory>(
+pub(crate) async fn ensure_may_read<D: CommunityDirectory + ?Sized>(
     directory: &D,
     user: UserId,
     room: RoomKey,
@@ -94,7 +94,7 @@ pub(crate) async fn ensure_may_read<D: CommunityDirectory>(
 
 /// Succeeds when `user` may hear `audience`; a channel is heard by the members of the
 /// community it belongs to.
-pub(crate) async fn ensure_may_hear<D: CommunityDirectory>(
+pub(crate) async fn ensure_may_hear<D: CommunityDirectory + ?Sized>(
     directory: &D,
     user: UserId,
     audience: Audience,
@@ -116,7 +116,7 @@ pub(crate) async fn ensure_may_hear<D: CommunityDirectory>(
 }
 
 /// The posting sequence number of message `id`, if it is stored in `room`.
-pub(crate) async fn seq_in_room<S: MessageStore>(
+pub(crate) async fn seq_in_room<S: MessageStore + ?Sized>(
     store: &S,
     id: &MessageId,
     room: RoomKey,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use domain::UserId;
 
-use crate::ports::outbound::{Admission, Ports, RateLimiter, RequestKind};
+use crate::ports::outbound::{Admission, RateLimiter, RequestKind};
 
 /// The user is over their allowance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -22,13 +22,13 @@ pub const OUTAGE_RETRY_AFTER: Duration = Duration::from_secs(1);
 /// the request (logged, retry in [`OUTAGE_RETRY_AFTER`]): an outage must not lift every
 /// limit at once. The shared limiter avoids that case by falling back to a stricter
 /// per-instance one, so this only happens when even that fails.
-pub struct AdmitRequest<P: Ports> {
-    limiter: Arc<P::Limiter>,
+pub struct AdmitRequest {
+    limiter: Arc<dyn RateLimiter>,
 }
 
-impl<P: Ports> AdmitRequest<P> {
+impl AdmitRequest {
     /// Wires the use case to the limiter.
-    pub fn new(limiter: Arc<P::Limiter>) -> Self {
+    pub fn new(limiter: Arc<dyn RateLimiter>) -> Self {
         Self { limiter }
     }
 
@@ -54,7 +54,7 @@ impl<P: Ports> AdmitRequest<P> {
 mod tests {
     use super::*;
     use crate::ports::outbound::LimiterError;
-    use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder};
+    use crate::usecases::test_support::{ALICE, MocksBuilder};
 
     #[tokio::test]
     async fn a_user_over_the_allowance_is_told_when_to_retry() {
@@ -66,7 +66,7 @@ mod tests {
         });
         let m = m.build();
 
-        let result = AdmitRequest::<Mocks>::new(m.limiter)
+        let result = AdmitRequest::new(m.limiter)
             .execute(ALICE, RequestKind::Write)
             .await;
 
@@ -86,7 +86,7 @@ mod tests {
             .returning(|_, _| Err(LimiterError::Unavailable(anyhow::anyhow!("down"))));
         let m = m.build();
 
-        let result = AdmitRequest::<Mocks>::new(m.limiter)
+        let result = AdmitRequest::new(m.limiter)
             .execute(ALICE, RequestKind::Read)
             .await;
 
@@ -107,7 +107,7 @@ mod tests {
             .returning(|_, _| Ok(Admission::Allowed));
         let m = m.build();
 
-        let result = AdmitRequest::<Mocks>::new(m.limiter)
+        let result = AdmitRequest::new(m.limiter)
             .execute(ALICE, RequestKind::Write)
             .await;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use domain::{ChatEvent, VoiceLeave};
 
-use crate::ports::outbound::{BusError, EventBus, Ports};
+use crate::ports::outbound::{BusError, EventBus};
 
 /// Every way [`AnnounceVoiceLeave::execute`] can fail.
 #[derive(Debug, thiserror::Error)]
@@ -18,13 +18,13 @@ pub enum VoiceLeaveCommandError {
 unavailable_from!(VoiceLeaveCommandError: BusError);
 
 /// Publishes a voice leave to every instance.
-pub struct AnnounceVoiceLeave<P: Ports> {
-    bus: Arc<P::Bus>,
+pub struct AnnounceVoiceLeave {
+    bus: Arc<dyn EventBus>,
 }
 
-impl<P: Ports> AnnounceVoiceLeave<P> {
+impl AnnounceVoiceLeave {
     /// Wires the use case to the bus.
-    pub fn new(bus: Arc<P::Bus>) -> Self {
+    pub fn new(bus: Arc<dyn EventBus>) -> Self {
         Self { bus }
     }
 
@@ -39,7 +39,7 @@ mod tests {
     use domain::{Audience, Location, RoomId, UserId};
 
     use super::*;
-    use crate::usecases::test_support::{Mocks, MocksBuilder};
+    use crate::usecases::test_support::MocksBuilder;
 
     #[tokio::test]
     async fn a_dm_voice_leave_is_published_for_the_dm_room() {
@@ -53,11 +53,6 @@ mod tests {
         let leave = VoiceLeave::new(None, Location::Room(RoomId::new(5)), vec![UserId::new(4)])
             .expect("valid");
 
-        assert!(
-            AnnounceVoiceLeave::<Mocks>::new(m.bus)
-                .execute(leave)
-                .await
-                .is_ok()
-        );
+        assert!(AnnounceVoiceLeave::new(m.bus).execute(leave).await.is_ok());
     }
 }

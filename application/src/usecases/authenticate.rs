@@ -2,16 +2,16 @@
 
 use std::sync::Arc;
 
-use crate::ports::outbound::{Ports, TokenError, TokenVerifier, VerifiedToken};
+use crate::ports::outbound::{TokenError, TokenVerifier, VerifiedToken};
 
 /// Verifies an access token.
-pub struct Authenticate<P: Ports> {
-    tokens: Arc<P::Tokens>,
+pub struct Authenticate {
+    tokens: Arc<dyn TokenVerifier>,
 }
 
-impl<P: Ports> Authenticate<P> {
+impl Authenticate {
     /// Wires the use case to the token verifier.
-    pub fn new(tokens: Arc<P::Tokens>) -> Self {
+    pub fn new(tokens: Arc<dyn TokenVerifier>) -> Self {
         Self { tokens }
     }
 
@@ -24,7 +24,7 @@ impl<P: Ports> Authenticate<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usecases::test_support::{Mocks, MocksBuilder};
+    use crate::usecases::test_support::MocksBuilder;
 
     #[test]
     fn a_refused_token_is_reported_with_its_reason() {
@@ -34,7 +34,7 @@ mod tests {
             .returning(|_| Err(TokenError::Expired));
         let m = m.build();
 
-        let result = Authenticate::<Mocks>::new(m.tokens).execute("jwt");
+        let result = Authenticate::new(m.tokens).execute("jwt");
 
         assert_eq!(result, Err(TokenError::Expired));
     }

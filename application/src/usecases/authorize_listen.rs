@@ -5,7 +5,7 @@ use std::sync::Arc;
 use domain::{Audience, UserId};
 
 use super::access::{AccessError, ensure_may_hear};
-use crate::ports::outbound::{DirectoryError, Ports};
+use crate::ports::outbound::{CommunityDirectory, DirectoryError};
 
 /// Every way [`AuthorizeListen::execute`] can refuse.
 #[derive(Debug, thiserror::Error)]
@@ -24,13 +24,13 @@ pub enum ListenError {
 unavailable_from!(ListenError: DirectoryError);
 
 /// Lets members, and only members, hear a room.
-pub struct AuthorizeListen<P: Ports> {
-    directory: Arc<P::Directory>,
+pub struct AuthorizeListen {
+    directory: Arc<dyn CommunityDirectory>,
 }
 
-impl<P: Ports> AuthorizeListen<P> {
+impl AuthorizeListen {
     /// Wires the use case to the directory.
-    pub fn new(directory: Arc<P::Directory>) -> Self {
+    pub fn new(directory: Arc<dyn CommunityDirectory>) -> Self {
         Self { directory }
     }
 
@@ -51,12 +51,12 @@ mod tests {
     use domain::{ChannelId, RoomId};
 
     use super::*;
-    use crate::usecases::test_support::{ALICE, CHANNEL_ID, COMMUNITY, Mocks, MocksBuilder};
+    use crate::usecases::test_support::{ALICE, CHANNEL_ID, COMMUNITY, MocksBuilder};
 
     #[tokio::test]
     async fn a_member_may_listen() {
         let m = MocksBuilder::new().member_everywhere().build();
-        let result = AuthorizeListen::<Mocks>::new(m.directory)
+        let result = AuthorizeListen::new(m.directory)
             .execute(ALICE, Audience::Direct(RoomId::new(5)))
             .await;
         assert!(result.is_ok());
@@ -65,7 +65,7 @@ mod tests {
     #[tokio::test]
     async fn a_non_member_may_not_listen() {
         let m = MocksBuilder::new().member_nowhere().build();
-        let result = AuthorizeListen::<Mocks>::new(m.directory)
+        let result = AuthorizeListen::new(m.directory)
             .execute(ALICE, Audience::Direct(RoomId::new(5)))
             .await;
         assert!(matches!(result, Err(ListenError::Forbidden(_))));
@@ -82,7 +82,7 @@ mod tests {
             .returning(|_, _| Ok(false));
         let m = m.build();
 
-        let result = AuthorizeListen::<Mocks>::new(m.directory)
+        let result = AuthorizeListen::new(m.directory)
             .execute(ALICE, Audience::Group(CHANNEL_ID))
             .await;
 
@@ -102,7 +102,7 @@ mod tests {
             .returning(|_, _| Ok(false));
         let m = m.build();
 
-        let result = AuthorizeListen::<Mocks>::new(m.directory)
+        let result = AuthorizeListen::new(m.directory)
             .execute(ALICE, Audience::Group(ChannelId::new(99)))
             .await;
 
@@ -119,7 +119,7 @@ mod tests {
         m.directory.expect_may_listen().returning(|_, _| Ok(true));
         let m = m.build();
 
-        let result = AuthorizeListen::<Mocks>::new(m.directory)
+        let result = AuthorizeListen::new(m.directory)
             .execute(ALICE, Audience::Group(ChannelId::new(99)))
             .await;
 

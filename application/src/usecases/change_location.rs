@@ -7,7 +7,8 @@ use domain::{Location, LocationChange, RoomKey, UserId};
 use super::ChannelBinding;
 use super::access::{AccessError, ensure_may_read};
 use crate::ports::outbound::{
-    GatewayError, MarkerError, MessageStore, Ports, ReadMarkers, SessionStateGateway, StoreError,
+    CommunityDirectory, GatewayError, MarkerError, MessageStore, ReadMarkers, SessionStateGateway,
+    StoreError,
 };
 
 /// Every way [`ChangeLocation::execute`] can fail.
@@ -29,22 +30,22 @@ unavailable_from!(ChangeLocationError: GatewayError, StoreError, MarkerError);
 
 /// Tells the state server where the user is, and marks the room left and the
 /// room opened as read (that is what unread counts are measured against).
-pub struct ChangeLocation<P: Ports> {
-    directory: Arc<P::Directory>,
+pub struct ChangeLocation {
+    directory: Arc<dyn CommunityDirectory>,
     binding: ChannelBinding,
-    state: Arc<P::State>,
-    store: Arc<P::Store>,
-    markers: Arc<P::Markers>,
+    state: Arc<dyn SessionStateGateway>,
+    store: Arc<dyn MessageStore>,
+    markers: Arc<dyn ReadMarkers>,
 }
 
-impl<P: Ports> ChangeLocation<P> {
+impl ChangeLocation {
     /// Wires the use case to its ports.
     pub fn new(
-        directory: Arc<P::Directory>,
+        directory: Arc<dyn CommunityDirectory>,
         binding: ChannelBinding,
-        state: Arc<P::State>,
-        store: Arc<P::Store>,
-        markers: Arc<P::Markers>,
+        state: Arc<dyn SessionStateGateway>,
+        store: Arc<dyn MessageStore>,
+        markers: Arc<dyn ReadMarkers>,
     ) -> Self {
         Self {
             directory,
@@ -89,11 +90,11 @@ mod tests {
     use crate::ports::outbound::RoomActivity;
     use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder};
 
-    fn use_case(m: Mocks) -> ChangeLocation<Mocks> {
+    fn use_case(m: Mocks) -> ChangeLocation {
         binding_mode(m, ChannelBinding::Authoritative)
     }
 
-    fn binding_mode(m: Mocks, binding: ChannelBinding) -> ChangeLocation<Mocks> {
+    fn binding_mode(m: Mocks, binding: ChannelBinding) -> ChangeLocation {
         ChangeLocation::new(m.directory, binding, m.state, m.store, m.markers)
     }
 

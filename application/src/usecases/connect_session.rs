@@ -7,8 +7,8 @@ use domain::{PresenceStatus, Session, Timestamp, UserId, UserProfile};
 
 use super::lobby::announce_presence;
 use crate::ports::outbound::{
-    Clock, IdGenerator, Ports, PresenceError, PresenceStore, SessionStateGateway, TokenError,
-    TokenVerifier, UserDirectory,
+    Clock, CommunityDirectory, EventBus, IdGenerator, PresenceError, PresenceStore,
+    SessionStateGateway, TokenError, TokenVerifier, UserDirectory,
 };
 
 /// Input of [`ConnectSession`], from a STOMP `CONNECT` frame.
@@ -53,29 +53,29 @@ unavailable_from!(ConnectError: PresenceError);
 
 /// Verifies the token, records the session, tells the state server, and
 /// announces the user's first session to their rooms.
-pub struct ConnectSession<P: Ports> {
-    tokens: Arc<P::Tokens>,
-    users: Arc<P::Users>,
-    presence: Arc<P::Presence>,
-    state: Arc<P::State>,
-    directory: Arc<P::Directory>,
-    bus: Arc<P::Bus>,
-    clock: Arc<P::Clock>,
-    ids: Arc<P::Ids>,
+pub struct ConnectSession {
+    tokens: Arc<dyn TokenVerifier>,
+    users: Arc<dyn UserDirectory>,
+    presence: Arc<dyn PresenceStore>,
+    state: Arc<dyn SessionStateGateway>,
+    directory: Arc<dyn CommunityDirectory>,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
 }
 
-impl<P: Ports> ConnectSession<P> {
+impl ConnectSession {
     /// Wires the use case to its ports.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        tokens: Arc<P::Tokens>,
-        users: Arc<P::Users>,
-        presence: Arc<P::Presence>,
-        state: Arc<P::State>,
-        directory: Arc<P::Directory>,
-        bus: Arc<P::Bus>,
-        clock: Arc<P::Clock>,
-        ids: Arc<P::Ids>,
+        tokens: Arc<dyn TokenVerifier>,
+        users: Arc<dyn UserDirectory>,
+        presence: Arc<dyn PresenceStore>,
+        state: Arc<dyn SessionStateGateway>,
+        directory: Arc<dyn CommunityDirectory>,
+        bus: Arc<dyn EventBus>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
     ) -> Self {
         Self {
             tokens,
@@ -148,7 +148,7 @@ mod tests {
     /// When the test tokens expire: an hour and a half after the mocked clock's now.
     const EXPIRES: Timestamp = Timestamp::from_unix_micros(NOW.unix_micros() + 5_400_000_000);
 
-    fn use_case(m: Mocks) -> ConnectSession<Mocks> {
+    fn use_case(m: Mocks) -> ConnectSession {
         ConnectSession::new(
             m.tokens,
             m.users,

@@ -7,7 +7,7 @@ use futures::{StreamExt as _, TryStreamExt as _};
 
 use super::access::ensure_may_read;
 use crate::ports::outbound::{
-    MarkerError, MessageStore, Ports, ReadMarkers, RoomActivity, StoreError,
+    CommunityDirectory, MarkerError, MessageStore, ReadMarkers, RoomActivity, StoreError,
 };
 
 /// The unread count and recency of one room.
@@ -55,21 +55,21 @@ const MEMBERSHIP_CHECKS_AT_ONCE: usize = 16;
 /// Whatever the number of rooms, the stores are asked twice: the reader's markers of every
 /// room in one lookup, then every room's activity in one aggregation (the seed, and this
 /// server before, made three sequential calls per room).
-pub struct CountUnread<P: Ports> {
-    directory: Arc<P::Directory>,
-    store: Arc<P::Store>,
-    markers: Arc<P::Markers>,
+pub struct CountUnread {
+    directory: Arc<dyn CommunityDirectory>,
+    store: Arc<dyn MessageStore>,
+    markers: Arc<dyn ReadMarkers>,
 }
 
-impl<P: Ports> CountUnread<P> {
+impl CountUnread {
     /// Most rooms in one request.
     pub const MAX_ROOMS: usize = 200;
 
     /// Wires the use case to its ports.
     pub fn new(
-        directory: Arc<P::Directory>,
-        store: Arc<P::Store>,
-        markers: Arc<P::Markers>,
+        directory: Arc<dyn CommunityDirectory>,
+        store: Arc<dyn MessageStore>,
+        markers: Arc<dyn ReadMarkers>,
     ) -> Self {
         Self {
             directory,
@@ -142,7 +142,7 @@ mod tests {
     use domain::{RoomId, Seq, Timestamp};
 
     use super::*;
-    use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder};
+    use crate::usecases::test_support::{ALICE, MocksBuilder};
 
     fn room(id: u64) -> RoomKey {
         RoomKey::Direct(RoomId::new(id))
@@ -178,7 +178,7 @@ mod tests {
         });
         let m = m.build();
 
-        let counted = CountUnread::<Mocks>::new(m.directory, m.store, m.markers)
+        let counted = CountUnread::new(m.directory, m.store, m.markers)
             .execute(ALICE, vec![room(9), room(1), room(2), room(3), room(8)])
             .await
             .expect("counted");
@@ -214,7 +214,7 @@ mod tests {
         m.store.expect_activity().never();
         let m = m.build();
 
-        let counted = CountUnread::<Mocks>::new(m.directory, m.store, m.markers)
+        let counted = CountUnread::new(m.directory, m.store, m.markers)
             .execute(ALICE, rooms)
             .await
             .expect("counted");
@@ -238,7 +238,7 @@ mod tests {
             .returning(|_, rooms| Ok(vec![RoomActivity::default(); rooms.len()]));
         let m = m.build();
 
-        let counted = CountUnread::<Mocks>::new(m.directory, m.store, m.markers)
+        let counted = CountUnread::new(m.directory, m.store, m.markers)
             .execute(ALICE, vec![room(1), room(2), room(1)])
             .await
             .expect("counted");
@@ -253,7 +253,7 @@ mod tests {
         m.store.expect_activities().never();
         let m = m.build();
 
-        let err = CountUnread::<Mocks>::new(m.directory, m.store, m.markers)
+        let err = CountUnread::new(m.directory, m.store, m.markers)
             .execute(ALICE, vec![room(1)])
             .await;
 
@@ -269,7 +269,7 @@ mod tests {
             .returning(|_, _| Ok(vec![RoomActivity::default()]));
         let m = m.build();
 
-        let err = CountUnread::<Mocks>::new(m.directory, m.store, m.markers)
+        let err = CountUnread::new(m.directory, m.store, m.markers)
             .execute(ALICE, vec![room(1), room(2)])
             .await;
 

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use domain::{ChatEvent, DeleteError, Message, MessageId, RoomRef, UserId};
 
 use super::access::ensure_may_post;
-use crate::ports::outbound::{BusError, Clock, EventBus, MessageStore, Ports, StoreError};
+use crate::ports::outbound::{
+    BusError, Clock, CommunityDirectory, EventBus, MessageStore, StoreError,
+};
 
 /// Input of [`DeleteMessage`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,20 +45,20 @@ forbidden_from_access!(DeleteMessageError);
 unavailable_from!(DeleteMessageError: StoreError, BusError);
 
 /// Checks authorship, stores the tombstone (a new room event), then publishes it.
-pub struct DeleteMessage<P: Ports> {
-    directory: Arc<P::Directory>,
-    store: Arc<P::Store>,
-    bus: Arc<P::Bus>,
-    clock: Arc<P::Clock>,
+pub struct DeleteMessage {
+    directory: Arc<dyn CommunityDirectory>,
+    store: Arc<dyn MessageStore>,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
 }
 
-impl<P: Ports> DeleteMessage<P> {
+impl DeleteMessage {
     /// Wires the use case to its ports.
     pub fn new(
-        directory: Arc<P::Directory>,
-        store: Arc<P::Store>,
-        bus: Arc<P::Bus>,
-        clock: Arc<P::Clock>,
+        directory: Arc<dyn CommunityDirectory>,
+        store: Arc<dyn MessageStore>,
+        bus: Arc<dyn EventBus>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             directory,
@@ -103,7 +105,7 @@ mod tests {
         }
     }
 
-    fn use_case(m: Mocks) -> DeleteMessage<Mocks> {
+    fn use_case(m: Mocks) -> DeleteMessage {
         DeleteMessage::new(m.directory, m.store, m.bus, m.clock)
     }
 

@@ -8,13 +8,13 @@ use futures::StreamExt as _;
 use crate::ports::outbound::{EventStream, RoomBroadcaster};
 
 /// Delivers each bus event to the local subscribers of its audiences.
-pub struct DeliverEvent<B: RoomBroadcaster> {
-    broadcaster: Arc<B>,
+pub struct DeliverEvent {
+    broadcaster: Arc<dyn RoomBroadcaster>,
 }
 
-impl<B: RoomBroadcaster> DeliverEvent<B> {
+impl DeliverEvent {
     /// Wires the use case to the local broadcaster.
-    pub fn new(broadcaster: Arc<B>) -> Self {
+    pub fn new(broadcaster: Arc<dyn RoomBroadcaster>) -> Self {
         Self { broadcaster }
     }
 

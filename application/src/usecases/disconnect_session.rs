@@ -7,7 +7,8 @@ use domain::{Location, PresenceStatus, SessionId, UserId};
 
 use super::lobby::announce_presence;
 use crate::ports::outbound::{
-    MessageStore, Ports, PresenceError, PresenceStore, ReadMarkers, SessionStateGateway,
+    CommunityDirectory, EventBus, MessageStore, PresenceError, PresenceStore, ReadMarkers,
+    SessionStateGateway,
 };
 
 /// Every way [`DisconnectSession::execute`] can fail.
@@ -23,24 +24,24 @@ unavailable_from!(DisconnectError: PresenceError);
 /// Closes a session exactly once: a second call for the same session (the seed ran
 /// its disconnect twice) or a call for an unknown session does nothing. The room the
 /// user was in when the session closed counts as read (the seed's `setRoomTime`).
-pub struct DisconnectSession<P: Ports> {
-    presence: Arc<P::Presence>,
-    state: Arc<P::State>,
-    directory: Arc<P::Directory>,
-    bus: Arc<P::Bus>,
-    store: Arc<P::Store>,
-    markers: Arc<P::Markers>,
+pub struct DisconnectSession {
+    presence: Arc<dyn PresenceStore>,
+    state: Arc<dyn SessionStateGateway>,
+    directory: Arc<dyn CommunityDirectory>,
+    bus: Arc<dyn EventBus>,
+    store: Arc<dyn MessageStore>,
+    markers: Arc<dyn ReadMarkers>,
 }
 
-impl<P: Ports> DisconnectSession<P> {
+impl DisconnectSession {
     /// Wires the use case to its ports.
     pub fn new(
-        presence: Arc<P::Presence>,
-        state: Arc<P::State>,
-        directory: Arc<P::Directory>,
-        bus: Arc<P::Bus>,
-        store: Arc<P::Store>,
-        markers: Arc<P::Markers>,
+        presence: Arc<dyn PresenceStore>,
+        state: Arc<dyn SessionStateGateway>,
+        directory: Arc<dyn CommunityDirectory>,
+        bus: Arc<dyn EventBus>,
+        store: Arc<dyn MessageStore>,
+        markers: Arc<dyn ReadMarkers>,
     ) -> Self {
         Self {
             presence,
@@ -103,7 +104,7 @@ mod tests {
     use crate::ports::outbound::ClosedSession;
     use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder, NOW};
 
-    fn use_case(m: Mocks) -> DisconnectSession<Mocks> {
+    fn use_case(m: Mocks) -> DisconnectSession {
         DisconnectSession::new(m.presence, m.state, m.directory, m.bus, m.store, m.markers)
     }
 

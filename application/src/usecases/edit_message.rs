@@ -7,7 +7,9 @@ use domain::{
 };
 
 use super::access::ensure_may_post;
-use crate::ports::outbound::{BusError, Clock, EventBus, MessageStore, Ports, StoreError};
+use crate::ports::outbound::{
+    BusError, Clock, CommunityDirectory, EventBus, MessageStore, StoreError,
+};
 
 /// Input of [`EditMessage`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,20 +52,20 @@ forbidden_from_access!(EditMessageError);
 unavailable_from!(EditMessageError: StoreError, BusError);
 
 /// Checks authorship, stores the new text (a new room event), then publishes it.
-pub struct EditMessage<P: Ports> {
-    directory: Arc<P::Directory>,
-    store: Arc<P::Store>,
-    bus: Arc<P::Bus>,
-    clock: Arc<P::Clock>,
+pub struct EditMessage {
+    directory: Arc<dyn CommunityDirectory>,
+    store: Arc<dyn MessageStore>,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
 }
 
-impl<P: Ports> EditMessage<P> {
+impl EditMessage {
     /// Wires the use case to its ports.
     pub fn new(
-        directory: Arc<P::Directory>,
-        store: Arc<P::Store>,
-        bus: Arc<P::Bus>,
-        clock: Arc<P::Clock>,
+        directory: Arc<dyn CommunityDirectory>,
+        store: Arc<dyn MessageStore>,
+        bus: Arc<dyn EventBus>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             directory,
@@ -112,7 +114,7 @@ mod tests {
         }
     }
 
-    fn use_case(m: Mocks) -> EditMessage<Mocks> {
+    fn use_case(m: Mocks) -> EditMessage {
         EditMessage::new(m.directory, m.store, m.bus, m.clock)
     }
 

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use domain::{Audience, ChannelId, ChatEvent, CommunityId, UserId, VoiceOccupancy};
 
 use crate::ports::outbound::{
-    BusError, CommunityDirectory, DirectoryError, EventBus, GatewayError, Ports,
-    SessionStateGateway,
+    BusError, CommunityDirectory, DirectoryError, EventBus, GatewayError, SessionStateGateway,
 };
 
 /// Every way [`EnterVoice::execute`] can fail.
@@ -25,15 +24,19 @@ unavailable_from!(EnterVoiceError: GatewayError, DirectoryError, BusError);
 
 /// `before-enter` (no channel: the community page was opened, the user leaves
 /// any voice channel) or `enter` (a voice channel was joined).
-pub struct EnterVoice<P: Ports> {
-    directory: Arc<P::Directory>,
-    state: Arc<P::State>,
-    bus: Arc<P::Bus>,
+pub struct EnterVoice {
+    directory: Arc<dyn CommunityDirectory>,
+    state: Arc<dyn SessionStateGateway>,
+    bus: Arc<dyn EventBus>,
 }
 
-impl<P: Ports> EnterVoice<P> {
+impl EnterVoice {
     /// Wires the use case to its ports.
-    pub fn new(directory: Arc<P::Directory>, state: Arc<P::State>, bus: Arc<P::Bus>) -> Self {
+    pub fn new(
+        directory: Arc<dyn CommunityDirectory>,
+        state: Arc<dyn SessionStateGateway>,
+        bus: Arc<dyn EventBus>,
+    ) -> Self {
         Self {
             directory,
             state,
@@ -69,7 +72,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder};
+    use crate::usecases::test_support::{ALICE, MocksBuilder};
 
     const COMMUNITY: CommunityId = CommunityId::new(3);
 
@@ -94,7 +97,7 @@ mod tests {
             .returning(|_| Ok(()));
         let m = m.build();
 
-        let result = EnterVoice::<Mocks>::new(m.directory, m.state, m.bus)
+        let result = EnterVoice::new(m.directory, m.state, m.bus)
             .execute(ALICE, COMMUNITY, Some(ChannelId::new(12)))
             .await;
 
@@ -112,7 +115,7 @@ mod tests {
         m.bus.expect_publish().returning(|_| Ok(()));
         let m = m.build();
 
-        let result = EnterVoice::<Mocks>::new(m.directory, m.state, m.bus)
+        let result = EnterVoice::new(m.directory, m.state, m.bus)
             .execute(ALICE, COMMUNITY, None)
             .await;
 
@@ -126,7 +129,7 @@ mod tests {
         m.bus.expect_publish().never();
         let m = m.build();
 
-        let err = EnterVoice::<Mocks>::new(m.directory, m.state, m.bus)
+        let err = EnterVoice::new(m.directory, m.state, m.bus)
             .execute(ALICE, COMMUNITY, Some(ChannelId::new(12)))
             .await;
 

@@ -2,7 +2,7 @@
 //! the sessions of instances that died (their lease ran out) so that their users go
 //! offline for everyone and the rooms hear `disconnect`, as if each socket had closed.
 
-use crate::ports::outbound::{Ports, PresenceError, PresenceStore};
+use crate::ports::outbound::{PresenceError, PresenceStore};
 use crate::usecases::DisconnectSession;
 use std::sync::Arc;
 
@@ -17,14 +17,14 @@ pub enum ExpireError {
 unavailable_from!(ExpireError: PresenceError);
 
 /// One round of lease upkeep; bootstrap runs it several times per lease period.
-pub struct ExpireOrphanedSessions<P: Ports> {
-    presence: Arc<P::Presence>,
-    disconnect: DisconnectSession<P>,
+pub struct ExpireOrphanedSessions {
+    presence: Arc<dyn PresenceStore>,
+    disconnect: DisconnectSession,
 }
 
-impl<P: Ports> ExpireOrphanedSessions<P> {
+impl ExpireOrphanedSessions {
     /// Wires the use case to its ports; orphans are closed the way any session is.
-    pub fn new(presence: Arc<P::Presence>, disconnect: DisconnectSession<P>) -> Self {
+    pub fn new(presence: Arc<dyn PresenceStore>, disconnect: DisconnectSession) -> Self {
         Self {
             presence,
             disconnect,
@@ -63,7 +63,7 @@ mod tests {
     use crate::ports::outbound::ClosedSession;
     use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder, NOW};
 
-    fn use_case(m: Mocks) -> ExpireOrphanedSessions<Mocks> {
+    fn use_case(m: Mocks) -> ExpireOrphanedSessions {
         let disconnect = DisconnectSession::new(
             m.presence.clone(),
             m.state,

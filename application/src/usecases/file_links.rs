@@ -11,16 +11,16 @@ use std::sync::Arc;
 
 use domain::Message;
 
-use crate::ports::outbound::{FileStore, Ports};
+use crate::ports::outbound::FileStore;
 
 /// Replaces the stored URLs of file messages with download links.
-pub struct FileLinks<P: Ports> {
-    files: Arc<P::Files>,
+pub struct FileLinks {
+    files: Arc<dyn FileStore>,
 }
 
-impl<P: Ports> FileLinks<P> {
+impl FileLinks {
     /// Wires the use case to the file store.
-    pub fn new(files: Arc<P::Files>) -> Self {
+    pub fn new(files: Arc<dyn FileStore>) -> Self {
         Self { files }
     }
 
@@ -67,7 +67,7 @@ mod tests {
 
     use super::*;
     use crate::ports::outbound::FileStoreError;
-    use crate::usecases::test_support::{ALICE, DM, Mocks, MocksBuilder, stored};
+    use crate::usecases::test_support::{ALICE, DM, MocksBuilder, stored};
 
     fn file_message() -> Message {
         let mut parts = stored("m1", ALICE, DM, "/files/k.png").parts().clone();
@@ -91,9 +91,7 @@ mod tests {
             .returning(|url| Ok(signed(url)));
         let m = m.build();
 
-        let message = FileLinks::<Mocks>::new(m.files)
-            .execute(file_message())
-            .await;
+        let message = FileLinks::new(m.files).execute(file_message()).await;
 
         assert_eq!(
             message.body().map(|b| b.as_str().to_owned()).as_deref(),
@@ -114,7 +112,7 @@ mod tests {
         m.files.expect_download_url().never();
         let m = m.build();
 
-        let message = FileLinks::<Mocks>::new(m.files)
+        let message = FileLinks::new(m.files)
             .execute(stored("m1", ALICE, DM, "/files/k.png"))
             .await;
 
@@ -134,9 +132,7 @@ mod tests {
         });
         let m = m.build();
 
-        let message = FileLinks::<Mocks>::new(m.files)
-            .execute(file_message())
-            .await;
+        let message = FileLinks::new(m.files).execute(file_message()).await;
 
         assert_eq!(message, file_message());
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use domain::{Message, MessageId, UserId};
 
 use super::access::{AccessError, ensure_may_read};
-use crate::ports::outbound::{DirectoryError, MessageStore, Ports, StoreError};
+use crate::ports::outbound::{CommunityDirectory, DirectoryError, MessageStore, StoreError};
 
 /// Every way [`GetMessage::execute`] can fail.
 #[derive(Debug, thiserror::Error)]
@@ -22,14 +22,14 @@ pub enum GetMessageError {
 unavailable_from!(GetMessageError: StoreError, DirectoryError);
 
 /// Reads one message, live or tombstone, for a member of its room.
-pub struct GetMessage<P: Ports> {
-    directory: Arc<P::Directory>,
-    store: Arc<P::Store>,
+pub struct GetMessage {
+    directory: Arc<dyn CommunityDirectory>,
+    store: Arc<dyn MessageStore>,
 }
 
-impl<P: Ports> GetMessage<P> {
+impl GetMessage {
     /// Wires the use case to its ports.
-    pub fn new(directory: Arc<P::Directory>, store: Arc<P::Store>) -> Self {
+    pub fn new(directory: Arc<dyn CommunityDirectory>, store: Arc<dyn MessageStore>) -> Self {
         Self { directory, store }
     }
 
@@ -61,7 +61,7 @@ impl<P: Ports> GetMessage<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usecases::test_support::{ALICE, BOB, DM, Mocks, MocksBuilder, stored};
+    use crate::usecases::test_support::{ALICE, BOB, DM, MocksBuilder, stored};
 
     fn id() -> MessageId {
         MessageId::parse("m1").expect("id")
@@ -75,7 +75,7 @@ mod tests {
             .returning(|_| Ok(Some(stored("m1", ALICE, DM, "hi"))));
         let m = m.build();
 
-        let message = GetMessage::<Mocks>::new(m.directory, m.store)
+        let message = GetMessage::new(m.directory, m.store)
             .execute(BOB, id())
             .await;
 
@@ -87,7 +87,7 @@ mod tests {
         let mut m = MocksBuilder::new().member_nowhere();
         m.store.expect_find().returning(|_| Ok(None));
         let m = m.build();
-        let missing = GetMessage::<Mocks>::new(m.directory, m.store)
+        let missing = GetMessage::new(m.directory, m.store)
             .execute(BOB, id())
             .await;
 
@@ -97,7 +97,7 @@ mod tests {
             .times(1)
             .returning(|_| Ok(Some(stored("m1", ALICE, DM, "hi"))));
         let m = m.build();
-        let not_allowed = GetMessage::<Mocks>::new(m.directory, m.store)
+        let not_allowed = GetMessage::new(m.directory, m.store)
             .execute(BOB, id())
             .await;
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::{Audience, UserId};
 
-use crate::ports::outbound::{CommunityDirectory, DirectoryError, Ports};
+use crate::ports::outbound::{CommunityDirectory, DirectoryError};
 
 /// Every way [`ListRooms::execute`] can fail.
 #[derive(Debug, thiserror::Error)]
@@ -17,13 +17,13 @@ pub enum ListRoomsError {
 unavailable_from!(ListRoomsError: DirectoryError);
 
 /// Lists a user's DM rooms and communities.
-pub struct ListRooms<P: Ports> {
-    directory: Arc<P::Directory>,
+pub struct ListRooms {
+    directory: Arc<dyn CommunityDirectory>,
 }
 
-impl<P: Ports> ListRooms<P> {
+impl ListRooms {
     /// Wires the use case to the directory.
-    pub fn new(directory: Arc<P::Directory>) -> Self {
+    pub fn new(directory: Arc<dyn CommunityDirectory>) -> Self {
         Self { directory }
     }
 
@@ -38,7 +38,7 @@ mod tests {
     use domain::RoomId;
 
     use super::*;
-    use crate::usecases::test_support::{ALICE, Mocks, MocksBuilder};
+    use crate::usecases::test_support::{ALICE, MocksBuilder};
 
     #[tokio::test]
     async fn the_room_list_comes_from_the_directory() {
@@ -48,7 +48,7 @@ mod tests {
             .returning(|_| Ok(vec![Audience::Direct(RoomId::new(5))]));
         let m = m.build();
 
-        let rooms = ListRooms::<Mocks>::new(m.directory).execute(ALICE).await;
+        let rooms = ListRooms::new(m.directory).execute(ALICE).await;
 
         assert_eq!(
             rooms.expect("listed"),

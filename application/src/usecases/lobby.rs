@@ -6,7 +6,7 @@ use crate::ports::outbound::{CommunityDirectory, EventBus};
 
 /// Publishes `status` of `user` to the user's rooms. Failures are logged, not
 /// returned: a session must open and close even when the lobby cannot be told.
-pub(crate) async fn announce_presence<D: CommunityDirectory, B: EventBus>(
+pub(crate) async fn announce_presence<D: CommunityDirectory + ?Sized, B: EventBus + ?Sized>(
     directory: &D,
     bus: &B,
     user: UserId,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use domain::{MessageId, RoomKey, Seq, UserId};
 
 use super::access::{ensure_may_read, seq_in_room};
-use crate::ports::outbound::{MarkerError, MessageStore, Ports, ReadMarkers, StoreError};
+use crate::ports::outbound::{
+    CommunityDirectory, MarkerError, MessageStore, ReadMarkers, StoreError,
+};
 
 /// Every way [`MarkRead::execute`] can fail.
 #[derive(Debug, thiserror::Error)]
@@ -28,18 +30,18 @@ forbidden_from_access!(MarkReadError: RoomKey);
 unavailable_from!(MarkReadError: StoreError, MarkerError);
 
 /// Moves the reader's marker forward; returns where it now points (None: empty room).
-pub struct MarkRead<P: Ports> {
-    directory: Arc<P::Directory>,
-    store: Arc<P::Store>,
-    markers: Arc<P::Markers>,
+pub struct MarkRead {
+    directory: Arc<dyn CommunityDirectory>,
+    store: Arc<dyn MessageStore>,
+    markers: Arc<dyn ReadMarkers>,
 }
 
-impl<P: Ports> MarkRead<P> {
+impl MarkRead {
     /// Wires the use case to its ports.
     pub fn new(
-        directory: Arc<P::Directory>,
-        store: Arc<P::Store>,
-        markers: Arc<P::Markers>,
+        directory: Arc<dyn CommunityDirectory>,
+        store: Arc<dyn MessageStore>,
+        markers: Arc<dyn ReadMarkers>,
     ) -> Self {
         Self {
             directory,
@@ -77,7 +79,7 @@ mod tests {
 
     use super::*;
     use crate::ports::outbound::RoomActivity;
-    use crate::usecases::test_support::{ALICE, DM, Mocks, MocksBuilder, OTHER_DM, stored};
+    use crate::usecases::test_support::{ALICE, DM, MocksBuilder, OTHER_DM, stored};
 
     const ROOM: RoomKey = RoomKey::Direct(RoomId::new(5));
 
@@ -97,7 +99,7 @@ mod tests {
             .returning(|_, _, _| Ok(()));
         let m = m.build();
 
-        let marked = MarkRead::<Mocks>::new(m.directory, m.store, m.markers)
+        let marked = MarkRead::new(m.directory, m.store, m.markers)
             .execute(ALICE, ROOM, None)
             .await;
 
@@ -113,7 +115,7 @@ mod tests {
         m.markers.expect_mark_read().never();
         let m = m.build();
 
-        let err = MarkRead::<Mocks>::new(m.directory, m.store, m.markers)
+        let err = MarkRead::new(m.directory, m.store, m.markers)
             .execute(ALICE, ROOM, Some(MessageId::parse("m1").expect("id")))
             .await;
 
@@ -133,7 +135,7 @@ mod tests {
             .returning(|_, _, _| Ok(()));
         let m = m.build();
 
-        let marked = MarkRead::<Mocks>::new(m.directory, m.store, m.markers)
+        let marked = MarkRead::new(m.directory, m.store, m.markers)
             .execute(ALICE, ROOM, Some(MessageId::parse("m1").expect("id")))
             .await;
 

@@ -17,8 +17,9 @@ use super::ChannelBinding;
 use super::access::ensure_may_post_or_bind;
 use super::file_links::FileLinks;
 use crate::ports::outbound::{
-    BusError, ByteStream, Clock, EventBus, FileStore, FileStoreError, FileUpload, IdGenerator,
-    MessageStore, Ports, StoreError, StoredFile, UserDirectory, UserDirectoryError,
+    BusError, ByteStream, Clock, CommunityDirectory, EventBus, FileStore, FileStoreError,
+    FileUpload, IdGenerator, MessageStore, StoreError, StoredFile, UserDirectory,
+    UserDirectoryError,
 };
 
 /// The configured limits of uploads.
@@ -146,31 +147,31 @@ impl From<FileStoreError> for PostFileError {
 }
 
 /// Stores a file and its thumbnail, then the message pointing at them, then publishes it.
-pub struct PostFile<P: Ports> {
-    directory: Arc<P::Directory>,
+pub struct PostFile {
+    directory: Arc<dyn CommunityDirectory>,
     binding: ChannelBinding,
-    users: Arc<P::Users>,
-    files: Arc<P::Files>,
-    store: Arc<P::Store>,
-    bus: Arc<P::Bus>,
-    clock: Arc<P::Clock>,
-    ids: Arc<P::Ids>,
+    users: Arc<dyn UserDirectory>,
+    files: Arc<dyn FileStore>,
+    store: Arc<dyn MessageStore>,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
     limits: FileLimits,
-    links: FileLinks<P>,
+    links: FileLinks,
 }
 
-impl<P: Ports> PostFile<P> {
+impl PostFile {
     /// Wires the use case to its ports.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        directory: Arc<P::Directory>,
+        directory: Arc<dyn CommunityDirectory>,
         binding: ChannelBinding,
-        users: Arc<P::Users>,
-        files: Arc<P::Files>,
-        store: Arc<P::Store>,
-        bus: Arc<P::Bus>,
-        clock: Arc<P::Clock>,
-        ids: Arc<P::Ids>,
+        users: Arc<dyn UserDirectory>,
+        files: Arc<dyn FileStore>,
+        store: Arc<dyn MessageStore>,
+        bus: Arc<dyn EventBus>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
         limits: FileLimits,
     ) -> Self {
         Self {
@@ -355,7 +356,7 @@ mod tests {
         }
     }
 
-    fn use_case(m: Mocks) -> PostFile<Mocks> {
+    fn use_case(m: Mocks) -> PostFile {
         PostFile::new(
             m.directory,
             ChannelBinding::Authoritative,

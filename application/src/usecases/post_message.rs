@@ -7,8 +7,8 @@ use domain::{Message, MessageBody, MessageBodyError, NewMessage, RoomRef, UserId
 use super::ChannelBinding;
 use super::access::ensure_may_post_or_bind;
 use crate::ports::outbound::{
-    BusError, Clock, EventBus, IdGenerator, MessageStore, Ports, StoreError, UserDirectory,
-    UserDirectoryError,
+    BusError, Clock, CommunityDirectory, EventBus, IdGenerator, MessageStore, StoreError,
+    UserDirectory, UserDirectoryError,
 };
 
 /// Input of [`PostMessage`].
@@ -44,26 +44,26 @@ forbidden_from_access!(PostError);
 unavailable_from!(PostError: StoreError, BusError, UserDirectoryError);
 
 /// Validates a message, stores it (getting its room sequence number), then publishes it.
-pub struct PostMessage<P: Ports> {
-    directory: Arc<P::Directory>,
+pub struct PostMessage {
+    directory: Arc<dyn CommunityDirectory>,
     binding: ChannelBinding,
-    users: Arc<P::Users>,
-    store: Arc<P::Store>,
-    bus: Arc<P::Bus>,
-    clock: Arc<P::Clock>,
-    ids: Arc<P::Ids>,
+    users: Arc<dyn UserDirectory>,
+    store: Arc<dyn MessageStore>,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
 }
 
-impl<P: Ports> PostMessage<P> {
+impl PostMessage {
     /// Wires the use case to its ports.
     pub fn new(
-        directory: Arc<P::Directory>,
+        directory: Arc<dyn CommunityDirectory>,
         binding: ChannelBinding,
-        users: Arc<P::Users>,
-        store: Arc<P::Store>,
-        bus: Arc<P::Bus>,
-        clock: Arc<P::Clock>,
-        ids: Arc<P::Ids>,
+        users: Arc<dyn UserDirectory>,
+        store: Arc<dyn MessageStore>,
+        bus: Arc<dyn EventBus>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
     ) -> Self {
         Self {
             directory,
@@ -119,11 +119,11 @@ mod tests {
         }
     }
 
-    fn use_case(m: Mocks) -> PostMessage<Mocks> {
+    fn use_case(m: Mocks) -> PostMessage {
         binding_mode(m, ChannelBinding::Authoritative)
     }
 
-    fn binding_mode(m: Mocks, binding: ChannelBinding) -> PostMessage<Mocks> {
+    fn binding_mode(m: Mocks, binding: ChannelBinding) -> PostMessage {
         PostMessage::new(
             m.directory,
             binding,

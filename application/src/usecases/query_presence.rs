@@ -6,9 +6,7 @@ use std::sync::Arc;
 use domain::{Audience, UserId};
 use futures::{StreamExt as _, TryStreamExt as _};
 
-use crate::ports::outbound::{
-    CommunityDirectory, DirectoryError, Ports, PresenceError, PresenceStore,
-};
+use crate::ports::outbound::{CommunityDirectory, DirectoryError, PresenceError, PresenceStore};
 
 /// One user's presence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +42,17 @@ const ROOM_LISTS_AT_ONCE: usize = 16;
 /// a community with the caller (the rooms the directory's `rooms_of` lists for both), and
 /// for the caller themselves. Anyone else is left out of the answer, online or not: a
 /// stranger's presence is not the caller's business, and "offline" would be a lie.
-pub struct QueryPresence<P: Ports> {
-    directory: Arc<P::Directory>,
-    presence: Arc<P::Presence>,
+pub struct QueryPresence {
+    directory: Arc<dyn CommunityDirectory>,
+    presence: Arc<dyn PresenceStore>,
 }
 
-impl<P: Ports> QueryPresence<P> {
+impl QueryPresence {
     /// Most users in one request.
     pub const MAX_USERS: usize = 200;
 
     /// Wires the use case to the directory and the presence store.
-    pub fn new(directory: Arc<P::Directory>, presence: Arc<P::Presence>) -> Self {
+    pub fn new(directory: Arc<dyn CommunityDirectory>, presence: Arc<dyn PresenceStore>) -> Self {
         Self {
             directory,
             presence,
@@ -130,7 +128,7 @@ mod tests {
     use domain::{CommunityId, RoomId};
 
     use super::*;
-    use crate::usecases::test_support::{ALICE, BOB, Mocks, MocksBuilder};
+    use crate::usecases::test_support::{ALICE, BOB, MocksBuilder};
 
     const CAROL: UserId = UserId::new(3);
     const ROOM: Audience = Audience::Direct(RoomId::new(5));
@@ -157,7 +155,7 @@ mod tests {
             .returning(|_| Ok(vec![BOB]));
         let m = m.build();
 
-        let presence = QueryPresence::<Mocks>::new(m.directory, m.presence)
+        let presence = QueryPresence::new(m.directory, m.presence)
             .execute(ALICE, vec![ALICE, BOB])
             .await
             .expect("answered");
@@ -188,7 +186,7 @@ mod tests {
             .returning(|users| Ok(users.to_vec()));
         let m = m.build();
 
-        let presence = QueryPresence::<Mocks>::new(m.directory, m.presence)
+        let presence = QueryPresence::new(m.directory, m.presence)
             .execute(ALICE, vec![CAROL, BOB])
             .await
             .expect("answered");
@@ -213,7 +211,7 @@ mod tests {
             .returning(|users| Ok(users.to_vec()));
         let m = m.build();
 
-        let presence = QueryPresence::<Mocks>::new(m.directory, m.presence)
+        let presence = QueryPresence::new(m.directory, m.presence)
             .execute(CAROL, vec![ALICE, CAROL])
             .await
             .expect("answered");
@@ -236,7 +234,7 @@ mod tests {
         m.presence.expect_online_among().never();
         let m = m.build();
 
-        let err = QueryPresence::<Mocks>::new(m.directory, m.presence)
+        let err = QueryPresence::new(m.directory, m.presence)
             .execute(ALICE, vec![BOB])
             .await;
 
@@ -247,7 +245,7 @@ mod tests {
     async fn too_many_users_are_refused() {
         let m = MocksBuilder::new().build();
         let users = (1..=201).map(UserId::new).collect();
-        let err = QueryPresence::<Mocks>::new(m.directory, m.presence)
+        let err = QueryPresence::new(m.directory, m.presence)
             .execute(ALICE, users)
             .await;
         assert!(matches!(err, Err(PresenceQueryError::TooManyUsers { .. })));

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use domain::{Message, MessageId, RoomKey, Seq, UserId};
 
 use super::access::{ensure_may_read, seq_in_room};
-use crate::ports::outbound::{HistoryOrder, HistoryQuery, MessageStore, Ports, StoreError};
+use crate::ports::outbound::{
+    CommunityDirectory, HistoryOrder, HistoryQuery, MessageStore, StoreError,
+};
 
 /// Where the page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,12 +81,12 @@ forbidden_from_access!(HistoryError: RoomKey);
 unavailable_from!(HistoryError: StoreError);
 
 /// Reads history with keyset pagination on the room's sequence numbers.
-pub struct ReadHistory<P: Ports> {
-    directory: Arc<P::Directory>,
-    store: Arc<P::Store>,
+pub struct ReadHistory {
+    directory: Arc<dyn CommunityDirectory>,
+    store: Arc<dyn MessageStore>,
 }
 
-impl<P: Ports> ReadHistory<P> {
+impl ReadHistory {
     /// The largest page.
     pub const MAX_LIMIT: usize = 100;
 
@@ -93,7 +95,7 @@ impl<P: Ports> ReadHistory<P> {
     pub const MAX_SKIP: usize = 10_000;
 
     /// Wires the use case to its ports.
-    pub fn new(directory: Arc<P::Directory>, store: Arc<P::Store>) -> Self {
+    pub fn new(directory: Arc<dyn CommunityDirectory>, store: Arc<dyn MessageStore>) -> Self {
         Self { directory, store }
     }
 
@@ -186,7 +188,7 @@ mod tests {
         }
     }
 
-    fn use_case(m: Mocks) -> ReadHistory<Mocks> {
+    fn use_case(m: Mocks) -> ReadHistory {
         ReadHistory::new(m.directory, m.store)
     }
 
@@ -196,7 +198,7 @@ mod tests {
         m.store.expect_history().never();
         m.store.expect_find().never();
 
-        let deepest_allowed_plus_one = ReadHistory::<Mocks>::MAX_SKIP / 50 + 1;
+        let deepest_allowed_plus_one = ReadHistory::MAX_SKIP / 50 + 1;
         let err = use_case(m.build())
             .execute(command(HistoryPosition::Page(deepest_allowed_plus_one), 50))
             .await;

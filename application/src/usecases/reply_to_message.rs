@@ -9,8 +9,8 @@ use domain::{
 
 use super::access::ensure_may_post;
 use crate::ports::outbound::{
-    BusError, Clock, EventBus, IdGenerator, MessageStore, Ports, StoreError, UserDirectory,
-    UserDirectoryError,
+    BusError, Clock, CommunityDirectory, EventBus, IdGenerator, MessageStore, StoreError,
+    UserDirectory, UserDirectoryError,
 };
 
 /// Input of [`ReplyToMessage`].
@@ -55,24 +55,24 @@ forbidden_from_access!(ReplyToMessageError);
 unavailable_from!(ReplyToMessageError: StoreError, BusError, UserDirectoryError);
 
 /// Stores a reply carrying a snapshot of its stored parent, then publishes it.
-pub struct ReplyToMessage<P: Ports> {
-    directory: Arc<P::Directory>,
-    users: Arc<P::Users>,
-    store: Arc<P::Store>,
-    bus: Arc<P::Bus>,
-    clock: Arc<P::Clock>,
-    ids: Arc<P::Ids>,
+pub struct ReplyToMessage {
+    directory: Arc<dyn CommunityDirectory>,
+    users: Arc<dyn UserDirectory>,
+    store: Arc<dyn MessageStore>,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
 }
 
-impl<P: Ports> ReplyToMessage<P> {
+impl ReplyToMessage {
     /// Wires the use case to its ports.
     pub fn new(
-        directory: Arc<P::Directory>,
-        users: Arc<P::Users>,
-        store: Arc<P::Store>,
-        bus: Arc<P::Bus>,
-        clock: Arc<P::Clock>,
-        ids: Arc<P::Ids>,
+        directory: Arc<dyn CommunityDirectory>,
+        users: Arc<dyn UserDirectory>,
+        store: Arc<dyn MessageStore>,
+        bus: Arc<dyn EventBus>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
     ) -> Self {
         Self {
             directory,
@@ -129,7 +129,7 @@ mod tests {
         }
     }
 
-    fn use_case(m: Mocks) -> ReplyToMessage<Mocks> {
+    fn use_case(m: Mocks) -> ReplyToMessage {
         ReplyToMessage::new(m.directory, m.users, m.store, m.bus, m.clock, m.ids)
     }
 

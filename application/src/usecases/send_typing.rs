@@ -5,7 +5,9 @@ use std::sync::Arc;
 use domain::{ChatEvent, RoomRef, Typing, UserId};
 
 use super::access::ensure_may_post;
-use crate::ports::outbound::{BusError, EventBus, Ports, UserDirectory, UserDirectoryError};
+use crate::ports::outbound::{
+    BusError, CommunityDirectory, EventBus, UserDirectory, UserDirectoryError,
+};
 
 /// Input of [`SendTyping`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,15 +37,19 @@ forbidden_from_access!(TypingError);
 unavailable_from!(TypingError: BusError, UserDirectoryError);
 
 /// Publishes a typing notice with the user's directory name (not the name the client sent).
-pub struct SendTyping<P: Ports> {
-    directory: Arc<P::Directory>,
-    users: Arc<P::Users>,
-    bus: Arc<P::Bus>,
+pub struct SendTyping {
+    directory: Arc<dyn CommunityDirectory>,
+    users: Arc<dyn UserDirectory>,
+    bus: Arc<dyn EventBus>,
 }
 
-impl<P: Ports> SendTyping<P> {
+impl SendTyping {
     /// Wires the use case to its ports.
-    pub fn new(directory: Arc<P::Directory>, users: Arc<P::Users>, bus: Arc<P::Bus>) -> Self {
+    pub fn new(
+        directory: Arc<dyn CommunityDirectory>,
+        users: Arc<dyn UserDirectory>,
+        bus: Arc<dyn EventBus>,
+    ) -> Self {
         Self {
             directory,
             users,
@@ -74,7 +80,7 @@ mod tests {
     };
     use domain::RoomRef;
 
-    fn use_case(m: Mocks) -> SendTyping<Mocks> {
+    fn use_case(m: Mocks) -> SendTyping {
         SendTyping::new(m.directory, m.users, m.bus)
     }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::{ChannelId, CommunityId};
 
-use crate::ports::outbound::{CommunityDirectory, DirectoryError, Ports};
+use crate::ports::outbound::{CommunityDirectory, DirectoryError};
 
 /// Every way [`SetChannel::execute`] can fail.
 #[derive(Debug, thiserror::Error)]
@@ -17,13 +17,13 @@ pub enum SetChannelError {
 unavailable_from!(SetChannelError: DirectoryError);
 
 /// Places a channel in a community, replacing what was known (the only way a binding changes).
-pub struct SetChannel<P: Ports> {
-    directory: Arc<P::Directory>,
+pub struct SetChannel {
+    directory: Arc<dyn CommunityDirectory>,
 }
 
-impl<P: Ports> SetChannel<P> {
+impl SetChannel {
     /// Wires the use case to the directory.
-    pub fn new(directory: Arc<P::Directory>) -> Self {
+    pub fn new(directory: Arc<dyn CommunityDirectory>) -> Self {
         Self { directory }
     }
 
@@ -43,7 +43,7 @@ impl<P: Ports> SetChannel<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usecases::test_support::{Mocks, MocksBuilder};
+    use crate::usecases::test_support::MocksBuilder;
 
     #[tokio::test]
     async fn a_registered_channel_is_recorded_in_the_directory() {
@@ -57,7 +57,7 @@ mod tests {
             .returning(|_, _| Ok(()));
         let m = m.build();
 
-        let result = SetChannel::<Mocks>::new(m.directory)
+        let result = SetChannel::new(m.directory)
             .execute(ChannelId::new(12), CommunityId::new(3))
             .await;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use domain::{Audience, UserId};
 
-use crate::ports::outbound::{CommunityDirectory, DirectoryError, Ports, RoomBroadcaster};
+use crate::ports::outbound::{CommunityDirectory, DirectoryError, RoomBroadcaster};
 
 /// Every way [`SetMembers::execute`] can fail.
 #[derive(Debug, thiserror::Error)]
@@ -32,17 +32,20 @@ pub enum SetMembersError {
 unavailable_from!(SetMembersError: DirectoryError);
 
 /// Replaces the known member list of a DM room or a community.
-pub struct SetMembers<P: Ports> {
-    directory: Arc<P::Directory>,
-    broadcaster: Arc<P::Broadcaster>,
+pub struct SetMembers {
+    directory: Arc<dyn CommunityDirectory>,
+    broadcaster: Arc<dyn RoomBroadcaster>,
 }
 
-impl<P: Ports> SetMembers<P> {
+impl SetMembers {
     /// Largest member list accepted.
     pub const MAX_MEMBERS: usize = 100_000;
 
     /// Wires the use case to the directory and this instance's subscribers.
-    pub fn new(directory: Arc<P::Directory>, broadcaster: Arc<P::Broadcaster>) -> Self {
+    pub fn new(
+        directory: Arc<dyn CommunityDirectory>,
+        broadcaster: Arc<dyn RoomBroadcaster>,
+    ) -> Self {
         Self {
             directory,
             broadcaster,
@@ -77,7 +80,7 @@ mod tests {
     use domain::{ChannelId, CommunityId, RoomId};
 
     use super::*;
-    use crate::usecases::test_support::{ALICE, BOB, Mocks, MocksBuilder};
+    use crate::usecases::test_support::{ALICE, BOB, MocksBuilder};
 
     #[tokio::test]
     async fn a_community_member_list_is_stored_without_duplicates() {
@@ -92,7 +95,7 @@ mod tests {
         m.broadcaster.expect_membership_changed().return_const(());
         let m = m.build();
 
-        let result = SetMembers::<Mocks>::new(m.directory, m.broadcaster)
+        let result = SetMembers::new(m.directory, m.broadcaster)
             .execute(
                 Audience::Community(CommunityId::new(3)),
                 vec![BOB, ALICE, BOB],
@@ -119,7 +122,7 @@ mod tests {
             .return_const(());
         let m = m.build();
 
-        SetMembers::<Mocks>::new(m.directory, m.broadcaster)
+        SetMembers::new(m.directory, m.broadcaster)
             .execute(Audience::Direct(RoomId::new(5)), vec![ALICE])
             .await
             .expect("stored");
@@ -134,7 +137,7 @@ mod tests {
         m.broadcaster.expect_membership_changed().never();
         let m = m.build();
 
-        let err = SetMembers::<Mocks>::new(m.directory, m.broadcaster)
+        let err = SetMembers::new(m.directory, m.broadcaster)
             .execute(Audience::Direct(RoomId::new(5)), vec![ALICE])
             .await;
 
@@ -148,7 +151,7 @@ mod tests {
         m.broadcaster.expect_membership_changed().never();
         let m = m.build();
 
-        let err = SetMembers::<Mocks>::new(m.directory, m.broadcaster)
+        let err = SetMembers::new(m.directory, m.broadcaster)
             .execute(Audience::Group(ChannelId::new(12)), vec![ALICE])
             .await;
 

@@ -10,7 +10,7 @@ use domain::{
 use crate::ports::outbound::{
     MockClock, MockCommunityDirectory, MockEventBus, MockFileStore, MockIdGenerator,
     MockMessageStore, MockPresenceStore, MockRateLimiter, MockReadMarkers, MockRoomBroadcaster,
-    MockSessionStateGateway, MockTokenVerifier, MockUserDirectory, Ports, StoreError,
+    MockSessionStateGateway, MockTokenVerifier, MockUserDirectory, StoreError,
 };
 
 pub(crate) const ALICE: UserId = UserId::new(1);
@@ -29,7 +29,7 @@ pub(crate) const CHANNEL: RoomRef = RoomRef::Channel {
 pub(crate) const FILE_KEY: &str = "0123456789abcdef0123456789abcdef";
 pub(crate) const NOW: Timestamp = Timestamp::from_unix_micros(1_700_000_000_000_000);
 
-/// The port bundle of the tests: every port is a mock.
+/// Every port as a mock, shared as the use cases hold them.
 pub(crate) struct Mocks {
     pub(crate) store: Arc<MockMessageStore>,
     pub(crate) markers: Arc<MockReadMarkers>,
@@ -44,22 +44,6 @@ pub(crate) struct Mocks {
     pub(crate) limiter: Arc<MockRateLimiter>,
     pub(crate) files: Arc<MockFileStore>,
     pub(crate) broadcaster: Arc<MockRoomBroadcaster>,
-}
-
-impl Ports for Mocks {
-    type Store = MockMessageStore;
-    type Markers = MockReadMarkers;
-    type Bus = MockEventBus;
-    type Presence = MockPresenceStore;
-    type State = MockSessionStateGateway;
-    type Directory = MockCommunityDirectory;
-    type Users = MockUserDirectory;
-    type Tokens = MockTokenVerifier;
-    type Clock = MockClock;
-    type Ids = MockIdGenerator;
-    type Limiter = MockRateLimiter;
-    type Files = MockFileStore;
-    type Broadcaster = MockRoomBroadcaster;
 }
 
 /// Mocks still open to expectations; clock, ids and user profiles are preset.

@@ -10,7 +10,7 @@ use domain::{Audience, ChannelId, CommunityId, RoomRef, UserId};
 /// Implemented by `adapters/memory` (`OpenCommunityDirectory`), `adapters/community-http` and
 /// the Redis cache in front of either; mocked as `MockCommunityDirectory`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[trait_variant::make(Send)]
+#[async_trait::async_trait]
 pub trait CommunityDirectory: Send + Sync + 'static {
     /// The DM rooms and communities of a user: where their presence is announced.
     ///

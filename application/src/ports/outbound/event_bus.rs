@@ -8,7 +8,7 @@ pub type EventStream = BoxStream<'static, ChatEvent>;
 ///
 /// Implemented by `adapters/memory` (`MemoryEventBus`); mocked as `MockEventBus`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[trait_variant::make(Send)]
+#[async_trait::async_trait]
 pub trait EventBus: Send + Sync + 'static {
     /// Hand an event to the bus; returns once the bus has accepted it.
     ///

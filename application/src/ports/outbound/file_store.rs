@@ -48,7 +48,7 @@ pub struct StoredFile {
 ///
 /// Implemented by `adapters/files` (`LocalDiskFileStore`, `S3FileStore`); mocked as `MockFileStore`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[trait_variant::make(Send)]
+#[async_trait::async_trait]
 pub trait FileStore: Send + Sync + 'static {
     /// Stream `upload` into the store; returns once it is durably stored.
     ///

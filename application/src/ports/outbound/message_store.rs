@@ -5,7 +5,7 @@ use domain::{Message, MessageId, NewMessage, RoomKey, Seq, Timestamp, UserId};
 ///
 /// Implemented by `adapters/memory` (`MemoryMessageStore`); mocked as `MockMessageStore`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[trait_variant::make(Send)]
+#[async_trait::async_trait]
 pub trait MessageStore: Send + Sync + 'static {
     /// Store a new message durably and give it the next sequence number of its room.
     ///

@@ -13,7 +13,7 @@ pub struct ClosedSession {
 ///
 /// Implemented by `adapters/memory` (`MemoryPresenceStore`); mocked as `MockPresenceStore`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[trait_variant::make(Send)]
+#[async_trait::async_trait]
 pub trait PresenceStore: Send + Sync + 'static {
     /// Record an open session; returns how many sessions its user now has (1: just came online).
     ///

@@ -96,7 +96,7 @@ pub enum Admission {
 /// Implemented by `adapters/memory` (`TokenBucketLimiter`, per instance) and `adapters/redis`
 /// (`RedisRateLimiter`, shared by every instance); mocked as `MockRateLimiter`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[trait_variant::make(Send)]
+#[async_trait::async_trait]
 pub trait RateLimiter: Send + Sync + 'static {
     /// Takes one request of `kind` from `user`'s allowance.
     ///

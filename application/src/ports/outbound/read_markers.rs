@@ -4,7 +4,7 @@ use domain::{RoomKey, Seq, UserId};
 ///
 /// Implemented by `adapters/memory` (`MemoryReadMarkers`); mocked as `MockReadMarkers`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[trait_variant::make(Send)]
+#[async_trait::async_trait]
 pub trait ReadMarkers: Send + Sync + 'static {
     /// Records that `user` has read `room` up to `seq`. Markers never move back:
     /// an older `seq` than the stored one changes nothing.

@@ -6,7 +6,7 @@ use domain::{
 ///
 /// Implemented by `adapters/memory` (`MemoryStateServer`); mocked as `MockSessionStateGateway`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[trait_variant::make(Send)]
+#[async_trait::async_trait]
 pub trait SessionStateGateway: Send + Sync + 'static {
     /// A session opened (`login`).
     ///

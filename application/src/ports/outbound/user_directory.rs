@@ -4,7 +4,7 @@ use domain::{UserId, UserProfile};
 ///
 /// Implemented by `adapters/memory` (`ClaimsUserDirectory`); mocked as `MockUserDirectory`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[trait_variant::make(Send)]
+#[async_trait::async_trait]
 pub trait UserDirectory: Send + Sync + 'static {
     /// The profile of a user; a directory that does not know the user returns
     /// [`UserProfile::anonymous`].

@@ -1,46 +1,14 @@
-//! The rate limiter chosen by configuration: in process (embedded mode) or shared through
-//! Redis (`[redis]` present), which falls back to a stricter in-process one while Redis is away.
+//! The per-user allowances of `[limits]`, checked once at start-up.
 
-use adapter_memory::TokenBucketLimiter;
-use adapter_redis::{RedisConnection, RedisRateLimiter, RedisSettings};
-use application::ports::outbound::{
-    Admission, LimiterError, Rate, RateLimiter, Rates, RequestKind,
-};
-use domain::UserId;
+use application::ports::outbound::{Rate, Rates};
 
 use crate::settings::LimitsSettings;
 
-/// One of the two limiters; delegates every call to it.
-#[derive(Debug)]
-pub enum Limiter {
-    /// Per instance.
-    Memory(TokenBucketLimiter),
-    /// Shared by every instance through Redis.
-    Redis(RedisRateLimiter<TokenBucketLimiter>),
-}
-
-impl Limiter {
-    /// The in-process limiter with the configured allowances.
-    pub fn in_process(limits: &LimitsSettings) -> anyhow::Result<Self> {
-        Ok(Self::Memory(TokenBucketLimiter::new(rates(limits)?)))
-    }
-
-    /// The limiter shared through Redis, with its stricter per-instance fallback.
-    pub fn shared(
-        limits: &LimitsSettings,
-        connection: RedisConnection,
-        settings: &RedisSettings,
-    ) -> anyhow::Result<Self> {
-        let rates = rates(limits)?;
-        let fallback = TokenBucketLimiter::new(rates.scaled(limits.outage_factor));
-        Ok(Self::Redis(RedisRateLimiter::new(
-            connection, settings, rates, fallback,
-        )))
-    }
-}
-
-/// The `[limits]` allowances, refused when they could only misbehave.
-fn rates(limits: &LimitsSettings) -> anyhow::Result<Rates> {
+/// The allowances `[limits]` sets.
+///
+/// # Errors
+/// Names the setting that is not a usable number.
+pub fn rates(limits: &LimitsSettings) -> anyhow::Result<Rates> {
     for (name, value) in [
         ("limits.write_per_second", limits.write_per_second),
         ("limits.write_burst", limits.write_burst),
@@ -73,15 +41,6 @@ fn rates(limits: &LimitsSettings) -> anyhow::Result<Rates> {
             burst: limits.subscribe_burst,
         },
     })
-}
-
-impl RateLimiter for Limiter {
-    async fn admit(&self, user: UserId, kind: RequestKind) -> Result<Admission, LimiterError> {
-        match self {
-            Self::Memory(limiter) => limiter.admit(user, kind).await,
-            Self::Redis(limiter) => limiter.admit(user, kind).await,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -132,9 +91,9 @@ mod tests {
                 "limits.outage_factor",
             ),
         ] {
-            let error = Limiter::in_process(&limits).expect_err("refused");
+            let error = rates(&limits).expect_err("refused");
             assert!(error.to_string().contains(setting), "{error}");
         }
-        assert!(Limiter::in_process(&limits()).is_ok());
+        assert!(rates(&limits()).is_ok());
     }
 }
