@@ -1,6 +1,6 @@
-//! The auth service's HTTP API (`original-system.md` §8): `POST /find-id-list` with a JSON array
-//! of user ids, retried a few times on the failures a second try can fix, and lenient parsing of
-//! its body (one bad entry never spoils a whole answer, and no body can make us panic).
+//! The auth service's HTTP API (`docs/original-system.md` §8): `POST /find-id-list` with a JSON
+//! array of user ids, retried a few times on the failures a second try can fix, and lenient
+//! parsing of its body (one bad entry never spoils a whole answer, and no body can make us panic).
 
 use std::collections::HashMap;
 

@@ -1,7 +1,7 @@
 //! The auth service over HTTP: the [`UserDirectory`](application::ports::outbound::UserDirectory)
 //! port answered by the seed's auth server through the endpoint the seed's Feign `UserClient`
-//! called (`POST /find-id-list`, `original-system.md` §8), so the names and images in events come
-//! from the authority instead of from tokens or payloads.
+//! called (`POST /find-id-list`, `docs/original-system.md` §8), so the names and images in events
+//! come from the authority instead of from tokens or payloads.
 //!
 //! # Layout
 //!

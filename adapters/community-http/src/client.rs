@@ -1,4 +1,4 @@
-//! The community service's HTTP API (`original-system.md` §8, plus the channel lookup this
+//! The community service's HTTP API (`docs/original-system.md` §8, plus the channel lookup this
 //! server defines, `GET /channel/{channelId}`): the four GETs this server needs,
 //! each retried a few times on the failures a second try can fix, and lenient parsing of their
 //! bodies (one bad entry never spoils a whole answer, and no body can make us panic).

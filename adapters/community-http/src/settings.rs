@@ -22,7 +22,7 @@ pub struct CommunityHttpSettings {
     pub retry_backoff_ms: u64,
     /// How long a member list is trusted without asking again: 14 days, like the seed's Redis
     /// keys `R{roomId}` and `CH{communityId}`, which the community service keeps current through
-    /// the member-list PUTs (`original-system.md` §3.4). Zero means "always ask, and use the
+    /// the member-list PUTs (`docs/original-system.md` §3.4). Zero means "always ask, and use the
     /// cache only when the service is down".
     #[serde(default = "default_member_cache_ttl_seconds")]
     pub member_cache_ttl_seconds: u64,

@@ -524,7 +524,7 @@ mod tests {
     }
 
     fn seed_reply() -> Document {
-        // As Spring Data wrote it (original-system.md §5), plus our `seq`.
+        // As Spring Data wrote it (`docs/original-system.md` §5), plus our `seq`.
         let oid = ObjectId::parse_str("620f1c2a9b1e8a3d4c5b6a7a").expect("oid");
         doc! {
             "_id": oid,

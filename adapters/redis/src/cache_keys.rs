@@ -7,8 +7,8 @@
 //! | `{key_prefix}UR{userId}` | the user's room list | `room_list_cache_ttl_seconds` (60 s) |
 //! | `{key_prefix}CC{channelId}` | the community a channel belongs to | `member_cache_ttl_seconds` |
 //!
-//! The member keys are the seed's (`original-system.md` §6.1), without a prefix by default, so a
-//! seed chat server and this one can share them. Every key here is a cache: losing one only
+//! The member keys are the seed's (`docs/original-system.md` §6.1), without a prefix by default,
+//! so a seed chat server and this one can share them. Every key here is a cache: losing one only
 //! costs a call to the community directory.
 
 use domain::{Audience, ChannelId, UserId};

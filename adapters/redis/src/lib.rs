@@ -1,7 +1,7 @@
 //! Redis (through fred): the sessions and presence shared by every instance, with a lease per
 //! instance ([`RedisPresenceStore`]), the rate limits shared by every instance
 //! ([`RedisRateLimiter`]), and the member caches in front of the community directory
-//! ([`RedisCachedDirectory`]), under the seed's own keys (`original-system.md` §6.1).
+//! ([`RedisCachedDirectory`]), under the seed's own keys (`docs/original-system.md` §6.1).
 //!
 //! # Layout
 //!

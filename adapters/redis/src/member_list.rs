@@ -1,5 +1,5 @@
 //! The seed's member-cache value: what Spring's `GenericJackson2JsonRedisSerializer` wrote for a
-//! `CommunityFeignResponse.UserIdResponse` (`original-system.md` §6.1).
+//! `CommunityFeignResponse.UserIdResponse` (`docs/original-system.md` §6.1).
 
 use domain::UserId;
 use serde_json::Value;

@@ -15,7 +15,7 @@ pub struct RedisSettings {
     #[serde(default = "default_key_prefix")]
     pub key_prefix: String,
     /// Put in front of the member-cache keys. Empty by default: the keys are the seed's own
-    /// `R{roomId}` and `CH{communityId}` (`original-system.md` §6.1), shared with the seed's
+    /// `R{roomId}` and `CH{communityId}` (`docs/original-system.md` §6.1), shared with the seed's
     /// chat server while both run.
     #[serde(default)]
     pub member_cache_prefix: String,

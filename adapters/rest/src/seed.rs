@@ -1,5 +1,5 @@
 //! The seed server's endpoints under `/chat-server`, with its envelope and field
-//! names, and its bugs fixed (original-system §3, §10): capped page sizes, parents
+//! names, and its bugs fixed (`docs/original-system.md` §3, §10): capped page sizes, parents
 //! looked up once per page with their real author, `message-count` ordered by a
 //! 24-hour clock without dropping rooms, voice leaves sent to the right topic.
 

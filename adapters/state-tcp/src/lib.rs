@@ -1,7 +1,7 @@
 //! The state (presence) server over TCP: the
 //! [`SessionStateGateway`](application::ports::outbound::SessionStateGateway) port spoken in the
-//! seed's protocol (`original-system.md` §7), so this server can replace the seed's chat server in
-//! front of the existing presence service.
+//! seed's protocol (`docs/original-system.md` §7), so this server can replace the seed's chat
+//! server in front of the existing presence service.
 //!
 //! # Layout
 //!

@@ -1,4 +1,4 @@
-//! Strict parsing of the state server's replies (`original-system.md` §7.3).
+//! Strict parsing of the state server's replies (`docs/original-system.md` §7.3).
 //!
 //! The seed split replies on `,` and indexed blindly, so a voice location (`com3,c-12`, which
 //! itself holds a comma) was misread and `null,null` crashed later on. Here every reply must have

@@ -1,11 +1,11 @@
 //! The requests this server sends to the state server, and how one becomes a line on the wire.
 //!
 //! The seed wrote requests with `LoginSessionRequest.toString()`, with no escaping at all, so a
-//! client-chosen `channel_id` holding `'` or `,` rewrote the message (`original-system.md` §7.2,
-//! weakness 7b). Here a [`Request`] holds only typed domain values (numeric ids, a [`Location`],
-//! a [`SessionId`] restricted to `[A-Za-z0-9_-]`), so every value is already safe; rendering
-//! checks each value and the finished line again anyway, so a future change to those types
-//! cannot silently reopen the hole.
+//! client-chosen `channel_id` holding `'` or `,` rewrote the message (`docs/original-system.md`
+//! §7.2, §10 item 7b). Here a [`Request`] holds only typed domain values (numeric ids, a
+//! [`Location`], a [`SessionId`] restricted to `[A-Za-z0-9_-]`), so every value is already safe;
+//! rendering checks each value and the finished line again anyway, so a future change to those
+//! types cannot silently reopen the hole.
 
 use domain::{ChannelId, CommunityId, Location, SessionId, UserId};
 use serde::Serialize;

@@ -1,4 +1,4 @@
-//! Events as the seed's clients read them (original-system §2.2), plus the keys we
+//! Events as the seed's clients read them (`docs/original-system.md` §2.2), plus the keys we
 //! add (`seq`, `parentId`, `editedAt`, `channelId`, `communityId`). Every seed key
 //! keeps its name and its JSON type (ids are strings); none is removed.
 

@@ -1,4 +1,4 @@
-//! SEND bodies as the seed's clients write them (original-system §2.1), turned into
+//! SEND bodies as the seed's clients write them (`docs/original-system.md` §2.1), turned into
 //! use-case commands. Identity fields in the body (`userId`, `name`, `profileImage`,
 //! `parentName`, `parentContent`) are ignored: the author is the session's user.
 //! Ids may be numbers or numeric strings; unknown fields are ignored.
