@@ -12,7 +12,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::caps::{CapExceeded, CapLimits, ConnectionCaps, SocketPermit};
 use crate::hub::{SubscriptionHub, metric};
-use crate::session::Connection;
+use crate::session::Session;
 use crate::settings::StompSettings;
 use crate::transport::{HeartBeatOffer, InboundSource, OutboundSink};
 
@@ -137,7 +137,7 @@ impl<S: ChatService> StompServer<S> {
         permit: SocketPermit,
     ) {
         let _open = OpenConnection::count();
-        Connection::new(self, out, offer, permit).run(inbound).await;
+        Session::new(self, out, offer, permit).run(inbound).await;
     }
 }
 
