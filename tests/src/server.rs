@@ -17,7 +17,11 @@ pub struct TestServer {
 
 /// The binary built by `cargo build -p chat-bootstrap` in the same target directory
 /// as this executable (a test lives in `target/<profile>/deps/`, a tool in `target/<profile>/`).
+/// `CHAT_TEST_SERVER_BIN` names another binary (load tools compare two builds with it).
 pub(crate) fn binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("CHAT_TEST_SERVER_BIN") {
+        return PathBuf::from(path);
+    }
     let exe = std::env::current_exe().expect("executable path");
     let name = format!("chat-server{}", std::env::consts::EXE_SUFFIX);
     exe.ancestors()
