@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use application::ports::outbound::{FileStore, FileStoreError, FileUpload, StoredFile};
 use application::usecases::FileLimits;
 use domain::FileUrl;
+use secrecy::ExposeSecret as _;
 
 /// One of the two file-store adapters; delegates every call to it.
 pub enum Files {
@@ -59,10 +60,11 @@ impl Files {
 /// this process when it is not set.
 fn link_signer(settings: &FilesSettings) -> anyhow::Result<LinkSigner> {
     let ttl = Duration::from_secs(settings.link_ttl_seconds.max(1));
-    if settings.link_secret.is_empty() {
+    let secret = settings.link_secret.expose_secret();
+    if secret.is_empty() {
         return Ok(LinkSigner::random(ttl));
     }
-    LinkSigner::new(settings.link_secret.as_bytes(), ttl).context("invalid files.link_secret")
+    LinkSigner::new(secret.as_bytes(), ttl).context("invalid files.link_secret")
 }
 
 /// The use case's limits from `[files]`.

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use poem::http::{HeaderMap, StatusCode};
 use poem::{Endpoint, IntoResponse as _, Request, Response};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq as _;
 
@@ -155,16 +156,18 @@ fn may_see_details(peer: Option<SocketAddr>, headers: &HeaderMap, service_token:
 
 /// The `/readyz` endpoint: 200 when ready or degraded, 503 when an essential service is
 /// unreachable; the details for a local or authenticated caller, else only the status.
-pub fn endpoint(probe: Arc<impl Probe>, service_token: String) -> impl Endpoint<Output = Response> {
+pub fn endpoint(
+    probe: Arc<impl Probe>,
+    service_token: SecretString,
+) -> impl Endpoint<Output = Response> {
     let cache = Arc::new(ProbeCache::new(FRESH_FOR));
-    let service_token: Arc<str> = service_token.into();
     poem::endpoint::make(move |request: Request| {
         let probe = probe.clone();
         let cache = cache.clone();
         let detailed = may_see_details(
             request.remote_addr().as_socket_addr().copied(),
             request.headers(),
-            &service_token,
+            service_token.expose_secret(),
         );
         async move {
             let (ready, body) = cache.get_or_probe(|| probe.probe()).await;
