@@ -18,6 +18,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use metric_names::Dependency;
 use poem::http::{HeaderMap, StatusCode};
 use poem::{Endpoint, IntoResponse as _, Request, Response};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -27,7 +28,6 @@ use subtle::ConstantTimeEq as _;
 use crate::community_directory::Membership;
 use crate::event_bus::Bus;
 use crate::file_store::Files;
-use crate::metrics::DEPENDENCY_UP;
 use crate::ports::Services;
 use crate::probe_cache::ProbeCache;
 use crate::state_server::StateServer;
@@ -58,10 +58,10 @@ pub struct Readiness {
     pub(crate) services: Services,
 }
 
-fn entry(name: &'static str, checked: Option<anyhow::Result<()>>) -> (bool, Value) {
+fn entry(dependency: Dependency, checked: Option<anyhow::Result<()>>) -> (bool, Value) {
     if let Some(result) = &checked {
         let up = if result.is_ok() { 1.0 } else { 0.0 };
-        metrics::gauge!(DEPENDENCY_UP, "dependency" => name).set(up);
+        metric_names::dependency_up(dependency).set(up);
     }
     match checked {
         None => (true, json!("in-process")),
@@ -100,23 +100,23 @@ impl Readiness {
         let mut dependencies = Map::new();
         let mut ready = true;
         let mut degraded = false;
-        for (name, checked, essential) in [
-            ("state_server", state, false),
-            ("community_service", directory, false),
-            ("auth_service", users, false),
-            ("event_bus", bus, true),
-            ("message_store", mongo, true),
-            ("presence", redis, true),
+        for (dependency, checked, essential) in [
+            (Dependency::StateServer, state, false),
+            (Dependency::CommunityService, directory, false),
+            (Dependency::AuthService, users, false),
+            (Dependency::EventBus, bus, true),
+            (Dependency::MessageStore, mongo, true),
+            (Dependency::Presence, redis, true),
             // Chat goes on without file storage; only uploads fail.
-            ("file_store", files, false),
+            (Dependency::FileStore, files, false),
         ] {
-            let (ok, value) = entry(name, checked);
+            let (ok, value) = entry(dependency, checked);
             if essential {
                 ready &= ok;
             } else {
                 degraded |= !ok;
             }
-            dependencies.insert(name.to_owned(), value);
+            dependencies.insert(dependency.name().to_owned(), value);
         }
         dependencies.insert(
             "read_markers".to_owned(),

@@ -1,7 +1,6 @@
 //! The state server chosen by configuration: the in-memory stand-in (embedded
-//! mode) or the real one over TCP (`[state_server]` present). Every call the real one
-//! fails is counted in `chat_dependency_degraded_total{dependency="state_server"}`: the
-//! use cases carry on without its answer (degraded mode).
+//! mode) or the real one over TCP (`[state_server]` present, which counts its own
+//! degraded calls).
 
 use adapter_memory::MemoryStateServer;
 use adapter_state_tcp::TcpStateServer;
@@ -9,16 +8,6 @@ use application::ports::outbound::{GatewayError, SessionStateGateway};
 use domain::{
     ChannelId, CommunityId, Location, LocationChange, Session, SessionId, UserId, VoiceOccupancy,
 };
-
-use crate::metrics::DEPENDENCY_DEGRADED;
-
-/// Counts a failed call of the real state server; passes the result through.
-fn counted<T>(result: Result<T, GatewayError>) -> Result<T, GatewayError> {
-    if result.is_err() {
-        metrics::counter!(DEPENDENCY_DEGRADED, "dependency" => "state_server").increment(1);
-    }
-    result
-}
 
 /// One of the two state-server adapters; delegates every call to it.
 pub enum StateServer {
@@ -42,14 +31,14 @@ impl SessionStateGateway for StateServer {
     async fn login(&self, session: &Session) -> Result<(), GatewayError> {
         match self {
             Self::Memory(server) => server.login(session).await,
-            Self::Tcp(server) => counted(server.login(session).await),
+            Self::Tcp(server) => server.login(session).await,
         }
     }
 
     async fn logout(&self, session: &SessionId) -> Result<Option<Location>, GatewayError> {
         match self {
             Self::Memory(server) => server.logout(session).await,
-            Self::Tcp(server) => counted(server.logout(session).await),
+            Self::Tcp(server) => server.logout(session).await,
         }
     }
 
@@ -60,7 +49,7 @@ impl SessionStateGateway for StateServer {
     ) -> Result<LocationChange, GatewayError> {
         match self {
             Self::Memory(server) => server.change_location(user, to).await,
-            Self::Tcp(server) => counted(server.change_location(user, to).await),
+            Self::Tcp(server) => server.change_location(user, to).await,
         }
     }
 
@@ -71,7 +60,7 @@ impl SessionStateGateway for StateServer {
     ) -> Result<VoiceOccupancy, GatewayError> {
         match self {
             Self::Memory(server) => server.before_enter(user, community).await,
-            Self::Tcp(server) => counted(server.before_enter(user, community).await),
+            Self::Tcp(server) => server.before_enter(user, community).await,
         }
     }
 
@@ -83,7 +72,7 @@ impl SessionStateGateway for StateServer {
     ) -> Result<VoiceOccupancy, GatewayError> {
         match self {
             Self::Memory(server) => server.enter_voice(user, community, channel).await,
-            Self::Tcp(server) => counted(server.enter_voice(user, community, channel).await),
+            Self::Tcp(server) => server.enter_voice(user, community, channel).await,
         }
     }
 }

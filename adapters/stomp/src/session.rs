@@ -22,6 +22,7 @@ use application::ports::outbound::RequestKind;
 use application::usecases::{ConnectCommand, ListenError};
 use bytes::BytesMut;
 use domain::{Audience, SessionId, UserId};
+use metric_names::stomp as metric;
 use tokio::time::Instant;
 
 use crate::caps::{SocketPermit, UserPermit};
@@ -30,7 +31,7 @@ use crate::destination::{
 };
 use crate::frame::{Command, Decoded, Decoder, Frame, FrameError, Limits, Version, to_bytes};
 use crate::heartbeat::{HeartBeats, negotiate};
-use crate::hub::{Delivery, Mailbox, metric};
+use crate::hub::{Delivery, Mailbox};
 use crate::lobby_payload::parse_lobby_request;
 use crate::payload::{Request, parse_request};
 use crate::refusal::{Fatal, Refusal};
