@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use adapter_web::DevTokens;
 use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
 
 use crate::settings::{DEVELOPMENT_SECRET, Settings};
 use crate::startup_checks;
@@ -15,7 +16,9 @@ use crate::startup_checks;
 pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<DevTokens>> {
     // The exposure is checked again here, so that the endpoint never depends on
     // start-up validation having run first.
-    if settings.jwt.secret != DEVELOPMENT_SECRET || !startup_checks::exposure(settings).is_empty() {
+    if settings.jwt.secret.expose_secret() != DEVELOPMENT_SECRET
+        || !startup_checks::exposure(settings).is_empty()
+    {
         return Ok(None);
     }
     let issuer =

@@ -1,33 +1,22 @@
 //! Prometheus metrics: the one place a `metrics` recorder is installed, the
 //! `/metrics` scrape endpoint, and the middleware that measures HTTP requests.
 //!
-//! Adapters record through the `metrics` facade macros, which do nothing until
-//! [`install`] has run. Every label value is drawn from a bounded set: HTTP
-//! requests are labelled by route template, never by their raw path.
+//! Adapters record through the `metrics` facade, which does nothing until [`install`]
+//! has run; every name, label key and description is in the `metric_names` crate. Every
+//! label value is drawn from a bounded set: HTTP requests are labelled by route template,
+//! never by their raw path.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use metrics::{Label, SharedString, Unit};
+use metric_names::http::{METHOD, REQUEST_DURATION, REQUESTS, ROUTE, STATUS};
+use metrics::{Label, SharedString};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use poem::http::StatusCode;
 use poem::web::WithContentType;
 use poem::{Endpoint, EndpointExt as _, IntoResponse, Middleware, PathPattern, Request, Response};
 
-/// Counter: HTTP requests, by `method`, `route` and `status`.
-pub const HTTP_REQUESTS: &str = "http_requests_total";
-/// Histogram in seconds: time to produce a response, by `method`, `route` and `status`.
-pub const HTTP_REQUEST_DURATION: &str = "http_request_duration_seconds";
-
-/// Counter: answers a lobby dependency gave from a cache or fallback, or failed to give, by
-/// `dependency` (`state_server`, `community_service`, `auth_service`). Recorded by the adapters
-/// (and by [`crate::state_server`] for the state server).
-pub const DEPENDENCY_DEGRADED: &str = "chat_dependency_degraded_total";
-/// Gauge: 1 when the last `/readyz` probe reached a configured dependency, 0 when it did not,
-/// by `dependency` (the names `/readyz` reports).
-pub const DEPENDENCY_UP: &str = "chat_dependency_up";
-
-/// Upper bounds of the [`HTTP_REQUEST_DURATION`] buckets, in seconds (1 ms to 10 s).
+/// Upper bounds of the [`REQUEST_DURATION`] buckets, in seconds (1 ms to 10 s).
 const LATENCY_BUCKETS: [f64; 13] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
@@ -61,14 +50,11 @@ const KNOWN_METHODS: [&str; 9] = [
     "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
 ];
 
-/// The recorder's configuration; [`HTTP_REQUEST_DURATION`] gets buckets, so it is
+/// The recorder's configuration; [`REQUEST_DURATION`] gets buckets, so it is
 /// rendered as a Prometheus histogram rather than a summary.
 fn builder() -> anyhow::Result<PrometheusBuilder> {
     PrometheusBuilder::new()
-        .set_buckets_for_metric(
-            Matcher::Full(HTTP_REQUEST_DURATION.to_owned()),
-            &LATENCY_BUCKETS,
-        )
+        .set_buckets_for_metric(Matcher::Full(REQUEST_DURATION.to_owned()), &LATENCY_BUCKETS)
         .context("invalid histogram buckets")
 }
 
@@ -81,33 +67,8 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
     let handle = builder()?.install_recorder().context(
         "cannot install the Prometheus recorder: a metrics recorder is already installed in this process",
     )?;
-    describe();
+    metric_names::describe_all();
     Ok(handle)
-}
-
-fn describe() {
-    metrics::describe_counter!(
-        HTTP_REQUESTS,
-        Unit::Count,
-        "HTTP requests served, by method, route template and status."
-    );
-    metrics::describe_histogram!(
-        HTTP_REQUEST_DURATION,
-        Unit::Seconds,
-        "Time to produce an HTTP response, by method, route template and status."
-    );
-    metrics::describe_counter!(
-        DEPENDENCY_DEGRADED,
-        Unit::Count,
-        "Answers a lobby dependency gave from a cache or fallback, or failed to give (degraded mode), by dependency."
-    );
-    metrics::describe_gauge!(
-        DEPENDENCY_UP,
-        "1 when the last /readyz probe reached the dependency, 0 when it did not, by dependency."
-    );
-    adapter_stomp::SubscriptionHub::describe_metrics();
-    #[cfg(feature = "kafka")]
-    adapter_kafka::KafkaEventBus::describe_metrics();
 }
 
 /// Folds recorded histogram samples into their buckets every few seconds, so
@@ -129,7 +90,7 @@ pub fn endpoint(handle: PrometheusHandle) -> impl Endpoint<Output = Response> {
     .map_to_response()
 }
 
-/// Middleware recording [`HTTP_REQUESTS`] and [`HTTP_REQUEST_DURATION`] for every
+/// Middleware recording [`REQUESTS`] and [`REQUEST_DURATION`] for every
 /// request. Put it directly around the `Route`, so it sees the matched template.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HttpMetrics;
@@ -167,12 +128,12 @@ impl<E: Endpoint> Endpoint for HttpMetricsEndpoint<E> {
             Err(error) => (error.status(), error.data::<PathPattern>()),
         };
         let labels = vec![
-            Label::new("method", method),
-            Label::new("route", route_label(pattern, status, uri.path())),
-            Label::new("status", status.as_str().to_owned()),
+            Label::new(METHOD, method),
+            Label::new(ROUTE, route_label(pattern, status, uri.path())),
+            Label::new(STATUS, status.as_str().to_owned()),
         ];
-        metrics::counter!(HTTP_REQUESTS, labels.clone()).increment(1);
-        metrics::histogram!(HTTP_REQUEST_DURATION, labels).record(elapsed);
+        metrics::counter!(REQUESTS, labels.clone()).increment(1);
+        metrics::histogram!(REQUEST_DURATION, labels).record(elapsed);
         result
     }
 }
@@ -409,7 +370,8 @@ mod tests {
     async fn the_scrape_endpoint_serves_the_prometheus_text_format() {
         let recorder = builder().unwrap().build_recorder();
         metrics::with_local_recorder(&recorder, || {
-            metrics::counter!("stomp_frames_received_total", "command" => "SEND").increment(3);
+            metrics::counter!(metric_names::stomp::FRAMES_RECEIVED, metric_names::stomp::COMMAND => "SEND")
+                .increment(3);
         });
         let client = TestClient::new(endpoint(recorder.handle()));
 

@@ -19,12 +19,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::{BoxFuture, join_all};
+use metric_names::Dependency;
 use poem::http::{HeaderMap, StatusCode};
 use poem::{Endpoint, IntoResponse as _, Request, Response};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq as _;
 
-use crate::metrics::DEPENDENCY_UP;
 use crate::probe_cache::ProbeCache;
 
 /// How long one probe round answers `/readyz`.
@@ -55,8 +56,8 @@ pub enum Importance {
 pub type ProbeFn = Box<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
 
 /// One dependency `/readyz` reports on; no probe when it lives in this process.
-struct Dependency {
-    name: &'static str,
+struct Check {
+    dependency: Dependency,
     importance: Importance,
     probe: Option<ProbeFn>,
 }
@@ -64,27 +65,27 @@ struct Dependency {
 /// The dependencies `/readyz` reports on, each registered where its adapter is chosen.
 #[derive(Default)]
 pub struct Readiness {
-    dependencies: Vec<Dependency>,
+    checks: Vec<Check>,
 }
 
 impl Readiness {
     /// A dependency served in this process: always ready.
-    pub fn in_process(&mut self, name: &'static str, importance: Importance) {
-        self.dependencies.push(Dependency {
-            name,
+    pub fn in_process(&mut self, dependency: Dependency, importance: Importance) {
+        self.checks.push(Check {
+            dependency,
             importance,
             probe: None,
         });
     }
 
     /// A real service, probed by `probe` (which must bound its own wait).
-    pub fn service<F, Fut>(&mut self, name: &'static str, importance: Importance, probe: F)
+    pub fn service<F, Fut>(&mut self, dependency: Dependency, importance: Importance, probe: F)
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
-        self.dependencies.push(Dependency {
-            name,
+        self.checks.push(Check {
+            dependency,
             importance,
             probe: Some(Box::new(move || Box::pin(probe()))),
         });
@@ -92,8 +93,8 @@ impl Readiness {
 
     /// Probes every dependency at once; `true` when every essential one is reachable.
     pub async fn report(&self) -> (bool, Value) {
-        let checked = join_all(self.dependencies.iter().map(|dependency| async {
-            match &dependency.probe {
+        let checked = join_all(self.checks.iter().map(|check| async {
+            match &check.probe {
                 Some(probe) => Some(probe().await),
                 None => None,
             }
@@ -102,13 +103,13 @@ impl Readiness {
         let mut dependencies = Map::new();
         let mut ready = true;
         let mut degraded = false;
-        for (dependency, checked) in self.dependencies.iter().zip(checked) {
-            let (ok, value) = entry(dependency.name, checked);
-            match dependency.importance {
+        for (check, checked) in self.checks.iter().zip(checked) {
+            let (ok, value) = entry(check.dependency, checked);
+            match check.importance {
                 Importance::Essential => ready &= ok,
                 Importance::Degradable => degraded |= !ok,
             }
-            dependencies.insert(dependency.name.to_owned(), value);
+            dependencies.insert(check.dependency.name().to_owned(), value);
         }
         let body = json!({
             "status": match (ready, degraded) {
@@ -122,10 +123,10 @@ impl Readiness {
     }
 }
 
-fn entry(name: &'static str, checked: Option<anyhow::Result<()>>) -> (bool, Value) {
+fn entry(dependency: Dependency, checked: Option<anyhow::Result<()>>) -> (bool, Value) {
     if let Some(result) = &checked {
         let up = if result.is_ok() { 1.0 } else { 0.0 };
-        metrics::gauge!(DEPENDENCY_UP, "dependency" => name).set(up);
+        metric_names::dependency_up(dependency).set(up);
     }
     match checked {
         None => (true, json!("in-process")),
@@ -157,16 +158,18 @@ fn may_see_details(peer: Option<SocketAddr>, headers: &HeaderMap, service_token:
 
 /// The `/readyz` endpoint: 200 when ready or degraded, 503 when an essential service is
 /// unreachable; the details for a local or authenticated caller, else only the status.
-pub fn endpoint(probe: Arc<impl Probe>, service_token: String) -> impl Endpoint<Output = Response> {
+pub fn endpoint(
+    probe: Arc<impl Probe>,
+    service_token: SecretString,
+) -> impl Endpoint<Output = Response> {
     let cache = Arc::new(ProbeCache::new(FRESH_FOR));
-    let service_token: Arc<str> = service_token.into();
     poem::endpoint::make(move |request: Request| {
         let probe = probe.clone();
         let cache = cache.clone();
         let detailed = may_see_details(
             request.remote_addr().as_socket_addr().copied(),
             request.headers(),
-            &service_token,
+            service_token.expose_secret(),
         );
         async move {
             let (ready, body) = cache.get_or_probe(|| probe.probe()).await;

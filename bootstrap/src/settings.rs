@@ -188,6 +188,7 @@ pub(crate) fn with_overrides(overrides: &[(&str, &str)]) -> Settings {
 #[cfg(test)]
 mod tests {
     use figment::providers::Serialized;
+    use secrecy::ExposeSecret as _;
 
     use super::*;
 
@@ -199,7 +200,7 @@ mod tests {
             .expect("defaults parse");
         assert_eq!(settings.http.host, "127.0.0.1");
         assert_eq!(settings.http.port, 8080);
-        assert_eq!(settings.jwt.secret, DEVELOPMENT_SECRET);
+        assert_eq!(settings.jwt.secret.expose_secret(), DEVELOPMENT_SECRET);
         assert_eq!(settings.log.format, LogFormat::Pretty);
     }
 
@@ -208,12 +209,17 @@ mod tests {
         let settings = with_overrides(&[
             ("jwt.secret", "the-jwt-secret-nobody-may-read-1234"),
             ("rest.service_token", "the-service-token-nobody-may-read-1"),
+            ("files.link_secret", "the-link-secret-nobody-may-read-12"),
+            ("files.s3.access_key_id", "the-key-id-nobody-may-read"),
+            ("files.s3.secret_access_key", "s3-secret-nobody-may-read"),
+            ("mongo.uri", "mongodb://chat:nobody-may-read@db:27017"),
+            ("redis.url", "redis://default:nobody-may-read@cache:6379"),
         ]);
 
         let printed = format!("{settings:?}");
 
         assert!(!printed.contains("nobody-may-read"), "{printed}");
-        assert!(printed.contains("<redacted>"), "{printed}");
+        assert!(printed.contains("[REDACTED]"), "{printed}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use adapter_files::FileBackend;
+use secrecy::ExposeSecret as _;
 
 use crate::settings::{DEVELOPMENT_SECRET, DEVELOPMENT_SERVICE_TOKEN, Settings};
 
@@ -52,8 +53,9 @@ pub struct Credentials {
 pub fn check(settings: &Settings) -> Result<Credentials, StartupRefusal> {
     let exposure = exposure(settings);
     let credentials = Credentials {
-        development_secret: settings.jwt.secret == DEVELOPMENT_SECRET,
-        development_service_token: settings.rest.service_token == DEVELOPMENT_SERVICE_TOKEN,
+        development_secret: settings.jwt.secret.expose_secret() == DEVELOPMENT_SECRET,
+        development_service_token: settings.rest.service_token.expose_secret()
+            == DEVELOPMENT_SERVICE_TOKEN,
     };
     let mut problems = Vec::new();
     let built_in = |what: &str, variable: &str| {
@@ -87,10 +89,10 @@ pub fn check(settings: &Settings) -> Result<Credentials, StartupRefusal> {
                 "CHAT_REST__SERVICE_TOKEN",
             ));
         }
-    } else if settings.rest.service_token.len() < MIN_SECRET_BYTES {
+    } else if settings.rest.service_token.expose_secret().len() < MIN_SECRET_BYTES {
         problems.push(format!(
             "rest.service_token is {} bytes, at least {MIN_SECRET_BYTES} are required: set CHAT_REST__SERVICE_TOKEN to a longer random token",
-            settings.rest.service_token.len()
+            settings.rest.service_token.expose_secret().len()
         ));
     }
     if problems.is_empty() {

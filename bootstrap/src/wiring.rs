@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
 
 use adapter_files::{FileBackend, FilesSettings, LinkSigner, LocalDiskFileStore};
 use adapter_jwt::JwtTokenVerifier;
@@ -29,6 +30,8 @@ use application::ports::outbound::{
     SessionStateGateway, UserDirectory,
 };
 use application::usecases::{ChannelBinding, FileLimits};
+
+use metric_names::Dependency;
 
 use crate::Settings;
 use crate::readiness::{Importance, Readiness};
@@ -142,12 +145,12 @@ async fn message_store(
                 .await
                 .context("cannot use MongoDB ([mongo])")?;
             let probed = connected.clone();
-            readiness.service("message_store", Importance::Essential, move || {
+            readiness.service(Dependency::MessageStore, Importance::Essential, move || {
                 let mongo = probed.clone();
                 async move { mongo.ping().await }
             });
             let probed = connected.clone();
-            readiness.service("read_markers", Importance::Essential, move || {
+            readiness.service(Dependency::ReadMarkers, Importance::Essential, move || {
                 let mongo = probed.clone();
                 async move { mongo.ping().await }
             });
@@ -159,8 +162,8 @@ async fn message_store(
         #[cfg(not(feature = "mongo"))]
         Some(_) => Err(missing_feature("[mongo]", "mongo")),
         None => {
-            readiness.in_process("message_store", Importance::Essential);
-            readiness.in_process("read_markers", Importance::Essential);
+            readiness.in_process(Dependency::MessageStore, Importance::Essential);
+            readiness.in_process(Dependency::ReadMarkers, Importance::Essential);
             Ok((
                 chosen(Arc::new(MemoryMessageStore::default()), "memory"),
                 chosen(Arc::new(MemoryReadMarkers::default()), "memory"),
@@ -183,7 +186,7 @@ async fn event_bus(
                     .context("cannot use Kafka ([kafka])")?,
             );
             let probed = bus.clone();
-            readiness.service("event_bus", Importance::Essential, move || {
+            readiness.service(Dependency::EventBus, Importance::Essential, move || {
                 let bus = probed.clone();
                 async move { bus.readiness().await }
             });
@@ -192,7 +195,7 @@ async fn event_bus(
         #[cfg(not(feature = "kafka"))]
         Some(_) => Err(missing_feature("[kafka]", "kafka")),
         None => {
-            readiness.in_process("event_bus", Importance::Essential);
+            readiness.in_process(Dependency::EventBus, Importance::Essential);
             Ok(chosen(Arc::new(MemoryEventBus::default()), "memory"))
         }
     }
@@ -219,9 +222,9 @@ async fn redis(
             let connection = adapter_redis::RedisConnection::connect(redis)
                 .await
                 .context("cannot use Redis ([redis])")?;
-            for name in ["presence", "rate_limiter"] {
+            for dependency in [Dependency::Presence, Dependency::RateLimiter] {
                 let probed = connection.clone();
-                readiness.service(name, Importance::Essential, move || {
+                readiness.service(dependency, Importance::Essential, move || {
                     let redis = probed.clone();
                     async move { redis.ping().await }
                 });
@@ -238,8 +241,8 @@ async fn redis(
         #[cfg(not(feature = "redis"))]
         Some(_) => Err(missing_feature("[redis]", "redis")),
         None => {
-            readiness.in_process("presence", Importance::Essential);
-            readiness.in_process("rate_limiter", Importance::Essential);
+            readiness.in_process(Dependency::Presence, Importance::Essential);
+            readiness.in_process(Dependency::RateLimiter, Importance::Essential);
             Ok(None)
         }
     }
@@ -300,14 +303,18 @@ fn community_source(
                 },
             );
             let probed = directory.clone();
-            readiness.service("community_service", Importance::Degradable, move || {
-                let directory = probed.clone();
-                async move { directory.ping().await }
-            });
+            readiness.service(
+                Dependency::CommunityService,
+                Importance::Degradable,
+                move || {
+                    let directory = probed.clone();
+                    async move { directory.ping().await }
+                },
+            );
             Ok(chosen(directory, "community-http"))
         }
         None => {
-            readiness.in_process("community_service", Importance::Degradable);
+            readiness.in_process(Dependency::CommunityService, Importance::Degradable);
             Ok(chosen(Arc::new(OpenCommunityDirectory::default()), "open"))
         }
     }
@@ -349,14 +356,14 @@ fn state_server(
                     .context("invalid [state_server] settings")?,
             );
             let probed = server.clone();
-            readiness.service("state_server", Importance::Degradable, move || {
+            readiness.service(Dependency::StateServer, Importance::Degradable, move || {
                 let server = probed.clone();
                 async move { server.ping().await }
             });
             Ok(chosen(server, "state-tcp"))
         }
         None => {
-            readiness.in_process("state_server", Importance::Degradable);
+            readiness.in_process(Dependency::StateServer, Importance::Degradable);
             Ok(chosen(Arc::new(MemoryStateServer::default()), "memory"))
         }
     }
@@ -373,14 +380,14 @@ fn user_directory(
                     .context("invalid [auth] settings")?,
             );
             let probed = directory.clone();
-            readiness.service("auth_service", Importance::Degradable, move || {
+            readiness.service(Dependency::AuthService, Importance::Degradable, move || {
                 let directory = probed.clone();
                 async move { directory.ping().await }
             });
             Ok(chosen(directory, "auth-http"))
         }
         None => {
-            readiness.in_process("auth_service", Importance::Degradable);
+            readiness.in_process(Dependency::AuthService, Importance::Degradable);
             Ok(chosen(
                 Arc::new(ClaimsUserDirectory::default()),
                 "token claims",
@@ -407,7 +414,7 @@ async fn file_store(
                 .context("cannot use the files directory ([files])")?,
             );
             // Chat goes on without file storage; only uploads fail.
-            readiness.in_process("file_store", Importance::Degradable);
+            readiness.in_process(Dependency::FileStore, Importance::Degradable);
             Ok((chosen(store.clone(), "local disk"), Some(store)))
         }
         #[cfg(feature = "s3")]
@@ -416,7 +423,7 @@ async fn file_store(
                 adapter_files::S3FileStore::new(settings).context("cannot use S3 ([files.s3])")?,
             );
             let probed = store.clone();
-            readiness.service("file_store", Importance::Degradable, move || {
+            readiness.service(Dependency::FileStore, Importance::Degradable, move || {
                 let store = probed.clone();
                 async move { store.ping().await.map_err(anyhow::Error::new) }
             });
@@ -429,10 +436,11 @@ async fn file_store(
 
 fn link_signer(settings: &FilesSettings) -> anyhow::Result<LinkSigner> {
     let ttl = Duration::from_secs(settings.link_ttl_seconds.max(1));
-    if settings.link_secret.is_empty() {
+    if settings.link_secret.expose_secret().is_empty() {
         return Ok(LinkSigner::random(ttl));
     }
-    LinkSigner::new(settings.link_secret.as_bytes(), ttl).context("invalid files.link_secret")
+    LinkSigner::new(settings.link_secret.expose_secret().as_bytes(), ttl)
+        .context("invalid files.link_secret")
 }
 
 fn file_limits(settings: &FilesSettings) -> FileLimits {

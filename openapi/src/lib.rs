@@ -17,7 +17,7 @@ pub fn document_path() -> PathBuf {
 /// The document the code describes, pretty-printed, ending with a newline.
 pub fn generate() -> anyhow::Result<String> {
     let settings = RestSettings {
-        service_token: String::new(),
+        service_token: String::new().into(),
         max_body_bytes: 0,
         max_file_bytes: 0,
         max_upload_bytes: 0,

@@ -7,9 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use domain::UserId;
-
-/// The counter bootstrap describes (`bootstrap/src/metrics.rs`).
-const DEGRADED: &str = "chat_dependency_degraded_total";
+use metric_names::Dependency;
 
 /// How often a degraded answer is logged as a warning; the others are logged at debug level.
 const WARN_EVERY: Duration = Duration::from_secs(10);
@@ -25,7 +23,7 @@ pub(crate) struct Degraded {
 impl Degraded {
     /// Records one profile answered from `fallback` because of `error`.
     pub(crate) fn record(&self, user: UserId, fallback: &'static str, error: &str) {
-        metrics::counter!(DEGRADED, "dependency" => "auth_service").increment(1);
+        metric_names::dependency_degraded(Dependency::AuthService).increment(1);
         self.unreported.fetch_add(1, Ordering::Relaxed);
         let due = {
             let mut last = self

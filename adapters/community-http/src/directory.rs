@@ -11,14 +11,12 @@ use domain::{Audience, ChannelId, CommunityId, RoomRef, UserId};
 use crate::client::{CommunityClient, MemberGroup};
 use crate::settings::CommunityHttpSettings;
 use anyhow::anyhow;
+use metric_names::Dependency;
 use ttl_cache::{Cached, TtlCache};
 
-/// The counter bootstrap describes (`bootstrap/src/metrics.rs`): answers given from an expired
-/// cache, or not given, because the service was down.
-const DEGRADED: &str = "chat_dependency_degraded_total";
-
+/// Counts an answer given from an expired cache, or not given, because the service was down.
 fn count_degraded() {
-    metrics::counter!(DEGRADED, "dependency" => "community_service").increment(1);
+    metric_names::dependency_degraded(Dependency::CommunityService).increment(1);
 }
 
 /// Bounds on the caches, so a flood of distinct ids cannot exhaust memory. Far above the number

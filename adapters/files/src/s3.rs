@@ -26,6 +26,7 @@ use object_store::{
     Attribute, AttributeValue, Attributes, BackoffConfig, ClientOptions, ObjectStore,
     PutMultipartOptions, PutOptions, PutPayload, RetryConfig, WriteMultipart,
 };
+use secrecy::ExposeSecret as _;
 
 use crate::disposition::is_inline;
 use crate::key::{is_valid_key, key_under};
@@ -85,10 +86,11 @@ impl S3FileStore {
         if !s3.endpoint.trim().is_empty() {
             builder = builder.with_endpoint(s3.endpoint.trim());
         }
-        if !s3.access_key_id.is_empty() {
+        let access_key_id = s3.access_key_id.expose_secret();
+        if !access_key_id.is_empty() {
             builder = builder
-                .with_access_key_id(&s3.access_key_id)
-                .with_secret_access_key(&s3.secret_access_key);
+                .with_access_key_id(access_key_id)
+                .with_secret_access_key(s3.secret_access_key.expose_secret());
         }
         let store = builder.build().context("invalid [files.s3] settings")?;
         Ok(Self {

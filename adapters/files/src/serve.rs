@@ -195,7 +195,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// The REST API's error shape: `{"code": …, "message": …}`.
 fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
-    metrics::counter!("chat_errors_total", "code" => code.to_owned()).increment(1);
+    metric_names::error_code(code.to_owned()).increment(1);
     let body = serde_json::json!({ "code": code, "message": message });
     Response::builder()
         .status(status)

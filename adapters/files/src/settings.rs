@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use secrecy::SecretString;
 use serde::Deserialize;
 
 /// Which store keeps the files.
@@ -15,7 +16,7 @@ pub enum FileBackend {
 }
 
 /// Where uploads go and what they may be.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct FilesSettings {
     /// `local` (default) or `s3`.
     #[serde(default = "default_backend")]
@@ -42,9 +43,10 @@ pub struct FilesSettings {
     pub link_ttl_seconds: u64,
     /// The secret local download links are signed with, at least 32 bytes; instances
     /// sharing a files directory must share it. Empty: a random secret per process
-    /// (links work on the instance that made them, until it restarts).
+    /// (links work on the instance that made them, until it restarts). Its `Debug` is
+    /// redacted.
     #[serde(default)]
-    pub link_secret: String,
+    pub link_secret: SecretString,
     /// The S3 store's connection.
     #[serde(default)]
     pub s3: S3Settings,
@@ -71,14 +73,14 @@ impl Default for FilesSettings {
             public_base_url: String::new(),
             timeout_ms: default_timeout_ms(),
             link_ttl_seconds: default_link_ttl_seconds(),
-            link_secret: String::new(),
+            link_secret: SecretString::default(),
             s3: S3Settings::default(),
         }
     }
 }
 
 /// An S3-compatible bucket. The bucket must exist: the server never creates it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct S3Settings {
     /// `http(s)://host:port` of an S3-compatible server; empty: AWS for the region.
     #[serde(default)]
@@ -90,11 +92,12 @@ pub struct S3Settings {
     #[serde(default = "default_region")]
     pub region: String,
     /// Access key id; empty: from the environment or instance metadata, as AWS SDKs do.
+    /// Its `Debug` is redacted, like the secret's.
     #[serde(default)]
-    pub access_key_id: String,
-    /// Secret access key.
+    pub access_key_id: SecretString,
+    /// Secret access key (its `Debug` is redacted).
     #[serde(default)]
-    pub secret_access_key: String,
+    pub secret_access_key: SecretString,
     /// `host/bucket/key` URLs instead of `bucket.host/key` (most self-hosted servers).
     #[serde(default = "default_path_style")]
     pub path_style: bool,
@@ -116,8 +119,8 @@ impl Default for S3Settings {
             endpoint: String::new(),
             bucket: String::new(),
             region: default_region(),
-            access_key_id: String::new(),
-            secret_access_key: String::new(),
+            access_key_id: SecretString::default(),
+            secret_access_key: SecretString::default(),
             path_style: default_path_style(),
             acl: String::new(),
             public: false,
@@ -159,4 +162,28 @@ fn default_region() -> String {
 
 fn default_path_style() -> bool {
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_link_secret_or_the_s3_keys() {
+        let settings = FilesSettings {
+            link_secret: "the-link-secret-nobody-may-read".into(),
+            s3: S3Settings {
+                bucket: "chat-files".into(),
+                access_key_id: "the-key-id-nobody-may-read".into(),
+                secret_access_key: "the-access-key-nobody-may-read".into(),
+                ..S3Settings::default()
+            },
+            ..FilesSettings::default()
+        };
+
+        let printed = format!("{settings:?}");
+
+        assert!(!printed.contains("nobody-may-read"), "{printed}");
+        assert!(printed.contains("chat-files"), "{printed}");
+    }
 }

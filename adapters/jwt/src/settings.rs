@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use base64::Engine as _;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 /// How [`JwtSettings::secret`] is written.
@@ -15,27 +16,17 @@ pub enum SecretEncoding {
     Base64,
 }
 
-/// The `[jwt]` settings table. Its `Debug` hides the secret.
-#[derive(Clone, Deserialize)]
+/// The `[jwt]` settings table.
+#[derive(Debug, Clone, Deserialize)]
 pub struct JwtSettings {
-    /// The HS256 secret.
-    pub secret: String,
+    /// The HS256 secret (its `Debug` is redacted).
+    pub secret: SecretString,
     /// How `secret` is written.
     #[serde(default)]
     pub secret_encoding: SecretEncoding,
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     #[serde(default = "default_leeway")]
     pub leeway_seconds: u64,
-}
-
-impl std::fmt::Debug for JwtSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwtSettings")
-            .field("secret", &"<redacted>")
-            .field("secret_encoding", &self.secret_encoding)
-            .field("leeway_seconds", &self.leeway_seconds)
-            .finish()
-    }
 }
 
 fn default_leeway() -> u64 {
@@ -45,13 +36,33 @@ fn default_leeway() -> u64 {
 impl JwtSettings {
     /// The key bytes (the secret's UTF-8 bytes, or its base64 decoding).
     pub fn key(&self) -> anyhow::Result<Vec<u8>> {
+        let secret = self.secret.expose_secret();
         let key = match self.secret_encoding {
-            SecretEncoding::Raw => self.secret.as_bytes().to_vec(),
+            SecretEncoding::Raw => secret.as_bytes().to_vec(),
             SecretEncoding::Base64 => base64::engine::general_purpose::STANDARD
-                .decode(self.secret.trim())
+                .decode(secret.trim())
                 .context("jwt.secret is not valid base64")?,
         };
         anyhow::ensure!(!key.is_empty(), "jwt.secret is empty");
         Ok(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_secret() {
+        let settings = JwtSettings {
+            secret: "the-jwt-secret-nobody-may-read".into(),
+            secret_encoding: SecretEncoding::Raw,
+            leeway_seconds: 30,
+        };
+
+        let printed = format!("{settings:?}");
+
+        assert!(!printed.contains("nobody-may-read"), "{printed}");
+        assert!(printed.contains("leeway_seconds: 30"), "{printed}");
     }
 }

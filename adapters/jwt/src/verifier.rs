@@ -208,7 +208,7 @@ mod tests {
     fn a_base64_configured_secret_verifies_tokens_signed_with_the_decoded_key() {
         let key = b"\x01\x02binary key bytes\xff";
         let settings = JwtSettings {
-            secret: base64::engine::general_purpose::STANDARD.encode(key),
+            secret: base64::engine::general_purpose::STANDARD.encode(key).into(),
             secret_encoding: SecretEncoding::Base64,
             leeway_seconds: 0,
         };

@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use application::ports::outbound::{BusError, EventBus, EventStream};
 use domain::ChatEvent;
 use futures::StreamExt as _;
+use metric_names::bus as metric;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use tokio::sync::broadcast;
@@ -21,7 +22,6 @@ use uuid::Uuid;
 use crate::consumer::{self, ConsumerSpec, Shared};
 use crate::envelope;
 use crate::logging::LogContext;
-use crate::metric;
 use crate::readiness::Readiness;
 use crate::routing::{TopicKind, record_key};
 use crate::settings::KafkaSettings;
@@ -222,12 +222,6 @@ impl KafkaEventBus {
         }
     }
 
-    /// Describes every metric this adapter records (`chat_bus_…`) to the installed `metrics`
-    /// recorder; call it once, after installing the recorder.
-    pub fn describe_metrics() {
-        metric::describe();
-    }
-
     /// The producer in use, and its generation.
     fn producer(&self) -> anyhow::Result<(KafkaProducer, u64)> {
         let slot = self.producer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -329,7 +323,7 @@ impl EventBus for KafkaEventBus {
         tracing::Span::current().record("topic", topic);
         tracing::Span::current().record("key", key.as_str());
         let failed = |error: anyhow::Error| {
-            metric::count(metric::PUBLISH_FAILED, topic);
+            metric::by_topic(metric::PUBLISH_FAILED, topic).increment(1);
             BusError::Unavailable(error)
         };
         let value = envelope::encode(event, Uuid::new_v4(), &self.instance_id)
@@ -344,7 +338,7 @@ impl EventBus for KafkaEventBus {
         .await;
         match delivery {
             Ok(Ok(_)) => {
-                metric::count(metric::PUBLISHED, topic);
+                metric::by_topic(metric::PUBLISHED, topic).increment(1);
                 Ok(())
             }
             Ok(Err((error, _unsent))) => {

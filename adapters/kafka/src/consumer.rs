@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use domain::ChatEvent;
+use metric_names::bus as metric;
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
@@ -36,7 +37,6 @@ use uuid::Uuid;
 
 use crate::envelope;
 use crate::logging;
-use crate::metric;
 use crate::readiness::Readiness;
 use crate::settings::KafkaSettings;
 use crate::topics::TopicAdmin;
@@ -267,7 +267,7 @@ fn run(
             }
             Some(Err(error)) => {
                 errors_in_a_row = errors_in_a_row.saturating_add(1);
-                metric::count(metric::CONSUMER_ERRORS, topic);
+                metric::by_topic(metric::CONSUMER_ERRORS, topic).increment(1);
                 let repeated = last_warn.is_some_and(|at| at.elapsed() < WARN_EVERY);
                 if repeated {
                     tracing::debug!(topic, %error, "Kafka consumer error");
@@ -333,13 +333,13 @@ fn deliver(message: &BorrowedMessage<'_>, events: &broadcast::Sender<ChatEvent>)
     let topic = message.topic();
     match envelope::decode(message.payload()) {
         Ok(received) => {
-            metric::count(metric::RECEIVED, topic);
+            metric::by_topic(metric::RECEIVED, topic).increment(1);
             tracing::trace!(topic, id = %received.id, origin = received.origin, "event received");
             // No subscriber is not an error: nobody on this instance listens yet.
             let _ = events.send(received.event);
         }
         Err(error) => {
-            metric::count(metric::MALFORMED, topic);
+            metric::by_topic(metric::MALFORMED, topic).increment(1);
             tracing::warn!(
                 topic,
                 partition = message.partition(),

@@ -13,13 +13,13 @@
 //!   events out; start offsets and readiness.
 //! * `readiness`: whether every consumer can receive.
 //! * `bus`: [`KafkaEventBus`], which ties them together behind the port.
-//! * `logging`, `metric`: librdkafka's logs into `tracing`; the `chat_bus_…` metrics.
+//! * `logging`: librdkafka's logs into `tracing`. The `chat_bus_…` metrics are named in
+//!   `metric_names::bus`.
 
 mod bus;
 mod consumer;
 mod envelope;
 mod logging;
-mod metric;
 mod payload;
 mod readiness;
 mod routing;

@@ -2,14 +2,16 @@
 
 use std::time::Duration;
 
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 /// The `[mongo]` settings table.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct MongoSettings {
     /// Connection string, e.g. `mongodb://db1:27017,db2:27017/?replicaSet=rs0`. It may hold
-    /// credentials, so it is never logged: errors name the hosts only.
-    pub uri: String,
+    /// credentials, so it is never logged (its `Debug` is redacted): errors name the hosts
+    /// only.
+    pub uri: SecretString,
     /// Database holding `directMessage`, `channelMessage`, `messageTime` and `roomSequence`.
     #[serde(default = "default_database")]
     pub database: String,
@@ -46,7 +48,7 @@ impl MongoSettings {
     /// The defaults, talking to `uri`.
     pub fn new(uri: impl Into<String>) -> Self {
         Self {
-            uri: uri.into(),
+            uri: SecretString::from(uri.into()),
             database: default_database(),
             connect_timeout_ms: default_connect_timeout_ms(),
             server_selection_timeout_ms: default_server_selection_timeout_ms(),
@@ -56,7 +58,10 @@ impl MongoSettings {
 
     /// Refuses settings that could only fail at the first call (or never finish).
     pub(crate) fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(!self.uri.trim().is_empty(), "mongo.uri is empty");
+        anyhow::ensure!(
+            !self.uri.expose_secret().trim().is_empty(),
+            "mongo.uri is empty"
+        );
         // The characters MongoDB refuses in database names.
         anyhow::ensure!(
             !self.database.is_empty()
@@ -98,12 +103,22 @@ mod tests {
         let settings: MongoSettings =
             mongodb::bson::from_document(mongodb::bson::doc! { "uri": "mongodb://db:27017" })
                 .expect("valid");
-        assert_eq!(settings, MongoSettings::new("mongodb://db:27017"));
+        assert_eq!(settings.uri.expose_secret(), "mongodb://db:27017");
         assert_eq!(settings.database, "chat");
         assert_eq!(settings.connect_timeout_ms, 2_000);
         assert_eq!(settings.server_selection_timeout_ms, 2_000);
         assert_eq!(settings.operation_timeout_ms, 5_000);
         settings.validate().expect("defaults are valid");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_uri_and_its_credentials() {
+        let settings = MongoSettings::new("mongodb://chat:nobody-may-read@db:27017");
+
+        let printed = format!("{settings:?}");
+
+        assert!(!printed.contains("nobody-may-read"), "{printed}");
+        assert!(printed.contains("database: \"chat\""), "{printed}");
     }
 
     #[test]

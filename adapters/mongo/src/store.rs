@@ -4,6 +4,7 @@ use anyhow::Context as _;
 use mongodb::bson::doc;
 use mongodb::options::{Acknowledgment, ClientOptions, WriteConcern};
 use mongodb::{Client, Database};
+use secrecy::ExposeSecret as _;
 
 use crate::driver::bounded;
 use crate::indexes;
@@ -53,7 +54,7 @@ impl MongoStore {
         settings.validate()?;
         // Parsing may resolve a `mongodb+srv://` name, so it gets a deadline too.
         let mut options = bounded(settings.operation_timeout(), "uri parsing", async {
-            Ok(ClientOptions::parse(&settings.uri).await?)
+            Ok(ClientOptions::parse(settings.uri.expose_secret()).await?)
         })
         .await
         .context("mongo.uri is not a usable connection string")?;

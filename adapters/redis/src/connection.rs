@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use fred::clients::WithOptions;
 use fred::prelude::{Builder, ClientLike as _, Config, Options, ReconnectPolicy};
 use fred::types::config::UnresponsiveConfig;
+use secrecy::ExposeSecret as _;
 
 use crate::settings::RedisSettings;
 
@@ -46,8 +47,9 @@ impl RedisConnection {
     /// the message names the URL (without its password).
     pub async fn connect(settings: &RedisSettings) -> anyhow::Result<Self> {
         settings.validate()?;
-        let shown_url: Arc<str> = redact(&settings.url).into();
-        let config = Config::from_url(&settings.url)
+        let url = settings.url.expose_secret();
+        let shown_url: Arc<str> = redact(url).into();
+        let config = Config::from_url(url)
             .with_context(|| format!("redis.url `{shown_url}` is not a Redis URL"))?;
         let command_timeout = settings.command_timeout();
         let connect_timeout = settings.connect_timeout();

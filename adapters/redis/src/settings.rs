@@ -2,14 +2,15 @@
 
 use std::time::Duration;
 
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 /// Where Redis is, how patiently to ask it, and how its keys are named.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct RedisSettings {
     /// `redis://[user:password@]host:port[/db]` (`redis-cluster://…` and `redis-sentinel://…`
-    /// work too, as fred reads them).
-    pub url: String,
+    /// work too, as fred reads them). It may hold a password, so its `Debug` is redacted.
+    pub url: SecretString,
     /// Put in front of every key this server owns (sessions, leases, room-list cache), so
     /// several deployments (or tests) can share one Redis.
     #[serde(default = "default_key_prefix")]
@@ -67,7 +68,7 @@ impl RedisSettings {
     /// The defaults, talking to `url`.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
-            url: url.into(),
+            url: SecretString::from(url.into()),
             key_prefix: default_key_prefix(),
             member_cache_prefix: String::new(),
             lease_seconds: default_lease_seconds(),
@@ -81,7 +82,7 @@ impl RedisSettings {
     /// Refuses settings that could only fail later (or never finish).
     pub(crate) fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
-            !self.url.trim().is_empty(),
+            !self.url.expose_secret().trim().is_empty(),
             "redis.url is empty (expected redis://host:port)"
         );
         anyhow::ensure!(
@@ -121,7 +122,7 @@ mod tests {
     fn only_the_url_is_required_and_the_rest_has_defaults() {
         let settings: RedisSettings =
             serde_json::from_str(r#"{"url":"redis://cache:6379"}"#).expect("valid");
-        assert_eq!(settings, RedisSettings::new("redis://cache:6379"));
+        assert_eq!(settings.url.expose_secret(), "redis://cache:6379");
         assert_eq!(settings.key_prefix, "chat:");
         assert_eq!(settings.member_cache_prefix, "");
         assert_eq!(settings.lease_seconds, 30);
@@ -130,6 +131,16 @@ mod tests {
         assert_eq!(settings.member_cache_ttl_seconds, 1_209_600);
         assert_eq!(settings.room_list_cache_ttl_seconds, 60);
         settings.validate().expect("defaults are valid");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_url_and_its_password() {
+        let settings = RedisSettings::new("redis://default:nobody-may-read@cache:6379");
+
+        let printed = format!("{settings:?}");
+
+        assert!(!printed.contains("nobody-may-read"), "{printed}");
+        assert!(printed.contains("key_prefix: \"chat:\""), "{printed}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use chat_adapter_redis::{RedisCachedDirectory, RedisConnection, RedisSettings};
 use domain::{Audience, ChannelId, CommunityId, RoomId, RoomRef, UserId};
 use fred::prelude::{Builder, ClientLike as _, Config, KeysInterface as _};
 use private_redis::{PrivateRedis, env};
+use secrecy::ExposeSecret as _;
 
 fn unique(prefix: &str) -> String {
     format!("{prefix}-{}:", uuid::Uuid::new_v4().simple())
@@ -258,7 +259,7 @@ async fn set_members_writes_the_directory_and_refreshes_the_cache_in_the_seeds_j
         "the new list came from set_members, not from a new fetch"
     );
 
-    let raw = raw_client(&settings.url).await;
+    let raw = raw_client(settings.url.expose_secret()).await;
     let stored: String = raw
         .get(format!("{}CH3", settings.member_cache_prefix))
         .await
@@ -289,7 +290,7 @@ async fn cached_entries_carry_their_ttls() {
     // After set_members, which drops the room lists of those it names.
     directory.rooms_of(UserId::new(1)).await.expect("answer");
 
-    let raw = raw_client(&settings.url).await;
+    let raw = raw_client(settings.url.expose_secret()).await;
     let fourteen_days = 14 * 24 * 60 * 60;
     for key in [
         format!("{}R5", settings.member_cache_prefix),
@@ -339,7 +340,7 @@ async fn an_expired_member_list_is_fetched_again() {
 #[tokio::test]
 async fn member_lists_written_by_the_seed_are_read() {
     let settings = fresh_settings();
-    let raw = raw_client(&settings.url).await;
+    let raw = raw_client(settings.url.expose_secret()).await;
     let seed_values = [
         r#"{"@class":"com.example.chatserver.dto.response.CommunityFeignResponse$UserIdResponse","members":[1,2,3]}"#,
         r#"{"@class":"com.example.chatserver.dto.response.CommunityFeignResponse$UserIdResponse","members":["java.util.ArrayList",[1,2,3]]}"#,
@@ -377,7 +378,7 @@ async fn member_lists_written_by_the_seed_are_read() {
 #[tokio::test]
 async fn an_unreadable_cached_value_is_fetched_again_and_overwritten() {
     let settings = fresh_settings();
-    let raw = raw_client(&settings.url).await;
+    let raw = raw_client(settings.url.expose_secret()).await;
     let key = format!("{}R5", settings.member_cache_prefix);
     let _: () = raw
         .set(&key, "not json", None, None, false)
@@ -418,7 +419,7 @@ async fn a_group_the_directory_does_not_restrict_is_left_to_its_own_check() {
     assert_eq!(FakeDirectory::count(&directory.inner().may_post), 1);
     assert_eq!(FakeDirectory::count(&directory.inner().may_listen), 1);
 
-    let raw = raw_client(&settings.url).await;
+    let raw = raw_client(settings.url.expose_secret()).await;
     let cached: Option<String> = raw
         .get(format!("{}R5", settings.member_cache_prefix))
         .await
@@ -442,7 +443,7 @@ async fn asking_whether_a_post_is_allowed_places_no_channel_in_a_community() {
         .expect("answer");
 
     assert!(!outsider && member);
-    let raw = raw_client(&settings.url).await;
+    let raw = raw_client(settings.url.expose_secret()).await;
     let stored: Option<String> = raw
         .get(format!("{}CC12", settings.key_prefix))
         .await
@@ -480,7 +481,7 @@ async fn a_channel_placed_by_the_directory_behind_is_cached_for_every_instance_a
 
     assert!(!outsider && member);
     assert_eq!(FakeDirectory::count(&second.inner().channel_community), 0);
-    let raw = raw_client(&settings.url).await;
+    let raw = raw_client(settings.url.expose_secret()).await;
     let ttl: i64 = raw
         .ttl(format!("{}CC12", settings.key_prefix))
         .await
@@ -509,7 +510,7 @@ async fn a_registered_channel_is_shared_by_every_instance_and_never_expires() {
         Some(COMMUNITY),
         "a registration replaces a binding"
     );
-    let raw = raw_client(&settings.url).await;
+    let raw = raw_client(settings.url.expose_secret()).await;
     let ttl: i64 = raw
         .ttl(format!("{}CC12", settings.key_prefix))
         .await

@@ -61,7 +61,7 @@ pub(crate) enum ApiError {
 }
 
 fn body(code: &str, message: impl Into<String>) -> Json<ErrorBody> {
-    metrics::counter!("chat_errors_total", "code" => code.to_owned()).increment(1);
+    metric_names::error_code(code.to_owned()).increment(1);
     Json(ErrorBody {
         code: code.to_owned(),
         message: message.into(),
@@ -277,7 +277,7 @@ pub(crate) async fn render_framework_error(err: poem::Error) -> Response {
         err.to_string()
     };
     tracing::info!(%status, code, %message, "request refused");
-    metrics::counter!("chat_errors_total", "code" => code).increment(1);
+    metric_names::error_code(code).increment(1);
     Json(ErrorBody {
         code: code.to_owned(),
         message,

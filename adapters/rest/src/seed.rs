@@ -13,6 +13,7 @@ use domain::{
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
+use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::auth::{ServiceToken, UserToken};
 use crate::error::ApiError;
@@ -189,11 +190,11 @@ pub(crate) struct SignalingRequest {
 /// The `/chat-server` operations.
 pub struct SeedApi<S> {
     chat: S,
-    service_token: String,
+    service_token: SecretString,
 }
 
 impl<S> SeedApi<S> {
-    pub(crate) fn new(chat: S, service_token: String) -> Self {
+    pub(crate) fn new(chat: S, service_token: SecretString) -> Self {
         Self {
             chat,
             service_token,
@@ -244,7 +245,7 @@ impl<S: ChatService> SeedApi<S> {
         group: Audience,
         members: &[u64],
     ) -> Result<Json<SeedOkEnvelope>, ApiError> {
-        auth.check(&self.service_token)?;
+        auth.check(self.service_token.expose_secret())?;
         let members = ids(members, UserId::parse)?;
         self.chat.set_members(group, members).await?;
         Ok(SeedOkEnvelope::ok())
@@ -256,7 +257,7 @@ impl<S: ChatService> SeedApi<S> {
         community: Option<CommunityId>,
         body: SignalingRequest,
     ) -> Result<(), ApiError> {
-        auth.check(&self.service_token)?;
+        auth.check(self.service_token.expose_secret())?;
         if body.kind.as_deref().is_some_and(|kind| kind != "out") {
             return Err(ApiError::unprocessable(
                 "invalid_type",
@@ -337,7 +338,7 @@ impl<S: ChatService> SeedApi<S> {
         auth: ServiceToken,
         body: Json<MessageCountRequest>,
     ) -> Result<Json<Vec<MessageCount>>, ApiError> {
-        auth.check(&self.service_token)?;
+        auth.check(self.service_token.expose_secret())?;
         let reader = UserId::parse(&body.0.user_id.to_string())
             .map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
         let rooms = ids(&body.0.room_ids, RoomId::parse)?
@@ -415,7 +416,7 @@ impl<S: ChatService> SeedApi<S> {
         /// Its community.
         body: Json<ChannelRegistration>,
     ) -> Result<Json<SeedOkEnvelope>, ApiError> {
-        auth.check(&self.service_token)?;
+        auth.check(self.service_token.expose_secret())?;
         let channel = ids(&[channel_id.0], ChannelId::parse)?.remove(0);
         let community = ids(&[body.0.community_id], CommunityId::parse)?.remove(0);
         self.chat.set_channel(channel, community).await?;

@@ -1,13 +1,14 @@
 //! The `[rest]` settings table.
 
+use secrecy::SecretString;
 use serde::Deserialize;
 
-/// Credentials and limits of the REST API. Its `Debug` hides the service token.
-#[derive(Clone, Deserialize)]
+/// Credentials and limits of the REST API.
+#[derive(Debug, Clone, Deserialize)]
 pub struct RestSettings {
     /// The credential the app's other services send as `X-Service-Token` on the
-    /// service-to-service endpoints.
-    pub service_token: String,
+    /// service-to-service endpoints (its `Debug` is redacted).
+    pub service_token: SecretString,
     /// Largest request body accepted (bytes).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
@@ -27,16 +28,6 @@ pub struct RestSettings {
     /// room after the file (the file is then spooled before the check).
     #[serde(default = "default_upload_room_first")]
     pub upload_room_first: bool,
-}
-
-impl std::fmt::Debug for RestSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RestSettings")
-            .field("service_token", &"<redacted>")
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("max_file_bytes", &self.max_file_bytes)
-            .finish_non_exhaustive()
-    }
 }
 
 impl RestSettings {
@@ -66,4 +57,26 @@ fn default_max_concurrent_uploads() -> usize {
 
 fn default_upload_room_first() -> bool {
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_service_token() {
+        let settings = RestSettings {
+            service_token: "the-service-token-nobody-may-read".into(),
+            max_body_bytes: default_max_body(),
+            max_file_bytes: default_max_file(),
+            max_upload_bytes: 0,
+            max_concurrent_uploads: default_max_concurrent_uploads(),
+            upload_room_first: default_upload_room_first(),
+        };
+
+        let printed = format!("{settings:?}");
+
+        assert!(!printed.contains("nobody-may-read"), "{printed}");
+        assert!(printed.contains("max_body_bytes: 1048576"), "{printed}");
+    }
 }

@@ -8,9 +8,6 @@ use domain::UserId;
 
 use crate::error::ApiError;
 
-/// Gauge: uploads in progress on this instance.
-const UPLOADS_IN_PROGRESS: &str = "chat_uploads_in_progress";
-
 /// The uploads in progress, per user, against the per-user cap.
 #[derive(Debug, Clone)]
 pub(crate) struct UploadSlots {
@@ -52,7 +49,7 @@ impl UploadSlots {
             )));
         }
         *count += 1;
-        metrics::gauge!(UPLOADS_IN_PROGRESS).increment(1.0);
+        metric_names::uploads_in_progress().increment(1.0);
         Ok(UploadSlot {
             user,
             in_progress: self.in_progress.clone(),
@@ -72,7 +69,7 @@ impl Drop for UploadSlot {
                 in_progress.remove(&self.user);
             }
         }
-        metrics::gauge!(UPLOADS_IN_PROGRESS).decrement(1.0);
+        metric_names::uploads_in_progress().decrement(1.0);
     }
 }
 

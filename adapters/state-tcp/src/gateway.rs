@@ -1,10 +1,14 @@
 //! [`TcpStateServer`]: the session state port spoken to the seed's state (presence) server.
+//! Every call that fails is counted in
+//! `chat_dependency_degraded_total{dependency="state_server"}`: the use cases carry on without
+//! its answer (degraded mode).
 
 use anyhow::Context as _;
 use application::ports::outbound::{GatewayError, SessionStateGateway};
 use domain::{
     ChannelId, CommunityId, Location, LocationChange, Session, SessionId, UserId, VoiceOccupancy,
 };
+use metric_names::Dependency;
 use tracing::Instrument as _;
 
 use crate::pool::Pool;
@@ -72,6 +76,7 @@ impl TcpStateServer {
             span.in_scope(|| {
                 tracing::debug!(error = format!("{error:#}"), "state server call failed");
             });
+            metric_names::dependency_degraded(Dependency::StateServer).increment(1);
             GatewayError::Unavailable(error)
         })
     }

@@ -359,6 +359,33 @@ async fn a_server_that_hangs_up_instead_of_answering_is_an_error() {
     assert!(cause(error).contains("the connection was closed before an answer came"));
 }
 
+#[test]
+fn every_failed_call_is_counted_as_degraded_and_no_other() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    metrics::with_local_recorder(&recorder, || {
+        runtime.block_on(async {
+            let server = FakeStateServer::start(always("반환메세지")).await;
+            let gateway = gateway(&settings(&server));
+            gateway.login(&session("s", 1)).await.expect("any reply");
+            gateway.logout(&sid("s")).await.expect_err("not `u,loc`");
+            gateway
+                .change_location(UserId::new(1), Location::Home)
+                .await
+                .expect_err("not `old,new`");
+        });
+    });
+
+    let rendered = handle.render();
+    let line = r#"chat_dependency_degraded_total{dependency="state_server"} 2"#;
+    assert!(rendered.lines().any(|l| l == line), "{rendered}");
+}
+
 // --- the pool --------------------------------------------------------------------------------
 
 #[tokio::test]

@@ -10,8 +10,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use domain::UserId;
-
-use crate::hub::metric;
+use metric_names::stomp as metric;
 
 /// How many of each thing may be open at once (0 = no limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,8 +10,6 @@
 //! Membership changes: when a member list is set on this instance, the hub marks
 //! the connections listening to that group, which then authorise their
 //! subscriptions again (see `session`).
-//!
-//! The names of every metric the adapter records live here too, in [`metric`].
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,48 +18,12 @@ use std::sync::{Arc, Mutex, RwLock};
 use application::ports::outbound::RoomBroadcaster;
 use bytes::Bytes;
 use domain::{Audience, ChatEvent};
+use metric_names::stomp as metric;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::destination::audience_destination;
 use crate::event_json::event_body;
-
-/// Names and label keys of the metrics this adapter records, in one place.
-///
-/// Label values are bounded: `command` is a STOMP command name or [`HEARTBEAT`](metric::HEARTBEAT),
-/// `code` a refusal code or a fatal error's code, both from fixed sets.
-pub(crate) mod metric {
-    /// Gauge: WebSocket sessions currently running.
-    pub(crate) const CONNECTIONS: &str = "stomp_connections";
-    /// Gauge: subscriptions currently registered in the hub.
-    pub(crate) const SUBSCRIPTIONS: &str = "stomp_subscriptions";
-    /// Counter by `command`: frames and heart-beats read from clients.
-    pub(crate) const FRAMES_RECEIVED: &str = "stomp_frames_received_total";
-    /// Counter by `command`: frames and heart-beats written to clients.
-    pub(crate) const FRAMES_SENT: &str = "stomp_frames_sent_total";
-    /// Counter: MESSAGE frames queued for a subscriber.
-    pub(crate) const EVENTS_DELIVERED: &str = "stomp_events_delivered_total";
-    /// Counter: connections disconnected because their outbound queue was full.
-    pub(crate) const SLOW_CONSUMERS: &str = "stomp_slow_consumers_total";
-    /// Counter by `code`: refusals and fatal errors sent to clients.
-    pub(crate) const CHAT_ERRORS: &str = "chat_errors_total";
-    /// Counter by `reason`: sockets and sessions refused over a cap.
-    pub(crate) const CONNECTIONS_REFUSED: &str = "stomp_connections_refused_total";
-    /// Counter: sessions ended because a client did not take a write in time.
-    pub(crate) const WRITE_TIMEOUTS: &str = "stomp_write_timeouts_total";
-    /// Counter: subscriptions ended because their user may no longer listen.
-    pub(crate) const SUBSCRIPTIONS_REVOKED: &str = "stomp_subscriptions_revoked_total";
-
-    /// Label key of the frame counters.
-    pub(crate) const COMMAND: &str = "command";
-    /// The `command` label value of a heart-beat (a bare EOL, not a frame).
-    pub(crate) const HEARTBEAT: &str = "HEARTBEAT";
-    /// Label key of [`CHAT_ERRORS`].
-    pub(crate) const CODE: &str = "code";
-    /// Label key of [`CONNECTIONS_REFUSED`]: `per_address`, `unauthenticated`,
-    /// `per_user` or `sockjs_sessions`.
-    pub(crate) const REASON: &str = "reason";
-}
 
 /// Identifies one connection inside the hub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -212,53 +174,6 @@ impl SubscriptionHub {
     /// Local subscriptions in total, for metrics and tests.
     pub fn subscription_count(&self) -> usize {
         self.read().values().map(Vec::len).sum()
-    }
-
-    /// Describes every metric the STOMP adapter records to the installed
-    /// `metrics` recorder; call it once, after installing the recorder.
-    pub fn describe_metrics() {
-        use metrics::{describe_counter, describe_gauge};
-
-        describe_gauge!(
-            metric::CONNECTIONS,
-            "STOMP WebSocket sessions currently open."
-        );
-        describe_gauge!(
-            metric::SUBSCRIPTIONS,
-            "STOMP subscriptions currently registered on this node."
-        );
-        describe_counter!(
-            metric::FRAMES_RECEIVED,
-            "STOMP frames received from clients, by command (HEARTBEAT for heart-beats)."
-        );
-        describe_counter!(
-            metric::FRAMES_SENT,
-            "STOMP frames sent to clients, by command (HEARTBEAT for heart-beats)."
-        );
-        describe_counter!(
-            metric::EVENTS_DELIVERED,
-            "Chat events queued to subscribers as MESSAGE frames."
-        );
-        describe_counter!(
-            metric::SLOW_CONSUMERS,
-            "Connections closed because their outbound queue was full."
-        );
-        describe_counter!(
-            metric::CHAT_ERRORS,
-            "Refusals and fatal errors sent to clients, by stable code."
-        );
-        describe_counter!(
-            metric::CONNECTIONS_REFUSED,
-            "Sockets and sessions refused over a connection cap, by reason."
-        );
-        describe_counter!(
-            metric::WRITE_TIMEOUTS,
-            "Sessions ended because their client did not take a write in time."
-        );
-        describe_counter!(
-            metric::SUBSCRIPTIONS_REVOKED,
-            "Subscriptions ended because their user may no longer listen."
-        );
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Audience, Vec<Subscriber>>> {

@@ -12,8 +12,6 @@ use application::usecases::{
 use domain::{DeleteError, EditError, MessageBodyError, ReplyError};
 use serde::Serialize;
 
-use crate::hub::metric;
-
 /// Why a client request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refusal {
@@ -147,7 +145,7 @@ impl Fatal {
 }
 
 fn record_error(code: &'static str) {
-    metrics::counter!(metric::CHAT_ERRORS, metric::CODE => code).increment(1);
+    metric_names::error_code(code).increment(1);
 }
 
 fn body(err: &MessageBodyError) -> Refusal {

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::ports::inbound::ChatService;
+use metric_names::stomp as metric;
 use poem::web::websocket::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::caps::{CapExceeded, CapLimits, ConnectionCaps, SocketPermit};
-use crate::hub::{SubscriptionHub, metric};
+use crate::hub::SubscriptionHub;
 use crate::session::Session;
 use crate::settings::StompSettings;
 use crate::transport::{HeartBeatOffer, InboundSource, OutboundSink};

@@ -31,12 +31,13 @@ use std::time::Duration;
 use application::ports::inbound::ChatService;
 use bytes::BytesMut;
 use domain::{Audience, SessionId, UserId};
+use metric_names::stomp as metric;
 use tokio::time::Instant;
 
 use crate::caps::{SocketPermit, UserPermit};
 use crate::frame::{Command, Decoded, Decoder, Frame, FrameError, Limits, Version};
 use crate::heartbeat::HeartBeats;
-use crate::hub::{Mailbox, metric};
+use crate::hub::Mailbox;
 use crate::refusal::{Fatal, Refusal};
 use crate::refusal_budget::RefusalBudget;
 use crate::server::StompServer;

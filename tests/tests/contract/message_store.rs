@@ -12,6 +12,7 @@ use domain::{
     MessageBody, MessageId, NewMessage, RoomId, RoomKey, RoomRef, Seq, Timestamp, UserId,
     UserProfile,
 };
+use secrecy::ExposeSecret as _;
 
 /// Settings of a database no other test uses, on the shared server.
 fn fresh_settings() -> MongoSettings {
@@ -192,6 +193,7 @@ mod mongo_only {
         let error = format!("{:#}", result.expect_err("nothing answers"));
         let host = settings
             .uri
+            .expose_secret()
             .trim_start_matches("mongodb://")
             .split('/')
             .next()

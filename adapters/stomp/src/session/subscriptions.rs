@@ -12,10 +12,10 @@ use domain::{Audience, UserId};
 use super::{Flow, Session};
 use crate::destination::{Listen, audience_destination, parse_listen};
 use crate::frame::{Frame, Version};
-use crate::hub::metric;
 use crate::refusal::{Fatal, Refusal};
 use crate::refusal_budget::quoted;
 use crate::transport::OutboundSink;
+use metric_names::stomp as metric;
 
 impl<S: ChatService, O: OutboundSink> Session<S, O> {
     pub(super) async fn subscribe(

@@ -7,8 +7,9 @@ use tokio::time::Instant;
 
 use super::{Flow, Session, count_frame};
 use crate::frame::{Command, Frame, to_bytes};
-use crate::hub::{Delivery, metric};
+use crate::hub::Delivery;
 use crate::transport::{Close, OutboundSink};
+use metric_names::stomp as metric;
 
 impl<S: ChatService, O: OutboundSink> Session<S, O> {
     pub(super) async fn receipt(&mut self, receipt: Option<&str>) -> Flow {

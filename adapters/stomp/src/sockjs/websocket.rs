@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use application::ports::inbound::ChatService;
 use futures::{SinkExt as _, StreamExt as _};
+use metric_names::stomp as metric;
 use poem::http::Method;
 use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketStream};
 use poem::{FromRequest as _, IntoResponse as _, Request, Response};
@@ -15,7 +16,6 @@ use super::frame::{ServerFrame, decode};
 use super::session::Attach;
 use super::{SockJs, go_away, session_id};
 use crate::caps::SocketPermit;
-use crate::hub::metric;
 use crate::server::refused;
 
 /// Serves `GET /{server}/{session}/websocket`.

@@ -1,0 +1,30 @@
+//! What the STOMP adapter records. Label values are bounded: `command` is a STOMP command
+//! name or [`HEARTBEAT`], `reason` one of the caps' reasons. Its refusals and fatal errors
+//! are counted in [`crate::errors::ERRORS`].
+
+/// Gauge: WebSocket sessions currently running.
+pub const CONNECTIONS: &str = "stomp_connections";
+/// Gauge: subscriptions currently registered in the hub.
+pub const SUBSCRIPTIONS: &str = "stomp_subscriptions";
+/// Counter by [`COMMAND`]: frames and heart-beats read from clients.
+pub const FRAMES_RECEIVED: &str = "stomp_frames_received_total";
+/// Counter by [`COMMAND`]: frames and heart-beats written to clients.
+pub const FRAMES_SENT: &str = "stomp_frames_sent_total";
+/// Counter: MESSAGE frames queued for a subscriber.
+pub const EVENTS_DELIVERED: &str = "stomp_events_delivered_total";
+/// Counter: connections disconnected because their outbound queue was full.
+pub const SLOW_CONSUMERS: &str = "stomp_slow_consumers_total";
+/// Counter by [`REASON`]: sockets and sessions refused over a cap.
+pub const CONNECTIONS_REFUSED: &str = "stomp_connections_refused_total";
+/// Counter: sessions ended because a client did not take a write in time.
+pub const WRITE_TIMEOUTS: &str = "stomp_write_timeouts_total";
+/// Counter: subscriptions ended because their user may no longer listen.
+pub const SUBSCRIPTIONS_REVOKED: &str = "stomp_subscriptions_revoked_total";
+
+/// Label key of the frame counters.
+pub const COMMAND: &str = "command";
+/// The [`COMMAND`] label value of a heart-beat (a bare EOL, not a frame).
+pub const HEARTBEAT: &str = "HEARTBEAT";
+/// Label key of [`CONNECTIONS_REFUSED`]: `per_address`, `unauthenticated`, `per_user` or
+/// `sockjs_sessions`.
+pub const REASON: &str = "reason";
