@@ -16,6 +16,7 @@ pub mod readiness;
 pub mod settings;
 pub mod startup_checks;
 pub mod state_server;
+pub mod supervisor;
 pub mod telemetry;
 pub mod user_directory;
 
@@ -26,7 +27,7 @@ use std::time::Duration;
 
 use adapter_stomp::{StompServer, SubscriptionHub, sockjs_endpoint, websocket_endpoint};
 use anyhow::Context as _;
-use application::ports::outbound::EventBus as _;
+use application::ports::outbound::{EventBus as _, EventStream};
 use application::usecases::{DeliverEvent, DisconnectSession, ExpireOrphanedSessions};
 use application::{Adapters, Chat};
 use poem::listener::{Acceptor as _, Listener as _, TcpAcceptor, TcpListener};
@@ -34,6 +35,10 @@ use poem::{EndpointExt as _, Route, Server, get, handler};
 use tokio_util::sync::CancellationToken;
 
 pub use settings::Settings;
+use supervisor::Supervisor;
+
+#[cfg(test)]
+mod supervision_tests;
 
 /// The WebSocket STOMP endpoint's path (the seed's iOS client connects here).
 pub const WEBSOCKET_PATH: &str = "/my-chat/websocket";
@@ -44,13 +49,22 @@ pub const SOCKJS_PATH: &str = "/my-chat";
 /// The Prometheus scrape endpoint's path.
 pub const METRICS_PATH: &str = "/metrics";
 
-/// A wired server bound to its socket, not yet serving.
+/// The supervised task handing the bus's events to this instance's subscribers.
+const EVENT_DELIVERY: &str = "event_delivery";
+/// The supervised task renewing this instance's presence lease (with `[redis]` only).
+const LEASE_RENEWAL: &str = "lease_renewal";
+/// The supervised task folding histogram samples into their buckets.
+const METRICS_UPKEEP: &str = "metrics_upkeep";
+
+/// A wired server bound to its socket, not yet serving; its background tasks run.
 pub struct App {
     acceptor: TcpAcceptor,
     local_addr: SocketAddr,
-    routes: poem::endpoint::BoxEndpoint<'static>,
+    routes: Arc<poem::endpoint::BoxEndpoint<'static>>,
     stomp: Arc<StompServer<Arc<Chat<ports::ServerPorts>>>>,
-    shutdown: CancellationToken,
+    /// Cancelled to close every STOMP session.
+    close_sessions: CancellationToken,
+    supervisor: Supervisor,
     grace: Duration,
 }
 
@@ -61,7 +75,8 @@ fn healthz() -> &'static str {
 }
 
 impl App {
-    /// Builds the adapters and use cases, starts event delivery, binds the socket.
+    /// Builds the adapters and use cases, starts the background tasks (event delivery first),
+    /// binds the socket.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         // The credentials first: a public secret is the worse problem, and reported as such.
         let credentials = startup_checks::check(&settings).inspect_err(|refusal| {
@@ -89,24 +104,40 @@ impl App {
         let (adapters, services) = ports::adapters(&settings)
             .await
             .context("failed to build the adapters")?;
-        if let Some(redis) = &settings.redis {
-            keep_sessions_alive(&adapters, redis.lease_seconds).await;
-        }
-        let chat = Arc::new(Chat::new(&adapters));
-        let hub: Arc<SubscriptionHub> = adapters.broadcaster.clone();
-
         let events = adapters
             .bus
             .subscribe()
             .context("failed to subscribe to the event bus")?;
-        let deliver = DeliverEvent::new(hub.clone());
-        tokio::spawn(async move { deliver.run(events).await });
+        Self::wire(settings, adapters, services, events).await
+    }
 
-        let shutdown = CancellationToken::new();
+    /// Wires the use cases and endpoints over `adapters`, delivering `events` (the bus's
+    /// stream) to this instance's subscribers, and binds the socket.
+    async fn wire(
+        settings: Settings,
+        adapters: Adapters<ports::ServerPorts>,
+        services: ports::Services,
+        events: EventStream,
+    ) -> anyhow::Result<Self> {
+        let supervisor = Supervisor::new();
+        let hub: Arc<SubscriptionHub> = adapters.broadcaster.clone();
+        let deliver = DeliverEvent::new(hub.clone());
+        supervisor.spawn(EVENT_DELIVERY, async move { deliver.run(events).await });
+        if let Some(redis) = &settings.redis {
+            keep_sessions_alive(&adapters, redis.lease_seconds, &supervisor).await;
+        }
+        let chat = Arc::new(Chat::new(&adapters));
+
+        let close_sessions = CancellationToken::new();
         let mut rest_settings = settings.rest.clone();
         rest_settings.max_file_bytes = settings.files.max_bytes;
         let rest = adapter_rest::routes(chat.clone(), &rest_settings);
-        let stomp = StompServer::new(chat.clone(), hub, settings.stomp.clone(), shutdown.clone());
+        let stomp = StompServer::new(
+            chat.clone(),
+            hub,
+            settings.stomp.clone(),
+            close_sessions.clone(),
+        );
         let mut routes = Route::new()
             .at(WEBSOCKET_PATH, websocket_endpoint(stomp.clone()))
             .nest(SOCKJS_PATH, sockjs_endpoint(stomp.clone()))
@@ -121,6 +152,7 @@ impl App {
                         bus: adapters.bus.clone(),
                         files: adapters.files.clone(),
                         services,
+                        tasks: supervisor.health(),
                     }),
                     settings.rest.service_token.clone(),
                 ),
@@ -133,7 +165,7 @@ impl App {
         }
         match metrics::install() {
             Ok(handle) => {
-                tokio::spawn(metrics::upkeep(handle.clone()));
+                supervisor.spawn(METRICS_UPKEEP, metrics::upkeep(handle.clone()));
                 routes = routes.at(METRICS_PATH, get(metrics::endpoint(handle)));
             }
             Err(error) => tracing::warn!(%error, "metrics are not exported"),
@@ -144,6 +176,7 @@ impl App {
             .with(metrics::HttpMetrics)
             .with(poem::middleware::Tracing)
             .boxed();
+        let routes = Arc::new(routes);
 
         let bind = format!("{}:{}", settings.http.host, settings.http.port);
         let acceptor = TcpListener::bind(bind.clone())
@@ -160,7 +193,8 @@ impl App {
             local_addr,
             routes,
             stomp,
-            shutdown,
+            close_sessions,
+            supervisor,
             grace: Duration::from_secs(settings.http.shutdown_grace_seconds),
         })
     }
@@ -170,10 +204,17 @@ impl App {
         self.local_addr
     }
 
-    /// Serves until `signal` resolves; then every STOMP session is closed (its user
-    /// goes offline) and the server stops, within the grace period whatever the
-    /// clients do: a session stuck on a client that does not read gives up its
-    /// writes at once, and what is still open when the grace period ends is dropped.
+    /// Serves until `signal` resolves or a background task stops, then shuts down in order:
+    /// stop accepting connections; close every STOMP session (its user goes offline) while
+    /// the requests in flight finish; cancel the background tasks (event delivery and lease
+    /// renewal run until the sessions are closed) and wait for them. All of it within the
+    /// grace period whatever the clients do: a session stuck on a client that does not read
+    /// gives up its writes at once, and what is still open when the grace period ends is
+    /// dropped.
+    ///
+    /// # Errors
+    /// A background task stopped (the error names it; the process should exit non-zero and be
+    /// restarted), or the HTTP server failed.
     pub async fn run_until(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
@@ -182,55 +223,69 @@ impl App {
             acceptor,
             routes,
             stomp,
-            shutdown,
+            close_sessions,
+            supervisor,
             grace,
             ..
         } = self;
-        let (deadline_tx, deadline_rx) = tokio::sync::oneshot::channel();
-        let drained = async move {
-            signal.await;
-            let deadline = tokio::time::Instant::now() + grace;
-            let _ = deadline_tx.send(deadline);
-            tracing::info!(
-                grace_seconds = grace.as_secs(),
-                "shutting down: closing sessions"
-            );
-            shutdown.cancel();
-            if tokio::time::timeout_at(deadline, stomp.drained())
-                .await
-                .is_err()
-            {
-                tracing::warn!(
-                    sessions = stomp.session_count(),
-                    "sessions still open at the end of the grace period"
-                );
-            }
-        };
-        let grace_over = async move {
-            match deadline_rx.await {
-                Ok(deadline) => tokio::time::sleep_until(deadline).await,
-                // The server stopped before any signal: nothing to bound.
-                Err(_) => std::future::pending().await,
-            }
-        };
-        let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+        let stop_accepting = CancellationToken::new();
+        let http = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
             routes,
-            drained,
+            stop_accepting.clone().cancelled_owned(),
             Some(grace),
         );
-        tokio::select! {
-            result = server => result.context("HTTP server failed"),
-            () = grace_over => {
-                tracing::warn!("grace period over: stopping with connections still open");
-                Ok(())
+        let mut http = std::pin::pin!(http);
+        let mut http_ended = None;
+        let stopped_task = tokio::select! {
+            result = &mut http => {
+                http_ended = Some(result);
+                None
             }
+            () = signal => None,
+            task = supervisor.task_stopped() => Some(task),
+        };
+        let deadline = tokio::time::Instant::now() + grace;
+        tracing::info!(
+            grace_seconds = grace.as_secs(),
+            "shutting down: closing sessions"
+        );
+        stop_accepting.cancel();
+        close_sessions.cancel();
+        let requests_finished = async {
+            match http_ended {
+                Some(result) => Some(result),
+                None => tokio::time::timeout_at(deadline, &mut http).await.ok(),
+            }
+        };
+        let (http_ended, drained) = tokio::join!(
+            requests_finished,
+            tokio::time::timeout_at(deadline, stomp.drained())
+        );
+        if drained.is_err() {
+            tracing::warn!(
+                sessions = stomp.session_count(),
+                "sessions still open at the end of the grace period"
+            );
         }
+        if http_ended.is_none() {
+            tracing::warn!("grace period over: stopping with connections still open");
+        }
+        supervisor.shutdown(deadline).await;
+        if let Some(task) = stopped_task {
+            anyhow::bail!("the background task `{task}` stopped; this instance cannot go on");
+        }
+        http_ended.unwrap_or(Ok(())).context("HTTP server failed")
     }
 }
 
-/// Renews this instance's presence lease now (before any session opens) and then
-/// several times per lease period, each time closing the sessions of instances that died.
-async fn keep_sessions_alive(adapters: &Adapters<ports::ServerPorts>, lease_seconds: u64) {
+/// Renews this instance's presence lease now (before any session opens) and then, in a
+/// supervised task, several times per lease period, each time closing the sessions of
+/// instances that died.
+async fn keep_sessions_alive(
+    adapters: &Adapters<ports::ServerPorts>,
+    lease_seconds: u64,
+    supervisor: &Supervisor,
+) {
     let expire = ExpireOrphanedSessions::<ports::ServerPorts>::new(
         adapters.presence.clone(),
         DisconnectSession::new(
@@ -246,7 +301,7 @@ async fn keep_sessions_alive(adapters: &Adapters<ports::ServerPorts>, lease_seco
     if let Err(error) = expire.execute().await {
         tracing::warn!(?error, "presence lease not taken yet; retrying");
     }
-    tokio::spawn(async move {
+    supervisor.spawn(LEASE_RENEWAL, async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks.tick().await;

@@ -57,9 +57,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             telemetry::init(settings.log.format);
             let app = App::build(settings).await.context("failed to start")?;
+            let addr = app.local_addr();
+            // A line of its own, never reworded: the test harness learns the port from it
+            // (and then polls /readyz).
+            tracing::info!("listening on http://{addr}");
             tracing::info!(
-                "listening on http://{addr} - STOMP over WebSocket at ws://{addr}{WEBSOCKET_PATH}; embedded mode keeps messages, sessions and presence in memory only: everything is lost on restart",
-                addr = app.local_addr()
+                "STOMP over WebSocket at ws://{addr}{WEBSOCKET_PATH}; embedded mode keeps messages, sessions and presence in memory only: everything is lost on restart"
             );
             app.run_until(shutdown_signal()).await
         }

@@ -26,6 +26,10 @@ pub const DEPENDENCY_DEGRADED: &str = "chat_dependency_degraded_total";
 /// Gauge: 1 when the last `/readyz` probe reached a configured dependency, 0 when it did not,
 /// by `dependency` (the names `/readyz` reports).
 pub const DEPENDENCY_UP: &str = "chat_dependency_up";
+/// Counter: supervised background tasks that stopped before shutdown (the instance then turns
+/// not ready and exits non-zero), by `task` (`event_delivery`, `lease_renewal`,
+/// `metrics_upkeep`). Recorded by [`crate::supervisor`].
+pub const TASK_STOPPED: &str = "chat_task_stopped_total";
 
 /// Upper bounds of the [`HTTP_REQUEST_DURATION`] buckets, in seconds (1 ms to 10 s).
 const LATENCY_BUCKETS: [f64; 13] = [
@@ -104,6 +108,11 @@ fn describe() {
     metrics::describe_gauge!(
         DEPENDENCY_UP,
         "1 when the last /readyz probe reached the dependency, 0 when it did not, by dependency."
+    );
+    metrics::describe_counter!(
+        TASK_STOPPED,
+        Unit::Count,
+        "Background tasks (event delivery, lease renewal, metrics upkeep) that stopped before shutdown, by task; the process then exits non-zero."
     );
     adapter_stomp::SubscriptionHub::describe_metrics();
     adapter_kafka::KafkaEventBus::describe_metrics();

@@ -7,8 +7,9 @@
 //! host) only a caller on this machine (loopback, not through a proxy) or one presenting
 //! the service token: they map the deployment for an attacker.
 //!
-//! Only the services chat cannot work without (event bus, message store, presence)
-//! make the instance `not_ready` (503): a load balancer should stop sending it users.
+//! Only the services chat cannot work without (event bus, message store, presence), and
+//! the server's own background tasks (`tasks`: see [`crate::supervisor`]), make the
+//! instance `not_ready` (503): a load balancer should stop sending it users.
 //! The lobby's services (state server, community service, auth service) only make it
 //! `degraded` (200): users still connect and chat there, served from caches and
 //! fallbacks, so taking every instance out of rotation would be worse.
@@ -30,6 +31,7 @@ use crate::metrics::DEPENDENCY_UP;
 use crate::ports::Services;
 use crate::probe_cache::ProbeCache;
 use crate::state_server::StateServer;
+use crate::supervisor::TaskHealth;
 use crate::user_directory::Users;
 
 /// How long one probe round answers `/readyz`.
@@ -55,6 +57,7 @@ pub struct Readiness {
     pub(crate) bus: Arc<Bus>,
     pub(crate) files: Arc<Files>,
     pub(crate) services: Services,
+    pub(crate) tasks: TaskHealth,
 }
 
 fn entry(name: &'static str, checked: Option<anyhow::Result<()>>) -> (bool, Value) {
@@ -117,6 +120,14 @@ impl Readiness {
             }
             dependencies.insert(name.to_owned(), value);
         }
+        let stopped = self.tasks.stopped();
+        ready &= stopped.is_empty();
+        let tasks = if stopped.is_empty() {
+            "running".to_owned()
+        } else {
+            format!("stopped: {}", stopped.join(", "))
+        };
+        dependencies.insert("tasks".to_owned(), json!(tasks));
         dependencies.insert(
             "read_markers".to_owned(),
             dependencies["message_store"].clone(),
