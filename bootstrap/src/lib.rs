@@ -60,6 +60,7 @@ const METRICS_UPKEEP: &str = "metrics_upkeep";
 pub struct App {
     acceptor: TcpAcceptor,
     local_addr: SocketAddr,
+    /// Shared, so a test can still ask `/readyz` in process after the socket closed.
     routes: Arc<poem::endpoint::BoxEndpoint<'static>>,
     stomp: Arc<StompServer<Arc<Chat<ports::ServerPorts>>>>,
     /// Cancelled to close every STOMP session.
