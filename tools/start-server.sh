@@ -4,7 +4,7 @@
 #   . "$here/../start-server.sh"   # with $server set; extra CHAT_* settings in the caller's env
 #
 # Sets `port` and `log`; `server_log_on_failure STATUS` prints the server's log when STATUS is
-# not 0. Exits 1 with the log when the server does not listen within 10 s.
+# not 0. Exits 1 with the log when the server does not answer /readyz within 10 s.
 
 # A free port: bind to port 0, read what the kernel chose, release it.
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
@@ -31,20 +31,28 @@ CHAT_HTTP__HOST=127.0.0.1 CHAT_HTTP__PORT="$port" RUST_LOG="${RUST_LOG:-info}" N
   "$server" >"$log" 2>&1 &
 server_pid=$!
 
-# Wait (at most 10 s) until the port accepts connections.
+# Wait (at most 10 s) until /readyz answers: 200 (ready or degraded) or 503 (not ready) both
+# mean the server serves requests.
+readyz_answers='
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen("http://127.0.0.1:%s/readyz" % sys.argv[1], timeout=1)
+except urllib.error.HTTPError as error:
+    sys.exit(0 if error.code == 503 else 1)
+'
 ready=""
 for _ in $(seq 1 100); do
   if ! kill -0 "$server_pid" 2>/dev/null; then
     break
   fi
-  if python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()' "$port" 2>/dev/null; then
+  if python3 -c "$readyz_answers" "$port" 2>/dev/null; then
     ready=yes
     break
   fi
   sleep 0.1
 done
 if [ -z "$ready" ]; then
-  echo "$0: chat-server did not start listening on 127.0.0.1:$port; its log:" >&2
+  echo "$0: chat-server did not answer /readyz on 127.0.0.1:$port; its log:" >&2
   cat "$log" >&2
   exit 1
 fi

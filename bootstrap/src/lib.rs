@@ -9,6 +9,7 @@ pub mod rate_limits;
 pub mod readiness;
 pub mod settings;
 pub mod startup_checks;
+pub mod supervisor;
 pub mod telemetry;
 pub mod wiring;
 
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use adapter_stomp::{StompServer, sockjs_endpoint, websocket_endpoint};
 use anyhow::Context as _;
+use application::ports::outbound::EventStream;
 use application::usecases::{DeliverEvent, DisconnectSession, ExpireOrphanedSessions};
 use application::{Adapters, Chat};
 use poem::listener::{Acceptor as _, Listener as _, TcpAcceptor, TcpListener};
@@ -26,6 +28,10 @@ use poem::{EndpointExt as _, Route, Server, get, handler};
 use tokio_util::sync::CancellationToken;
 
 pub use settings::Settings;
+use supervisor::Supervisor;
+
+#[cfg(test)]
+mod supervision_tests;
 
 /// The WebSocket STOMP endpoint's path (the seed's iOS client connects here).
 pub const WEBSOCKET_PATH: &str = "/my-chat/websocket";
@@ -36,14 +42,24 @@ pub const SOCKJS_PATH: &str = "/my-chat";
 /// The Prometheus scrape endpoint's path.
 pub const METRICS_PATH: &str = "/metrics";
 
-/// A wired server bound to its socket, not yet serving.
+/// The supervised task handing the bus's events to this instance's subscribers.
+const EVENT_DELIVERY: &str = "event_delivery";
+/// The supervised task renewing this instance's presence lease (with `[redis]` only).
+const LEASE_RENEWAL: &str = "lease_renewal";
+/// The supervised task folding histogram samples into their buckets.
+const METRICS_UPKEEP: &str = "metrics_upkeep";
+
+/// A wired server bound to its socket, not yet serving; its background tasks run.
 pub struct App {
     acceptor: TcpAcceptor,
     local_addr: SocketAddr,
-    routes: poem::endpoint::BoxEndpoint<'static>,
+    /// Shared, so a test can still ask `/readyz` in process after the socket closed.
+    routes: Arc<poem::endpoint::BoxEndpoint<'static>>,
     stomp: Arc<StompServer<Arc<Chat>>>,
     in_use: Vec<(&'static str, &'static str)>,
-    shutdown: CancellationToken,
+    /// Cancelled to close every STOMP session.
+    close_sessions: CancellationToken,
+    supervisor: Supervisor,
     grace: Duration,
 }
 
@@ -54,7 +70,8 @@ fn healthz() -> &'static str {
 }
 
 impl App {
-    /// Builds the adapters and use cases, starts event delivery, binds the socket.
+    /// Builds the adapters and use cases, starts the background tasks (event delivery first),
+    /// binds the socket.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         // The credentials first: a public secret is the worse problem, and reported as such.
         let credentials = startup_checks::check(&settings).inspect_err(|refusal| {
@@ -71,33 +88,51 @@ impl App {
                 "using the public development service token (allowed on loopback only); set CHAT_REST__SERVICE_TOKEN for anything but local use"
             );
         }
-        let wiring::Wired {
-            adapters,
-            hub,
-            readiness,
-            local_files,
-            lease_renewal,
-            in_use,
-        } = wiring::wire(&settings)
+        let wired = wiring::wire(&settings)
             .await
             .context("failed to build the adapters")?;
-        if let Some(every) = lease_renewal {
-            keep_sessions_alive(&adapters, every).await;
-        }
-        let chat = Arc::new(Chat::new(&adapters));
-
-        let events = adapters
+        let events = wired
+            .adapters
             .bus
             .subscribe()
             .context("failed to subscribe to the event bus")?;
-        let deliver = DeliverEvent::new(hub.clone());
-        tokio::spawn(async move { deliver.run(events).await });
+        Self::assemble(settings, wired, events).await
+    }
 
-        let shutdown = CancellationToken::new();
+    /// Wires the use cases and endpoints over `adapters`, delivering `events` (the bus's
+    /// stream) to this instance's subscribers, and binds the socket.
+    async fn assemble(
+        settings: Settings,
+        wired: wiring::Wired,
+        events: EventStream,
+    ) -> anyhow::Result<Self> {
+        let wiring::Wired {
+            adapters,
+            hub,
+            mut readiness,
+            local_files,
+            lease_renewal,
+            in_use,
+        } = wired;
+        let supervisor = Supervisor::new();
+        readiness.watch_tasks(supervisor.health());
+        let deliver = DeliverEvent::new(hub.clone());
+        supervisor.spawn(EVENT_DELIVERY, async move { deliver.run(events).await });
+        if let Some(every) = lease_renewal {
+            keep_sessions_alive(&adapters, every, &supervisor).await;
+        }
+        let chat = Arc::new(Chat::new(&adapters));
+
+        let close_sessions = CancellationToken::new();
         let mut rest_settings = settings.rest.clone();
         rest_settings.max_file_bytes = settings.files.max_bytes;
         let rest = adapter_rest::routes(chat.clone(), &rest_settings);
-        let stomp = StompServer::new(chat.clone(), hub, settings.stomp.clone(), shutdown.clone());
+        let stomp = StompServer::new(
+            chat.clone(),
+            hub,
+            settings.stomp.clone(),
+            close_sessions.clone(),
+        );
         let mut routes = Route::new()
             .at(WEBSOCKET_PATH, websocket_endpoint(stomp.clone()))
             .nest(SOCKJS_PATH, sockjs_endpoint(stomp.clone()))
@@ -117,7 +152,7 @@ impl App {
         }
         match metrics::install() {
             Ok(handle) => {
-                tokio::spawn(metrics::upkeep(handle.clone()));
+                supervisor.spawn(METRICS_UPKEEP, metrics::upkeep(handle.clone()));
                 routes = routes.at(METRICS_PATH, get(metrics::endpoint(handle)));
             }
             Err(error) => tracing::warn!(%error, "metrics are not exported"),
@@ -128,6 +163,7 @@ impl App {
             .with(metrics::HttpMetrics)
             .with(poem::middleware::Tracing)
             .boxed();
+        let routes = Arc::new(routes);
 
         let bind = format!("{}:{}", settings.http.host, settings.http.port);
         let acceptor = TcpListener::bind(bind.clone())
@@ -145,7 +181,8 @@ impl App {
             routes,
             stomp,
             in_use,
-            shutdown,
+            close_sessions,
+            supervisor,
             grace: Duration::from_secs(settings.http.shutdown_grace_seconds),
         })
     }
@@ -168,10 +205,17 @@ impl App {
         self.local_addr
     }
 
-    /// Serves until `signal` resolves; then every STOMP session is closed (its user
-    /// goes offline) and the server stops, within the grace period whatever the
-    /// clients do: a session stuck on a client that does not read gives up its
-    /// writes at once, and what is still open when the grace period ends is dropped.
+    /// Serves until `signal` resolves or a background task stops, then shuts down in order:
+    /// stop accepting connections; close every STOMP session (its user goes offline) while
+    /// the requests in flight finish; cancel the background tasks (event delivery and lease
+    /// renewal run until the sessions are closed) and wait for them. All of it within the
+    /// grace period whatever the clients do: a session stuck on a client that does not read
+    /// gives up its writes at once, and what is still open when the grace period ends is
+    /// dropped.
+    ///
+    /// # Errors
+    /// A background task stopped (the error names it; the process should exit non-zero and be
+    /// restarted), or the HTTP server failed.
     pub async fn run_until(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
@@ -180,55 +224,64 @@ impl App {
             acceptor,
             routes,
             stomp,
-            shutdown,
+            close_sessions,
+            supervisor,
             grace,
             ..
         } = self;
-        let (deadline_tx, deadline_rx) = tokio::sync::oneshot::channel();
-        let drained = async move {
-            signal.await;
-            let deadline = tokio::time::Instant::now() + grace;
-            let _ = deadline_tx.send(deadline);
-            tracing::info!(
-                grace_seconds = grace.as_secs(),
-                "shutting down: closing sessions"
-            );
-            shutdown.cancel();
-            if tokio::time::timeout_at(deadline, stomp.drained())
-                .await
-                .is_err()
-            {
-                tracing::warn!(
-                    sessions = stomp.session_count(),
-                    "sessions still open at the end of the grace period"
-                );
-            }
-        };
-        let grace_over = async move {
-            match deadline_rx.await {
-                Ok(deadline) => tokio::time::sleep_until(deadline).await,
-                // The server stopped before any signal: nothing to bound.
-                Err(_) => std::future::pending().await,
-            }
-        };
-        let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+        let stop_accepting = CancellationToken::new();
+        let http = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
             routes,
-            drained,
+            stop_accepting.clone().cancelled_owned(),
             Some(grace),
         );
-        tokio::select! {
-            result = server => result.context("HTTP server failed"),
-            () = grace_over => {
-                tracing::warn!("grace period over: stopping with connections still open");
-                Ok(())
+        let mut http = std::pin::pin!(http);
+        let mut http_ended = None;
+        let stopped_task = tokio::select! {
+            result = &mut http => {
+                http_ended = Some(result);
+                None
             }
+            () = signal => None,
+            task = supervisor.task_stopped() => Some(task),
+        };
+        let deadline = tokio::time::Instant::now() + grace;
+        tracing::info!(
+            grace_seconds = grace.as_secs(),
+            "shutting down: closing sessions"
+        );
+        stop_accepting.cancel();
+        close_sessions.cancel();
+        let requests_finished = async {
+            match http_ended {
+                Some(result) => Some(result),
+                None => tokio::time::timeout_at(deadline, &mut http).await.ok(),
+            }
+        };
+        let (http_ended, drained) = tokio::join!(
+            requests_finished,
+            tokio::time::timeout_at(deadline, stomp.drained())
+        );
+        if drained.is_err() {
+            tracing::warn!(
+                sessions = stomp.session_count(),
+                "sessions still open at the end of the grace period"
+            );
         }
+        if http_ended.is_none() {
+            tracing::warn!("grace period over: stopping with connections still open");
+        }
+        supervisor.shutdown(deadline).await;
+        if let Some(task) = stopped_task {
+            anyhow::bail!("the background task `{task}` stopped; this instance cannot go on");
+        }
+        http_ended.unwrap_or(Ok(())).context("HTTP server failed")
     }
 }
 
-/// Renews this instance's presence lease now (before any session opens) and then
-/// `every` period, each time closing the sessions of instances that died.
-async fn keep_sessions_alive(adapters: &Adapters, every: Duration) {
+/// Renews this instance's presence lease now (before any session opens) and then, in a
+/// supervised task, every `every`, each time closing the sessions of instances that died.
+async fn keep_sessions_alive(adapters: &Adapters, every: Duration, supervisor: &Supervisor) {
     let expire = ExpireOrphanedSessions::new(
         adapters.presence.clone(),
         DisconnectSession::new(
@@ -243,7 +296,7 @@ async fn keep_sessions_alive(adapters: &Adapters, every: Duration) {
     if let Err(error) = expire.execute().await {
         tracing::warn!(?error, "presence lease not taken yet; retrying");
     }
-    tokio::spawn(async move {
+    supervisor.spawn(LEASE_RENEWAL, async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks.tick().await;

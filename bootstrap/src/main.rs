@@ -71,10 +71,11 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 tracing::info!(%adapters, "cluster mode: real services configured");
             }
-            tracing::info!(
-                "listening on http://{addr} - STOMP over WebSocket at ws://{addr}{WEBSOCKET_PATH}",
-                addr = app.local_addr()
-            );
+            let addr = app.local_addr();
+            // A line of its own, never reworded: the test harness learns the port from it
+            // (and then polls /readyz).
+            tracing::info!("listening on http://{addr}");
+            tracing::info!("STOMP over WebSocket at ws://{addr}{WEBSOCKET_PATH}");
             app.run_until(shutdown_signal()).await
         }
     }

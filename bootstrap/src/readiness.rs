@@ -7,8 +7,9 @@
 //! host) only a caller on this machine (loopback, not through a proxy) or one presenting
 //! the service token: they map the deployment for an attacker.
 //!
-//! Only the services chat cannot work without (event bus, message store, presence)
-//! make the instance `not_ready` (503): a load balancer should stop sending it users.
+//! Only the services chat cannot work without (event bus, message store, presence), and
+//! the server's own background tasks (`tasks`: see [`crate::supervisor`]), make the
+//! instance `not_ready` (503): a load balancer should stop sending it users.
 //! The lobby's services (state server, community service, auth service) only make it
 //! `degraded` (200): users still connect and chat there, served from caches and
 //! fallbacks, so taking every instance out of rotation would be worse.
@@ -27,6 +28,7 @@ use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq as _;
 
 use crate::probe_cache::ProbeCache;
+use crate::supervisor::TaskHealth;
 
 /// How long one probe round answers `/readyz`.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
@@ -66,9 +68,16 @@ struct Check {
 #[derive(Default)]
 pub struct Readiness {
     checks: Vec<Check>,
+    /// The supervised background tasks: essential, reported as `tasks`.
+    tasks: TaskHealth,
 }
 
 impl Readiness {
+    /// Reports the supervised tasks too: a stopped one makes the instance `not_ready`.
+    pub fn watch_tasks(&mut self, tasks: TaskHealth) {
+        self.tasks = tasks;
+    }
+
     /// A dependency served in this process: always ready.
     pub fn in_process(&mut self, dependency: Dependency, importance: Importance) {
         self.checks.push(Check {
@@ -111,6 +120,14 @@ impl Readiness {
             }
             dependencies.insert(check.dependency.name().to_owned(), value);
         }
+        let stopped = self.tasks.stopped();
+        ready &= stopped.is_empty();
+        let tasks = if stopped.is_empty() {
+            "running".to_owned()
+        } else {
+            format!("stopped: {}", stopped.join(", "))
+        };
+        dependencies.insert("tasks".to_owned(), json!(tasks));
         let body = json!({
             "status": match (ready, degraded) {
                 (false, _) => "not_ready",

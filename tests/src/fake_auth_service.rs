@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
 /// The path prefix the fake serves under, like the seed's `…/auth-server`.
@@ -106,15 +106,18 @@ pub struct FakeAuthService {
 
 impl FakeAuthService {
     /// Starts serving `users` (id → profile) on a free loopback port.
+    #[expect(
+        clippy::unused_async,
+        reason = "the fakes' runtime serves; start stays async like the other test services'"
+    )]
     pub async fn start(users: HashMap<u64, FakeProfile>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("address");
+        let (listener, addr) = crate::fake_runtime::loopback_listener();
         let state = Arc::new(Mutex::new(State {
             users,
             ..State::default()
         }));
         let shared = Arc::clone(&state);
-        let accepting = tokio::spawn(async move {
+        let accepting = crate::fake_runtime::serve(listener, |listener| async move {
             while let Ok((stream, _)) = listener.accept().await {
                 tokio::spawn(answer(stream, Arc::clone(&shared)));
             }

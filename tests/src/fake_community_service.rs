@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
-use tokio::net::TcpListener;
 
 /// What the fake knows.
 #[derive(Debug, Default, Clone)]
@@ -74,11 +73,14 @@ fn respond(data: &CommunityData, path: &str) -> (u16, String) {
 
 impl FakeCommunityService {
     /// Starts serving `data` on a free loopback port.
+    #[expect(
+        clippy::unused_async,
+        reason = "the fakes' runtime serves; start stays async like the other test services'"
+    )]
     pub async fn start(data: CommunityData) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("address");
+        let (listener, addr) = crate::fake_runtime::loopback_listener();
         let data = Arc::new(data);
-        tokio::spawn(async move {
+        crate::fake_runtime::serve(listener, |listener| async move {
             while let Ok((socket, _)) = listener.accept().await {
                 let data = data.clone();
                 tokio::spawn(async move {

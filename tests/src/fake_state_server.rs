@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
-use tokio::net::TcpListener;
 
 /// A running fake state server.
 pub struct FakeStateServer {
@@ -32,12 +31,15 @@ fn reply_to(line: &str) -> String {
 
 impl FakeStateServer {
     /// Starts listening on a free loopback port.
+    #[expect(
+        clippy::unused_async,
+        reason = "the fakes' runtime serves; start stays async like the other test services'"
+    )]
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("address");
+        let (listener, addr) = crate::fake_runtime::loopback_listener();
         let lines = Arc::new(Mutex::new(Vec::new()));
         let recorded = lines.clone();
-        tokio::spawn(async move {
+        crate::fake_runtime::serve(listener, |listener| async move {
             while let Ok((socket, _)) = listener.accept().await {
                 let recorded = recorded.clone();
                 tokio::spawn(async move {

@@ -9,6 +9,7 @@ mod cluster;
 pub mod contract;
 mod fake_auth_service;
 mod fake_community_service;
+mod fake_runtime;
 mod fake_state_server;
 mod flooder;
 mod http;

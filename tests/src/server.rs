@@ -1,11 +1,11 @@
 //! The real `chat-server` binary, started on port 0 and stopped on drop.
 
-use std::io::{BufRead as _, BufReader};
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
 
 /// A running server process and everything it logged.
 pub struct TestServer {
@@ -15,26 +15,88 @@ pub struct TestServer {
     service_token: String,
 }
 
-/// The binary built by `cargo build -p chat-bootstrap` in the same target directory
-/// as this executable (a test lives in `target/<profile>/deps/`, a tool in `target/<profile>/`).
-/// `CHAT_TEST_SERVER_BIN` names another binary (load tools compare two builds with it).
+/// The `chat-server` binary of the profile this executable was built with, in the same target
+/// directory (a test lives in `target/<profile>/deps/`, a tool in `target/<profile>/`). Built
+/// here when missing (`cargo build -p chat-bootstrap --bin chat-server --features cluster`), at most once per
+/// process; concurrent test processes wait on cargo's own lock of the target directory, and
+/// the later ones find it built. Built with every feature (`--features cluster`): the
+/// cluster tests need Kafka, MongoDB, Redis and S3 in it. `CHAT_TEST_SERVER_BIN` names
+/// another binary instead (load tools compare two builds with it).
 pub(crate) fn binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("CHAT_TEST_SERVER_BIN") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("executable path");
-    let name = format!("chat-server{}", std::env::consts::EXE_SUFFIX);
-    exe.ancestors()
-        .skip(1)
-        .take(2)
-        .map(|dir| dir.join(&name))
-        .find(|path| path.exists())
-        .unwrap_or_else(|| {
-            panic!(
-                "no {name} next to {}: build it first (`cargo build -p chat-bootstrap`), as the README's test command does",
-                exe.display()
-            )
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("CHAT_TEST_SERVER_BIN") {
+                return PathBuf::from(path);
+            }
+            let exe = std::env::current_exe().expect("executable path");
+            let profile_dir = profile_dir(&exe);
+            let binary = profile_dir.join(format!("chat-server{}", std::env::consts::EXE_SUFFIX));
+            if !binary.exists() {
+                build(&profile_dir);
+            }
+            assert!(
+                binary.exists(),
+                "no {} after building it (built into another target directory?)",
+                binary.display()
+            );
+            binary
         })
+        .clone()
+}
+
+/// `target/<profile>` of an executable in it or in its `deps`.
+fn profile_dir(exe: &Path) -> PathBuf {
+    let dir = exe.parent().expect("the executable's directory");
+    if dir.file_name().is_some_and(|name| name == "deps") {
+        dir.parent().expect("the profile directory").to_owned()
+    } else {
+        dir.to_owned()
+    }
+}
+
+/// Builds the server binary with the profile whose output goes to `profile_dir`.
+fn build(profile_dir: &Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+        "build",
+        "-p",
+        "chat-bootstrap",
+        "--bin",
+        "chat-server",
+        "--features",
+        "cluster",
+    ]);
+    match profile_dir.file_name().and_then(|name| name.to_str()) {
+        Some("debug") | None => {}
+        Some("release") => {
+            command.arg("--release");
+        }
+        Some(profile) => {
+            command.args(["--profile", profile]);
+        }
+    }
+    let output = command.output().expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "building chat-server failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Asks `GET /readyz` once: its HTTP status, or `None` when nothing answered.
+fn readyz_status(addr: SocketAddr) -> Option<u16> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut status_line = String::new();
+    BufReader::new(stream).read_line(&mut status_line).ok()?;
+    status_line.split_whitespace().nth(1)?.parse().ok()
 }
 
 impl TestServer {
@@ -75,7 +137,7 @@ impl TestServer {
                 output.clone(),
             ),
         ];
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(30);
         let status = loop {
             if let Some(status) = child.try_wait().expect("process status") {
                 break status;
@@ -85,7 +147,7 @@ impl TestServer {
                 .unwrap()
                 .iter()
                 .any(|line| line.contains("listening on http://"));
-            if listening || std::time::Instant::now() >= deadline {
+            if listening || Instant::now() >= deadline {
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!(
@@ -164,11 +226,39 @@ impl TestServer {
             .expect("chat-server reports where it listens")
             .parse()
             .expect("a socket address");
-        Self {
+        let mut server = Self {
             child,
             addr,
             logs,
             service_token,
+        };
+        server.wait_until_serving();
+        server
+    }
+
+    /// Waits (up to 20 s) until `/readyz` answers, 200 (ready or degraded) or 503 (not
+    /// ready): the server serves requests. A 503 counts because a test may start a server
+    /// whose dependency is down, or a cluster instance whose Kafka consumers are not assigned
+    /// yet (the cluster then waits for 200 itself). Panics, with the log, when the server exits
+    /// or answers anything else.
+    fn wait_until_serving(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(exit) = self.child.try_wait().expect("process status") {
+                panic!(
+                    "chat-server exited ({exit}) before serving:\n{}",
+                    self.logs.lock().unwrap().join("\n")
+                );
+            }
+            match readyz_status(self.addr) {
+                Some(200 | 503) => return,
+                Some(other) => panic!("/readyz answered {other}"),
+                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                None => panic!(
+                    "chat-server did not answer /readyz within 20 s:\n{}",
+                    self.logs.lock().unwrap().join("\n")
+                ),
+            }
         }
     }
 
@@ -216,10 +306,10 @@ impl TestServer {
     /// returns them all: log lines reach the test through a pipe, a little after
     /// the server acted.
     pub fn wait_for_log_lines(&self, needle: &str, count: usize) -> Vec<String> {
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let lines = self.log_lines_containing(needle);
-            if lines.len() >= count || std::time::Instant::now() >= deadline {
+            if lines.len() >= count || Instant::now() >= deadline {
                 return lines;
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -1,9 +1,11 @@
 //! [`KafkaEventBus`]: the [`EventBus`] port over Kafka. Publishing produces one record and waits
 //! for the brokers' acknowledgement; receiving is done by one consumer per topic (see
 //! `consumer`), which fans each event out to every [`EventBus::subscribe`] stream of this
-//! instance. There is no local short-cut: this instance's own events come back through Kafka,
+//! instance; when a consumer thread is lost, every such stream ends (see `consumer_loss`).
+//! There is no local short-cut: this instance's own events come back through Kafka,
 //! so every instance sees every event once and in the same per-room order.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -20,6 +22,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::consumer::{self, ConsumerSpec, Shared};
+use crate::consumer_loss::ConsumerLoss;
 use crate::envelope;
 use crate::logging::LogContext;
 use crate::readiness::Readiness;
@@ -54,6 +57,7 @@ pub struct KafkaEventBus {
     events: broadcast::Sender<ChatEvent>,
     readiness: Arc<Readiness>,
     stop: Arc<AtomicBool>,
+    loss: ConsumerLoss,
     consumers: Vec<JoinHandle<()>>,
 }
 
@@ -98,6 +102,7 @@ impl KafkaEventBus {
         ));
         let events = broadcast::channel(CAPACITY).0;
         let stop = Arc::new(AtomicBool::new(false));
+        let loss = ConsumerLoss::new();
         let mut consumers = Vec::with_capacity(topics.len());
         for (index, (kind, topic)) in topics.into_iter().enumerate() {
             let spec = ConsumerSpec {
@@ -111,6 +116,7 @@ impl KafkaEventBus {
                 readiness: Arc::clone(&readiness),
                 stop: Arc::clone(&stop),
                 admin: Arc::clone(&admin),
+                loss: loss.clone(),
             };
             match consumer::spawn(spec, settings, shared) {
                 Ok(thread) => consumers.push(thread),
@@ -138,6 +144,7 @@ impl KafkaEventBus {
             events,
             readiness,
             stop,
+            loss,
             consumers,
         })
     }
@@ -358,22 +365,29 @@ impl EventBus for KafkaEventBus {
     }
 
     fn subscribe(&self) -> Result<EventStream, BusError> {
-        let receiver = self.events.subscribe();
-        Ok(
-            futures::stream::unfold(receiver, |mut receiver| async move {
-                loop {
-                    match receiver.recv().await {
-                        Ok(event) => return Some((event, receiver)),
-                        Err(broadcast::error::RecvError::Lagged(missed)) => {
-                            tracing::error!(missed, "event subscriber fell behind; events lost");
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return None,
-                    }
-                }
-            })
-            .boxed(),
-        )
+        Ok(event_stream(self.events.subscribe(), self.loss.lost()))
     }
+}
+
+/// The events of `receiver`, in order, until the bus closes or `lost` resolves (a consumer
+/// thread was lost: what follows would miss a topic's events).
+fn event_stream(
+    receiver: broadcast::Receiver<ChatEvent>,
+    lost: impl Future<Output = ()> + Send + 'static,
+) -> EventStream {
+    futures::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(event) => return Some((event, receiver)),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::error!(missed, "event subscriber fell behind; events lost");
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+    .take_until(lost)
+    .boxed()
 }
 
 impl Drop for KafkaEventBus {
@@ -393,5 +407,44 @@ impl Drop for KafkaEventBus {
                 .name("kafka-producer-close".into())
                 .spawn(move || drop(producer));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use domain::{PresenceChange, PresenceStatus, UserId};
+
+    use super::*;
+    use crate::readiness::Readiness;
+
+    fn event(user: u64) -> ChatEvent {
+        ChatEvent::Presence(PresenceChange {
+            user: UserId::new(user),
+            status: PresenceStatus::Online,
+            audiences: vec![],
+        })
+    }
+
+    #[tokio::test]
+    async fn an_event_stream_ends_when_a_consumer_thread_is_lost() {
+        let events = broadcast::channel(CAPACITY).0;
+        let loss = ConsumerLoss::new();
+        let readiness = Arc::new(Readiness::new(vec!["chat".into()]));
+        let alive = loss.alive("chat", 0, readiness, Arc::new(AtomicBool::new(false)));
+        let mut stream = event_stream(events.subscribe(), loss.lost());
+        events.send(event(1)).expect("a subscriber");
+        assert_eq!(stream.next().await, Some(event(1)));
+
+        std::thread::spawn(move || {
+            let _alive = alive;
+            panic!("a bug in the poll loop");
+        })
+        .join()
+        .expect_err("the thread panicked");
+
+        assert_eq!(stream.next().await, None);
     }
 }

@@ -14,7 +14,8 @@
 //! [`KafkaEventBus::is_ready`](crate::KafkaEventBus::is_ready) is therefore never missed.
 //!
 //! When every broker goes away, the consumer is replaced by a new one (see [`supervise`]),
-//! which resumes where the old one stopped.
+//! which resumes where the old one stopped. A thread that ends anyway (a panic) is reported
+//! through `consumer_loss`: the bus's event streams end.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,6 +36,7 @@ use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use crate::consumer_loss::ConsumerLoss;
 use crate::envelope;
 use crate::logging;
 use crate::readiness::Readiness;
@@ -60,6 +62,8 @@ pub(crate) struct Shared {
     pub(crate) stop: Arc<AtomicBool>,
     /// Re-creates the topics when they disappear.
     pub(crate) admin: Arc<TopicAdmin>,
+    /// Told when a consumer thread ends while the bus is open.
+    pub(crate) loss: ConsumerLoss,
 }
 
 /// Which topic, in which group, under which client id.
@@ -92,9 +96,18 @@ pub(crate) fn spawn(
     };
     // The first consumer is created here so that a configuration error fails start-up.
     let first = source.create(&shared)?;
+    let alive = shared.loss.alive(
+        &source.spec.topic,
+        source.spec.index,
+        Arc::clone(&shared.readiness),
+        Arc::clone(&shared.stop),
+    );
     std::thread::Builder::new()
         .name(format!("kafka-{}", source.spec.topic))
-        .spawn(move || supervise(first, &source, &shared))
+        .spawn(move || {
+            let _alive = alive;
+            supervise(first, &source, &shared);
+        })
         .context("failed to start a Kafka consumer thread")
 }
 

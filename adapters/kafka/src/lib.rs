@@ -11,6 +11,8 @@
 //! * `topics`: creating missing topics, at start-up and whenever they disappear.
 //! * `consumer`: one thread per topic that polls, decodes, skips malformed records and fans
 //!   events out; start offsets and readiness.
+//! * `consumer_loss`: a consumer thread that ends while the bus is open ends the bus's event
+//!   streams, so the loss is visible to whoever delivers them.
 //! * `readiness`: whether every consumer can receive.
 //! * `bus`: [`KafkaEventBus`], which ties them together behind the port.
 //! * `logging`: librdkafka's logs into `tracing`. The `chat_bus_…` metrics are named in
@@ -18,6 +20,7 @@
 
 mod bus;
 mod consumer;
+mod consumer_loss;
 mod envelope;
 mod logging;
 mod payload;

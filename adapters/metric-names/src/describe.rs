@@ -2,7 +2,7 @@
 
 use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
 
-use crate::{bus, dependency, errors, http, stomp, uploads};
+use crate::{bus, dependency, errors, http, stomp, tasks, uploads};
 
 /// Describes every metric of the server to the installed `metrics` recorder; call it once,
 /// after installing the recorder.
@@ -33,6 +33,11 @@ pub fn describe_all() {
     describe_gauge!(
         uploads::IN_PROGRESS,
         "File uploads in progress on this instance."
+    );
+    describe_counter!(
+        tasks::STOPPED,
+        Unit::Count,
+        "Background tasks (event delivery, lease renewal, metrics upkeep) that stopped before shutdown, by task; the process then exits non-zero."
     );
     describe_stomp();
     describe_bus();
@@ -102,7 +107,10 @@ mod tests {
     use metrics_exporter_prometheus::PrometheusBuilder;
 
     use super::*;
-    use crate::{Dependency, dependency_degraded, dependency_up, error_code, uploads_in_progress};
+    use crate::{
+        Dependency, dependency_degraded, dependency_up, error_code, task_stopped,
+        uploads_in_progress,
+    };
 
     #[test]
     fn every_metric_the_server_records_has_a_description() {
@@ -117,6 +125,7 @@ mod tests {
             dependency_up(Dependency::EventBus).set(1.0);
             error_code("empty_content").increment(1);
             uploads_in_progress().increment(1.0);
+            task_stopped("event_delivery").increment(1);
             for gauge in [stomp::CONNECTIONS, stomp::SUBSCRIPTIONS] {
                 metrics::gauge!(gauge).increment(1.0);
             }
@@ -148,7 +157,7 @@ mod tests {
             .filter_map(|line| line.strip_prefix("# TYPE "))
             .filter_map(|line| line.split(' ').next())
             .collect();
-        assert_eq!(names.len(), 20, "{rendered}");
+        assert_eq!(names.len(), 21, "{rendered}");
         for name in names {
             let help = format!("# HELP {name} ");
             assert!(

@@ -13,6 +13,7 @@
 //! * `uploads`: uploads in progress (REST).
 //! * `stomp`: sessions, subscriptions, frames and caps of the STOMP adapter.
 //! * `bus`: events published and received through Kafka, by topic.
+//! * `tasks`: supervised background tasks that stopped (bootstrap's supervisor).
 //! * `describe`: [`describe_all`].
 
 pub mod bus;
@@ -21,9 +22,11 @@ mod describe;
 pub mod errors;
 pub mod http;
 pub mod stomp;
+pub mod tasks;
 pub mod uploads;
 
 pub use dependency::{Dependency, dependency_degraded, dependency_up};
 pub use describe::describe_all;
 pub use errors::error_code;
+pub use tasks::task_stopped;
 pub use uploads::uploads_in_progress;

@@ -2,7 +2,8 @@
 //! events fan out to many subscribers. Prints figures; asserts nothing about speed.
 //!
 //! `cargo run --release -p chat-tests --bin stomp-load -- [connections] [messages]`
-//! (the server binary must be built first: `cargo build --release -p chat-bootstrap`).
+//! (the release server binary is built when missing; after changing the server, rebuild it
+//! with `cargo build --release -p chat-bootstrap`).
 //! Talks only to the server it starts on 127.0.0.1, and stops by itself.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::cast_precision_loss)]

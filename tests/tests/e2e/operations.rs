@@ -17,6 +17,7 @@ async fn health_and_readiness_answer_while_the_server_runs() {
     assert_eq!(ready, StatusCode::OK);
     let readiness: serde_json::Value = serde_json::from_str(&readiness).expect("JSON");
     assert_eq!(readiness["status"], "ready");
+    assert_eq!(readiness["dependencies"]["tasks"], "running");
 }
 
 #[tokio::test]
