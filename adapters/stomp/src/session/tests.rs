@@ -1,5 +1,7 @@
 //! The session task against a mocked chat and an in-memory transport, in paused
-//! time: the bounds that keep a client from holding a task or a presence forever.
+//! time: the bounds that keep a client from holding a task or a presence forever
+//! (heart-beats, connect timeout, slow consumers, token expiry, refusal budget),
+//! and the ERROR frame that comes before every fatal close.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -8,20 +10,23 @@ use std::time::Duration;
 use application::ports::inbound::MockChatService;
 use application::ports::outbound::{RequestKind, VerifiedToken};
 use application::usecases::{Connected, ListenError, RateLimited};
-use domain::{Audience, RoomId, Session, SessionId, Timestamp, UserId, UserProfile};
+use domain::{
+    Audience, ChatEvent, PresenceChange, PresenceStatus, RoomId, Session, SessionId, Timestamp,
+    UserId, UserProfile,
+};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::hub::SubscriptionHub;
 use crate::server::StompServer;
 use crate::settings::StompSettings;
-use crate::transport::{
-    Close, HeartBeatOffer, Inbound, InboundSource, OutboundSink, TransportClosed,
-};
+use crate::transport::{Close, Inbound, InboundSource, OutboundSink, TransportClosed};
 use application::ports::outbound::RoomBroadcaster as _;
 
 const ALICE: UserId = UserId::new(1);
 const DM: Audience = Audience::Direct(RoomId::new(5));
+/// How far from its due time a timer is looked for, in paused time.
+const A_MOMENT: Duration = Duration::from_millis(200);
 
 /// What the session wrote, and a switch that makes the client stop reading.
 struct FakeOut {
@@ -86,10 +91,16 @@ fn settings() -> StompSettings {
     StompSettings::default()
 }
 
+/// Every chat mock is built here, so how they are built can change in one place.
+/// With no expectations added, any call to it fails the test.
+fn mock_chat() -> MockChatService {
+    MockChatService::new()
+}
+
 /// A chat that lets alice connect with a token valid for `valid_for` and counts
 /// her disconnects.
 fn chat(valid_for: Duration, disconnects: &Disconnects) -> MockChatService {
-    alice_connects(MockChatService::new(), valid_for, disconnects)
+    alice_connects(mock_chat(), valid_for, disconnects)
 }
 
 /// `chat` with alice's expectations added after those it has (which match first).
@@ -142,10 +153,8 @@ fn start(chat: MockChatService, settings: StompSettings) -> Client {
         stuck: stuck.clone(),
     };
     let permit = server.caps.admit_socket(None).expect("admitted");
-    let offer = HeartBeatOffer {
-        send_ms: 0,
-        receive_ms: 0,
-    };
+    // What a WebSocket offers: the heart-beats of `settings`.
+    let offer = server.websocket_offer();
     let task = tokio::spawn(
         server
             .clone()
@@ -171,7 +180,12 @@ impl Client {
             text.push('\n');
         }
         text.push_str("\n{}\0");
-        self.send.send(text.into_bytes()).expect("session reads");
+        self.raw(text.as_bytes());
+    }
+
+    /// Bytes as the client sends them: part of a frame, several, or heart-beats.
+    fn raw(&self, bytes: &[u8]) {
+        self.send.send(bytes.to_vec()).expect("session reads");
     }
 
     /// The next frame written, as text.
@@ -187,12 +201,62 @@ impl Client {
         }
     }
 
+    /// Asserts that the next thing the session does is closing the transport, after
+    /// which it writes nothing more.
+    async fn closed(&mut self) -> Close {
+        let close = match self
+            .written
+            .recv()
+            .await
+            .expect("the session closed the transport")
+        {
+            Written::Close(close) => close,
+            Written::Frame(text) => panic!("a frame instead of the close: {text:?}"),
+        };
+        assert!(
+            self.written.recv().await.is_none(),
+            "nothing is written after the close"
+        );
+        close
+    }
+
+    /// Asserts that the session writes nothing for `period` (of paused time).
+    async fn writes_nothing_for(&mut self, period: Duration) {
+        if let Ok(written) = tokio::time::timeout(period, self.written.recv()).await {
+            panic!("written within {period:?}: {written:?}");
+        }
+    }
+
+    /// Asserts that the session writes nothing until just before `due` from now and
+    /// that its next frame comes then; that frame.
+    async fn next_due_in(&mut self, due: Duration) -> String {
+        self.writes_nothing_for(due.saturating_sub(A_MOMENT)).await;
+        tokio::time::timeout(2 * A_MOMENT, self.next())
+            .await
+            .unwrap_or_else(|_| panic!("nothing written when {due:?} was up"))
+    }
+
     async fn connect(&mut self) {
         self.frame(
             "CONNECT",
             &[("accept-version", "1.2"), ("access-token", "t")],
         );
         assert!(self.next().await.starts_with("CONNECTED"));
+    }
+
+    /// CONNECTs offering `heart_beat` (`cx,cy`); the CONNECTED frame.
+    async fn connect_with_heart_beat(&mut self, heart_beat: &str) -> String {
+        self.frame(
+            "CONNECT",
+            &[
+                ("accept-version", "1.2"),
+                ("access-token", "t"),
+                ("heart-beat", heart_beat),
+            ],
+        );
+        let connected = self.next().await;
+        assert!(connected.starts_with("CONNECTED\n"), "{connected}");
+        connected
     }
 
     async fn subscribe(&mut self, id: &str, destination: &str) -> String {
@@ -335,7 +399,7 @@ async fn subscriptions_are_authorised_again_periodically() {
 #[tokio::test(start_paused = true)]
 async fn a_subscribe_over_the_allowance_is_refused_without_a_directory_lookup() {
     let disconnects = Disconnects::default();
-    let mut chat = MockChatService::new();
+    let mut chat = mock_chat();
     chat.expect_admit()
         .withf(|_, kind| *kind == RequestKind::Subscribe)
         .times(1)
@@ -381,7 +445,7 @@ async fn a_session_that_keeps_provoking_refusals_is_closed_with_an_error() {
 #[tokio::test(start_paused = true)]
 async fn a_user_over_the_session_cap_is_refused_before_a_session_opens() {
     let disconnects = Disconnects::default();
-    let mut chat = MockChatService::new();
+    let mut chat = mock_chat();
     chat.expect_connect().never();
     let mut one = settings();
     one.max_connections_per_user = 1;
@@ -407,4 +471,174 @@ async fn a_user_over_the_session_cap_is_refused_before_a_session_opens() {
     );
     client.ended().await;
     assert_eq!(disconnects.count(), 0, "no session was opened");
+}
+
+/// Settings where the server offers heart-beats every `send_ms` and wants the
+/// client's every `receive_ms` (0: not at all).
+fn heart_beats(send_ms: u64, receive_ms: u64) -> StompSettings {
+    let mut settings = settings();
+    settings.heartbeat_send_ms = send_ms;
+    settings.heartbeat_receive_ms = receive_ms;
+    settings
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_server_sends_heart_beats_at_the_negotiated_interval() {
+    let disconnects = Disconnects::default();
+    let mut client = start(
+        chat(Duration::from_secs(3600), &disconnects),
+        heart_beats(10_000, 0),
+    );
+    // The client can take one every 15 s: slower than the server's 10 s, so 15 s wins.
+    let connected = client.connect_with_heart_beat("0,15000").await;
+    assert!(connected.contains("\nheart-beat:15000,0\n"), "{connected}");
+
+    for _ in 0..2 {
+        let beat = client.next_due_in(Duration::from_secs(15)).await;
+        assert_eq!(beat, "\n");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_silent_for_twice_its_heart_beat_interval_is_closed_with_heart_beat_timeout() {
+    let disconnects = Disconnects::default();
+    let mut client = start(
+        chat(Duration::from_secs(3600), &disconnects),
+        heart_beats(0, 10_000),
+    );
+    let connected = client.connect_with_heart_beat("4000,0").await;
+    assert!(connected.contains("\nheart-beat:0,10000\n"), "{connected}");
+
+    // One missed heart-beat is tolerated: the grace is a second interval.
+    let error = client.next_due_in(Duration::from_secs(20)).await;
+
+    assert!(error.starts_with("ERROR\n"), "{error}");
+    assert!(error.contains("\nmessage:heart-beat timeout\n"), "{error}");
+    client.closed().await;
+    client.ended().await;
+    assert_eq!(disconnects.count(), 1, "the user's session is closed");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_heart_beating_within_twice_its_interval_stays_connected() {
+    let disconnects = Disconnects::default();
+    let mut client = start(
+        chat(Duration::from_secs(3600), &disconnects),
+        heart_beats(0, 10_000),
+    );
+    client.connect_with_heart_beat("10000,0").await;
+
+    // Late beats, yet each within the grace: a minute in all.
+    for _ in 0..4 {
+        client.writes_nothing_for(Duration::from_secs(15)).await;
+        client.raw(b"\n");
+    }
+
+    assert_eq!(disconnects.count(), 0);
+    let error = client.next_due_in(Duration::from_secs(20)).await;
+    assert!(error.contains("\nmessage:heart-beat timeout\n"), "{error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_socket_that_never_sends_connect_is_closed_after_the_connect_timeout() {
+    let mut quick = settings();
+    quick.connect_timeout_ms = 5_000;
+    // No session may open: any call to the chat fails the test.
+    let mut client = start(mock_chat(), quick);
+
+    let error = client.next_due_in(Duration::from_secs(5)).await;
+
+    assert!(error.starts_with("ERROR\n"), "{error}");
+    assert!(error.contains("\nmessage:connect timeout\n"), "{error}");
+    let close = client.closed().await;
+    assert_eq!(close.code, Close::POLICY_VIOLATION);
+    client.ended().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_whose_queue_overflows_is_closed_with_slow_consumer() {
+    let member = Arc::new(AtomicBool::new(true));
+    let disconnects = Disconnects::default();
+    let mut tiny = settings();
+    tiny.outbound_queue = 1;
+    let mut client = start(chat_with_membership(&member, &disconnects), tiny);
+    client.connect().await;
+    client.subscribe("room", "/topic/direct/5").await;
+
+    // Two events before the session can take the first: the second finds the queue full.
+    let online = ChatEvent::Presence(PresenceChange {
+        user: UserId::new(2),
+        status: PresenceStatus::Online,
+        audiences: vec![DM],
+    });
+    client.hub.deliver(&[DM], &online);
+    client.hub.deliver(&[DM], &online);
+    let error = client.next().await;
+
+    assert!(error.starts_with("ERROR\n"), "{error}");
+    assert!(error.contains("\nmessage:slow consumer\n"), "{error}");
+    client.closed().await;
+    let hub = client.hub.clone();
+    client.ended().await;
+    assert_eq!(disconnects.count(), 1, "the user's session is closed");
+    assert_eq!(hub.subscription_count(), 0, "nothing more is queued for it");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fatal_error_writes_its_error_frame_and_then_closes_the_transport() {
+    // No session may open: any call to the chat fails the test.
+    let mut client = start(mock_chat(), settings());
+
+    client.frame("SEND", &[("destination", "/nowhere"), ("receipt", "r-1")]);
+    let error = client.next().await;
+    let close = client.closed().await;
+
+    assert!(error.starts_with("ERROR\n"), "{error}");
+    assert!(error.contains("\nmessage:not connected\n"), "{error}");
+    assert!(error.contains("\nreceipt-id:r-1\n"), "{error}");
+    assert_eq!(
+        close,
+        Close::new(Close::POLICY_VIOLATION, "not connected"),
+        "the close says why too"
+    );
+    client.ended().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_malformed_frame_gets_an_error_naming_the_fault_and_then_the_close() {
+    let disconnects = Disconnects::default();
+    let mut client = start(chat(Duration::from_secs(3600), &disconnects), settings());
+    client.connect().await;
+
+    client.raw(b"SEND\ndestination\n\n\0");
+    let error = client.next().await;
+    let close = client.closed().await;
+
+    assert!(error.starts_with("ERROR\n"), "{error}");
+    assert!(error.contains("\nmessage:malformed frame\n"), "{error}");
+    assert!(
+        error.ends_with("header line has no ':' separator\0"),
+        "{error}"
+    );
+    assert_eq!(close.code, Close::POLICY_VIOLATION);
+    client.ended().await;
+    assert_eq!(disconnects.count(), 1, "the user's session is closed");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unsupported_version_gets_an_error_listing_ours_and_then_a_protocol_error_close() {
+    // No session may open: any call to the chat fails the test.
+    let mut client = start(mock_chat(), settings());
+
+    client.frame(
+        "CONNECT",
+        &[("accept-version", "2.0"), ("access-token", "t")],
+    );
+    let error = client.next().await;
+    let close = client.closed().await;
+
+    assert!(error.starts_with("ERROR\n"), "{error}");
+    assert!(error.contains("\nversion:1.0,1.1,1.2\n"), "{error}");
+    assert_eq!(close.code, Close::PROTOCOL_ERROR);
+    client.ended().await;
 }
