@@ -41,7 +41,7 @@ pub struct App {
     acceptor: TcpAcceptor,
     local_addr: SocketAddr,
     routes: poem::endpoint::BoxEndpoint<'static>,
-    stomp: Arc<StompServer<Arc<Chat>>>,
+    stomp: Arc<StompServer>,
     in_use: Vec<(&'static str, &'static str)>,
     shutdown: CancellationToken,
     grace: Duration,
@@ -84,7 +84,7 @@ impl App {
         if let Some(every) = lease_renewal {
             keep_sessions_alive(&adapters, every).await;
         }
-        let chat = Arc::new(Chat::new(&adapters));
+        let chat = Chat::new(&adapters);
 
         let events = adapters
             .bus
@@ -96,8 +96,13 @@ impl App {
         let shutdown = CancellationToken::new();
         let mut rest_settings = settings.rest.clone();
         rest_settings.max_file_bytes = settings.files.max_bytes;
-        let rest = adapter_rest::routes(chat.clone(), &rest_settings);
-        let stomp = StompServer::new(chat.clone(), hub, settings.stomp.clone(), shutdown.clone());
+        let rest = adapter_rest::routes(&rest_ports(&chat), &rest_settings);
+        let stomp = StompServer::new(
+            stomp_ports(&chat),
+            hub,
+            settings.stomp.clone(),
+            shutdown.clone(),
+        );
         let mut routes = Route::new()
             .at(WEBSOCKET_PATH, websocket_endpoint(stomp.clone()))
             .nest(SOCKJS_PATH, sockjs_endpoint(stomp.clone()))
@@ -111,7 +116,7 @@ impl App {
                 adapter_files::FILES_PATH,
                 get(adapter_files::files_endpoint(
                     adapter_files::LocalDiskFileStore::clone(&local),
-                    chat.clone(),
+                    chat.access.clone(),
                 )),
             );
         }
@@ -223,6 +228,26 @@ impl App {
                 Ok(())
             }
         }
+    }
+}
+
+/// The driving ports the REST API calls.
+fn rest_ports(chat: &Chat) -> adapter_rest::ChatPorts {
+    adapter_rest::ChatPorts {
+        access: chat.access.clone(),
+        reading: chat.reading.clone(),
+        file_sharing: chat.file_sharing.clone(),
+        roster: chat.roster.clone(),
+    }
+}
+
+/// The driving ports a STOMP session calls.
+fn stomp_ports(chat: &Chat) -> adapter_stomp::ChatPorts {
+    adapter_stomp::ChatPorts {
+        access: chat.access.clone(),
+        sessions: chat.sessions.clone(),
+        messaging: chat.messaging.clone(),
+        navigation: chat.navigation.clone(),
     }
 }
 

@@ -1,7 +1,6 @@
 //! SEND: a destination and body become a request to the chat service, or a refusal.
 
-use application::ports::inbound::ChatService;
-use application::ports::outbound::RequestKind;
+use application::ports::inbound::RequestKind;
 use domain::UserId;
 
 use super::{Flow, Session};
@@ -13,7 +12,7 @@ use crate::refusal::{Fatal, Refusal};
 use crate::refusal_budget::quoted;
 use crate::transport::OutboundSink;
 
-impl<S: ChatService, O: OutboundSink> Session<S, O> {
+impl<O: OutboundSink> Session<O> {
     pub(super) async fn send(
         &mut self,
         user: UserId,
@@ -56,16 +55,38 @@ impl<S: ChatService, O: OutboundSink> Session<S, O> {
 
     async fn execute(&self, user: UserId, request: Request) -> Result<(), Refusal> {
         let chat = &self.server.chat;
-        chat.admit(user, RequestKind::Write)
+        chat.access
+            .admit(user, RequestKind::Write)
             .await
             .map_err(Refusal::from)?;
         match request {
-            Request::Post(cmd) => chat.post(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Reply(cmd) => chat.reply(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Edit(cmd) => chat.edit(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Delete(cmd) => chat.delete(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Typing(cmd) => chat.typing(cmd).await.map_err(Refusal::from),
+            Request::Post(cmd) => chat
+                .messaging
+                .post(cmd)
+                .await
+                .map(drop)
+                .map_err(Refusal::from),
+            Request::Reply(cmd) => chat
+                .messaging
+                .reply(cmd)
+                .await
+                .map(drop)
+                .map_err(Refusal::from),
+            Request::Edit(cmd) => chat
+                .messaging
+                .edit(cmd)
+                .await
+                .map(drop)
+                .map_err(Refusal::from),
+            Request::Delete(cmd) => chat
+                .messaging
+                .delete(cmd)
+                .await
+                .map(drop)
+                .map_err(Refusal::from),
+            Request::Typing(cmd) => chat.messaging.typing(cmd).await.map_err(Refusal::from),
             Request::ChangeLocation(user, to) => chat
+                .navigation
                 .change_location(user, to)
                 .await
                 .map(drop)
@@ -75,6 +96,7 @@ impl<S: ChatService, O: OutboundSink> Session<S, O> {
                 community,
                 channel,
             } => chat
+                .navigation
                 .enter_voice(user, community, channel)
                 .await
                 .map(drop)

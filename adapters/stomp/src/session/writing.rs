@@ -2,7 +2,6 @@
 //! close, each within the write deadline; a client that misses one is stuck and
 //! gets nothing more.
 
-use application::ports::inbound::ChatService;
 use tokio::time::Instant;
 
 use super::{Flow, Session, count_frame};
@@ -10,7 +9,7 @@ use crate::frame::{Command, Frame, to_bytes};
 use crate::hub::{Delivery, metric};
 use crate::transport::{Close, OutboundSink};
 
-impl<S: ChatService, O: OutboundSink> Session<S, O> {
+impl<O: OutboundSink> Session<O> {
     pub(super) async fn receipt(&mut self, receipt: Option<&str>) -> Flow {
         match receipt {
             Some(id) => {
