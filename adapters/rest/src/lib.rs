@@ -1,8 +1,8 @@
 //! Inbound REST on poem-openapi: the clean API under `/api/v1`, the seed's
 //! endpoints under `/chat-server`, the OpenAPI document and Swagger UI.
 //!
-//! Handlers only translate: HTTP in, a call to a driving port of [`ChatPorts`], HTTP out. Every
-//! use-case error is mapped to one JSON error shape in `error`.
+//! Handlers only translate: HTTP in, a call to one of the driving ports in [`ChatPorts`],
+//! HTTP out. Every use-case error is mapped to one JSON error shape in `error`.
 
 mod auth;
 mod body_limit;

@@ -4,6 +4,7 @@ use application::ports::inbound::RequestKind;
 use domain::UserId;
 
 use super::{Flow, Session};
+use crate::ChatPorts;
 use crate::destination::{SendTarget, parse_send};
 use crate::frame::Frame;
 use crate::lobby_payload::parse_lobby_request;
@@ -54,39 +55,23 @@ impl<O: OutboundSink> Session<O> {
     }
 
     async fn execute(&self, user: UserId, request: Request) -> Result<(), Refusal> {
-        let chat = &self.server.chat;
-        chat.access
+        let ChatPorts {
+            access,
+            messaging,
+            navigation,
+            ..
+        } = &self.server.chat;
+        access
             .admit(user, RequestKind::Write)
             .await
             .map_err(Refusal::from)?;
         match request {
-            Request::Post(cmd) => chat
-                .messaging
-                .post(cmd)
-                .await
-                .map(drop)
-                .map_err(Refusal::from),
-            Request::Reply(cmd) => chat
-                .messaging
-                .reply(cmd)
-                .await
-                .map(drop)
-                .map_err(Refusal::from),
-            Request::Edit(cmd) => chat
-                .messaging
-                .edit(cmd)
-                .await
-                .map(drop)
-                .map_err(Refusal::from),
-            Request::Delete(cmd) => chat
-                .messaging
-                .delete(cmd)
-                .await
-                .map(drop)
-                .map_err(Refusal::from),
-            Request::Typing(cmd) => chat.messaging.typing(cmd).await.map_err(Refusal::from),
-            Request::ChangeLocation(user, to) => chat
-                .navigation
+            Request::Post(cmd) => messaging.post(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Reply(cmd) => messaging.reply(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Edit(cmd) => messaging.edit(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Delete(cmd) => messaging.delete(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Typing(cmd) => messaging.typing(cmd).await.map_err(Refusal::from),
+            Request::ChangeLocation(user, to) => navigation
                 .change_location(user, to)
                 .await
                 .map(drop)
@@ -95,8 +80,7 @@ impl<O: OutboundSink> Session<O> {
                 user,
                 community,
                 channel,
-            } => chat
-                .navigation
+            } => navigation
                 .enter_voice(user, community, channel)
                 .await
                 .map(drop)
