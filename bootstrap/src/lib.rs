@@ -55,7 +55,7 @@ pub struct App {
     local_addr: SocketAddr,
     /// Shared, so a test can still ask `/readyz` in process after the socket closed.
     routes: Arc<poem::endpoint::BoxEndpoint<'static>>,
-    stomp: Arc<StompServer<Arc<Chat>>>,
+    stomp: Arc<StompServer>,
     in_use: Vec<(&'static str, &'static str)>,
     /// Cancelled to close every STOMP session.
     close_sessions: CancellationToken,
@@ -121,14 +121,14 @@ impl App {
         if let Some(every) = lease_renewal {
             keep_sessions_alive(&adapters, every, &supervisor).await;
         }
-        let chat = Arc::new(Chat::new(&adapters));
+        let chat = Chat::new(&adapters);
 
         let close_sessions = CancellationToken::new();
         let mut rest_settings = settings.rest.clone();
         rest_settings.max_file_bytes = settings.files.max_bytes;
-        let rest = adapter_rest::routes(chat.clone(), &rest_settings);
+        let rest = adapter_rest::routes(&rest_ports(&chat), &rest_settings);
         let stomp = StompServer::new(
-            chat.clone(),
+            stomp_ports(&chat),
             hub,
             settings.stomp.clone(),
             close_sessions.clone(),
@@ -146,7 +146,7 @@ impl App {
                 adapter_files::FILES_PATH,
                 get(adapter_files::files_endpoint(
                     adapter_files::LocalDiskFileStore::clone(&local),
-                    chat.clone(),
+                    chat.access.clone(),
                 )),
             );
         }
@@ -276,6 +276,26 @@ impl App {
             anyhow::bail!("the background task `{task}` stopped; this instance cannot go on");
         }
         http_ended.unwrap_or(Ok(())).context("HTTP server failed")
+    }
+}
+
+/// The driving ports the REST API calls.
+fn rest_ports(chat: &Chat) -> adapter_rest::ChatPorts {
+    adapter_rest::ChatPorts {
+        access: chat.access.clone(),
+        reading: chat.reading.clone(),
+        file_sharing: chat.file_sharing.clone(),
+        roster: chat.roster.clone(),
+    }
+}
+
+/// The driving ports a STOMP session calls.
+fn stomp_ports(chat: &Chat) -> adapter_stomp::ChatPorts {
+    adapter_stomp::ChatPorts {
+        access: chat.access.clone(),
+        sessions: chat.sessions.clone(),
+        messaging: chat.messaging.clone(),
+        navigation: chat.navigation.clone(),
     }
 }
 

@@ -1,13 +1,13 @@
 //! The REST API's OpenAPI document, generated from the code.
 //!
 //! The document depends only on the API's types, not on a running chat, so it is
-//! built over the mocked driving port (never called).
+//! built over the mocked driving ports (never called).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use adapter_rest::RestSettings;
-use application::ports::inbound::MockChatService;
+use adapter_rest::{ChatPorts, RestSettings};
+use application::ports::inbound::{MockAccess, MockFileSharing, MockReading, MockRoster};
 
 /// Where the checked-in document lives.
 pub fn document_path() -> PathBuf {
@@ -24,7 +24,13 @@ pub fn generate() -> anyhow::Result<String> {
         max_concurrent_uploads: 2,
         upload_room_first: true,
     };
-    let json = adapter_rest::openapi_json(Arc::new(MockChatService::new()), &settings);
+    let chat = ChatPorts {
+        access: Arc::new(MockAccess::new()),
+        reading: Arc::new(MockReading::new()),
+        file_sharing: Arc::new(MockFileSharing::new()),
+        roster: Arc::new(MockRoster::new()),
+    };
+    let json = adapter_rest::openapi_json(&chat, &settings);
     let value: serde_json::Value = serde_json::from_str(&json)?;
     Ok(serde_json::to_string_pretty(&with_sorted_keys(value))? + "\n")
 }

@@ -15,8 +15,7 @@
 
 use std::sync::Arc;
 
-use application::ports::inbound::ChatService;
-use application::ports::outbound::RequestKind;
+use application::ports::inbound::{Access, RequestKind};
 use application::usecases::ListenError;
 use domain::UserId;
 use poem::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -33,15 +32,15 @@ use crate::link::LinkError;
 pub const FILES_PATH: &str = "/files/:key";
 
 /// The endpoint serving `store`'s files at [`FILES_PATH`] to holders of a download
-/// link or to members of the file's room (asked of `chat`).
-pub fn endpoint<S: ChatService>(store: LocalDiskFileStore, chat: S) -> impl poem::Endpoint {
-    let files = Arc::new(Files { store, chat });
-    poem::EndpointExt::data(serve_file::<S>::default(), files)
+/// link or to members of the file's room (asked of `access`).
+pub fn endpoint(store: LocalDiskFileStore, access: Arc<dyn Access>) -> impl poem::Endpoint {
+    let files = Arc::new(Files { store, access });
+    poem::EndpointExt::data(serve_file, files)
 }
 
-struct Files<S> {
+struct Files {
     store: LocalDiskFileStore,
-    chat: S,
+    access: Arc<dyn Access>,
 }
 
 /// A download link's query.
@@ -52,22 +51,22 @@ struct LinkQuery {
 }
 
 #[handler]
-async fn serve_file<S: ChatService>(
+async fn serve_file(
     Path(key): Path<String>,
     Query(link): Query<LinkQuery>,
     headers: &HeaderMap,
-    files: poem::web::Data<&Arc<Files<S>>>,
+    files: poem::web::Data<&Arc<Files>>,
 ) -> Response {
     serve(&key, &link, headers, &files)
         .await
         .unwrap_or_else(|refused| refused)
 }
 
-async fn serve<S: ChatService>(
+async fn serve(
     key: &str,
     link: &LinkQuery,
     headers: &HeaderMap,
-    files: &Files<S>,
+    files: &Files,
 ) -> Result<Response, Response> {
     if !is_valid_key(key) {
         return Err(not_found());
@@ -84,7 +83,7 @@ async fn serve<S: ChatService>(
     if let Some(user) = user {
         // Files stored before rooms were recorded are only served through links.
         let room = file.room.ok_or_else(not_found)?;
-        match files.chat.authorize_listen(user, room.audience()).await {
+        match files.access.authorize_listen(user, room.audience()).await {
             Ok(()) => {}
             Err(ListenError::Unavailable(cause)) => {
                 tracing::warn!(%key, error = ?cause, "file download: membership unknown");
@@ -117,11 +116,11 @@ async fn serve<S: ChatService>(
 
 /// Who asks: `None` for the holder of a valid link, else the user whose token the
 /// request carries (within their read allowance); the refusal otherwise.
-async fn caller<S: ChatService>(
+async fn caller(
     key: &str,
     link: &LinkQuery,
     headers: &HeaderMap,
-    files: &Files<S>,
+    files: &Files,
 ) -> Result<Option<UserId>, Response> {
     match (&link.exp, &link.sig) {
         (None, None) => {}
@@ -158,11 +157,11 @@ async fn caller<S: ChatService>(
         return Err(response);
     };
     let user = files
-        .chat
+        .access
         .authenticate(token)
         .map_err(|err| refusal(StatusCode::UNAUTHORIZED, "unauthorized", &err.to_string()))?
         .user;
-    if let Err(limited) = files.chat.admit(user, RequestKind::Read).await {
+    if let Err(limited) = files.access.admit(user, RequestKind::Read).await {
         let mut response = refusal(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

@@ -1,8 +1,7 @@
 //! Credentials: users send their JWT as `Authorization: Bearer`; the app's other
 //! services send the configured service token as `X-Service-Token`.
 
-use application::ports::inbound::ChatService;
-use application::ports::outbound::RequestKind;
+use application::ports::inbound::{Access, RequestKind};
 use domain::UserId;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::{ApiKey, Bearer};
@@ -22,9 +21,9 @@ pub(crate) struct ServiceToken(ApiKey);
 impl UserToken {
     /// The caller, once the token is verified and the request fits the caller's
     /// read allowance.
-    pub(crate) async fn user<S: ChatService>(&self, chat: &S) -> Result<UserId, ApiError> {
-        let user = chat.authenticate(&self.0.token)?.user;
-        chat.admit(user, RequestKind::Read).await?;
+    pub(crate) async fn user(&self, access: &dyn Access) -> Result<UserId, ApiError> {
+        let user = access.authenticate(&self.0.token)?.user;
+        access.admit(user, RequestKind::Read).await?;
         Ok(user)
     }
 }
@@ -32,9 +31,9 @@ impl UserToken {
 impl UserToken {
     /// The uploader, once the token is verified and the upload fits the caller's
     /// write allowance (an upload posts a message; it never spends the read allowance).
-    pub(crate) async fn uploader<S: ChatService>(&self, chat: &S) -> Result<UserId, ApiError> {
-        let user = chat.authenticate(&self.0.token)?.user;
-        chat.admit(user, RequestKind::Write).await?;
+    pub(crate) async fn uploader(&self, access: &dyn Access) -> Result<UserId, ApiError> {
+        let user = access.authenticate(&self.0.token)?.user;
+        access.admit(user, RequestKind::Write).await?;
         Ok(user)
     }
 }

@@ -2,7 +2,7 @@
 //! human message, with the matching status. Use-case errors are mapped
 //! exhaustively (no catch-all arm), so a new variant forces a decision here.
 
-use application::ports::outbound::TokenError;
+use application::ports::inbound::TokenError;
 use application::usecases::{
     GetMessageError, HistoryError, ListRoomsError, MarkReadError, PostFileError,
     PresenceQueryError, RateLimited, SetChannelError, SetMembersError, UnreadError,

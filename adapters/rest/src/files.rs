@@ -4,7 +4,9 @@
 //! the author is the token's user (the seed's `userId`, `name` and `profileImage`
 //! fields are ignored).
 
-use application::ports::inbound::ChatService;
+use std::sync::Arc;
+
+use application::ports::inbound::{Access, FileSharing};
 use application::usecases::FileCommand;
 use domain::{ChannelId, CommunityId, RoomId, RoomRef};
 use poem_openapi::param::Path;
@@ -71,17 +73,23 @@ pub(crate) enum Created {
 }
 
 /// The file upload operations.
-pub struct FileApi<S> {
-    chat: S,
+pub struct FileApi {
+    access: Arc<dyn Access>,
+    file_sharing: Arc<dyn FileSharing>,
     max_file_bytes: u64,
     slots: UploadSlots,
     room_first: bool,
 }
 
-impl<S> FileApi<S> {
-    pub(crate) fn new(chat: S, settings: &RestSettings) -> Self {
+impl FileApi {
+    pub(crate) fn new(
+        access: Arc<dyn Access>,
+        file_sharing: Arc<dyn FileSharing>,
+        settings: &RestSettings,
+    ) -> Self {
         Self {
-            chat,
+            access,
+            file_sharing,
             max_file_bytes: settings.max_file_bytes,
             slots: UploadSlots::new(settings.max_concurrent_uploads),
             room_first: settings.upload_room_first,
@@ -109,7 +117,7 @@ fn id<T>(
     parse(text).map_err(|e| ApiError::bad_request(&format!("invalid_{field}"), e.to_string()))
 }
 
-impl<S: ChatService> FileApi<S> {
+impl FileApi {
     /// Reads the form and posts the file in `room` (or the room the form names).
     /// Membership is checked as soon as the room is known: before any file part is
     /// written to disk (for the seed's forms, unless `upload_room_first` is off and
@@ -122,7 +130,7 @@ impl<S: ChatService> FileApi<S> {
         room: impl Fn(&ReadForm) -> Result<RoomRef, ApiError> + Send,
         default_type: bool,
     ) -> Result<domain::Message, ApiError> {
-        let author = auth.uploader(&self.chat).await?;
+        let author = auth.uploader(&*self.access).await?;
         let _slot = self.slots.acquire(author)?;
         let file_fields = [file_field, "thumbnail"];
         let mut reader = form.reader(&file_fields, self.max_file_bytes);
@@ -134,7 +142,7 @@ impl<S: ChatService> FileApi<S> {
             Err(_) => None,
         };
         if let Some(room) = checked {
-            self.chat
+            self.file_sharing
                 .authorize_file(author, room)
                 .await
                 .inspect_err(|err| tracing::info!(error = %err, "file upload refused"))?;
@@ -163,7 +171,7 @@ impl<S: ChatService> FileApi<S> {
         };
         let thumbnail = form.take_file("thumbnail");
         let message = self
-            .chat
+            .file_sharing
             .post_file(FileCommand {
                 author,
                 room,
@@ -178,7 +186,7 @@ impl<S: ChatService> FileApi<S> {
 }
 
 #[OpenApi]
-impl<S: ChatService> FileApi<S> {
+impl FileApi {
     /// The seed's DM file upload: stores the file (and an image's or video's thumbnail),
     /// then a file message in DM room `channelId`, published to `/topic/direct/{channelId}`.
     /// The form must name its room before the file (400 `room_after_file`): membership is

@@ -1,11 +1,12 @@
 //! Inbound REST on poem-openapi: the clean API under `/api/v1`, the seed's
 //! endpoints under `/chat-server`, the OpenAPI document and Swagger UI.
 //!
-//! Handlers only translate: HTTP in, a [`ChatService`] call, HTTP out. Every
-//! use-case error is mapped to one JSON error shape in `error`.
+//! Handlers only translate: HTTP in, a call to one of the driving ports in [`ChatPorts`],
+//! HTTP out. Every use-case error is mapped to one JSON error shape in `error`.
 
 mod auth;
 mod body_limit;
+mod chat_ports;
 mod dto;
 mod error;
 mod files;
@@ -17,10 +18,10 @@ mod upload;
 mod upload_slots;
 mod v1;
 
-use application::ports::inbound::ChatService;
 use poem::{Endpoint, EndpointExt as _, IntoEndpoint as _, Route};
 use poem_openapi::OpenApiService;
 
+pub use chat_ports::ChatPorts;
 pub use error::ErrorBody;
 pub use settings::RestSettings;
 
@@ -28,18 +29,20 @@ pub use settings::RestSettings;
 const TITLE: &str = "chat-server";
 
 /// Every group of operations of the REST API.
-type Operations<S> = (v1::UserApi<S>, seed::SeedApi<S>, files::FileApi<S>);
+type Operations = (v1::UserApi, seed::SeedApi, files::FileApi);
 
 /// Every operation of the REST API, for serving and for documenting.
-pub fn api<S: ChatService + Clone>(
-    chat: S,
-    settings: &RestSettings,
-) -> OpenApiService<Operations<S>, ()> {
+pub fn api(chat: &ChatPorts, settings: &RestSettings) -> OpenApiService<Operations, ()> {
     OpenApiService::new(
         (
-            v1::UserApi::new(chat.clone()),
-            seed::SeedApi::new(chat.clone(), settings.service_token.clone()),
-            files::FileApi::new(chat, settings),
+            v1::UserApi::new(chat.access.clone(), chat.reading.clone()),
+            seed::SeedApi::new(
+                chat.access.clone(),
+                chat.reading.clone(),
+                chat.roster.clone(),
+                settings.service_token.clone(),
+            ),
+            files::FileApi::new(chat.access.clone(), chat.file_sharing.clone(), settings),
         ),
         TITLE,
         env!("CARGO_PKG_VERSION"),
@@ -53,14 +56,14 @@ pub fn api<S: ChatService + Clone>(
 }
 
 /// The OpenAPI document as JSON, as served at `/openapi.json`.
-pub fn openapi_json<S: ChatService + Clone>(chat: S, settings: &RestSettings) -> String {
+pub fn openapi_json(chat: &ChatPorts, settings: &RestSettings) -> String {
     api(chat, settings).spec()
 }
 
 /// The REST routes: the API at `/`, `/openapi.json` and Swagger UI at `/docs`.
 /// Errors poem-openapi raises before a handler runs (bad parameters, missing
 /// credentials, oversize bodies) get the same JSON error shape as handler errors.
-pub fn routes<S: ChatService + Clone>(chat: S, settings: &RestSettings) -> impl Endpoint + use<S> {
+pub fn routes(chat: &ChatPorts, settings: &RestSettings) -> impl Endpoint + use<> {
     let service = api(chat, settings);
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();

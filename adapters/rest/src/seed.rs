@@ -3,8 +3,9 @@
 //! looked up once per page with their real author, `message-count` ordered by a
 //! 24-hour clock without dropping rooms, voice leaves sent to the right topic.
 
-use application::ports::inbound::ChatService;
-use application::ports::outbound::HistoryOrder;
+use std::sync::Arc;
+
+use application::ports::inbound::{Access, HistoryOrder, Reading, Roster};
 use application::usecases::{HistoryCommand, HistoryPosition};
 use domain::{
     Audience, ChannelId, CommunityId, Location, Message, ParentContent, RoomId, RoomKey, UserId,
@@ -188,15 +189,24 @@ pub(crate) struct SignalingRequest {
 }
 
 /// The `/chat-server` operations.
-pub struct SeedApi<S> {
-    chat: S,
+pub struct SeedApi {
+    access: Arc<dyn Access>,
+    reading: Arc<dyn Reading>,
+    roster: Arc<dyn Roster>,
     service_token: SecretString,
 }
 
-impl<S> SeedApi<S> {
-    pub(crate) fn new(chat: S, service_token: SecretString) -> Self {
+impl SeedApi {
+    pub(crate) fn new(
+        access: Arc<dyn Access>,
+        reading: Arc<dyn Reading>,
+        roster: Arc<dyn Roster>,
+        service_token: SecretString,
+    ) -> Self {
         Self {
-            chat,
+            access,
+            reading,
+            roster,
             service_token,
         }
     }
@@ -210,7 +220,7 @@ fn ids<T>(raw: &[u64], parse: fn(&str) -> Result<T, domain::IdError>) -> Result<
         .collect()
 }
 
-impl<S: ChatService> SeedApi<S> {
+impl SeedApi {
     async fn page(
         &self,
         auth: &UserToken,
@@ -218,9 +228,9 @@ impl<S: ChatService> SeedApi<S> {
         page: u32,
         size: u32,
     ) -> Result<Json<SeedHistoryEnvelope>, ApiError> {
-        let reader = auth.user(&self.chat).await?;
+        let reader = auth.user(&*self.access).await?;
         let mut messages = self
-            .chat
+            .reading
             .history(HistoryCommand {
                 reader,
                 room,
@@ -247,7 +257,7 @@ impl<S: ChatService> SeedApi<S> {
     ) -> Result<Json<SeedOkEnvelope>, ApiError> {
         auth.check(self.service_token.expose_secret())?;
         let members = ids(members, UserId::parse)?;
-        self.chat.set_members(group, members).await?;
+        self.roster.set_members(group, members).await?;
         Ok(SeedOkEnvelope::ok())
     }
 
@@ -274,12 +284,12 @@ impl<S: ChatService> SeedApi<S> {
             .map_err(|e| ApiError::unprocessable("invalid_user_id", e.to_string()))?;
         let leave = VoiceLeave::new(community, location, users)
             .map_err(|e| ApiError::unprocessable("invalid_location", e.to_string()))?;
-        Ok(self.chat.voice_leave(leave).await?)
+        Ok(self.roster.voice_leave(leave).await?)
     }
 }
 
 #[OpenApi(prefix_path = "/chat-server")]
-impl<S: ChatService> SeedApi<S> {
+impl SeedApi {
     /// A page of a DM room's history in the seed's shape: page 0 is the newest
     /// `size` messages, each page oldest first.
     #[oai(path = "/direct", method = "get", tag = "ApiTags::Seed")]
@@ -345,7 +355,7 @@ impl<S: ChatService> SeedApi<S> {
             .into_iter()
             .map(RoomKey::Direct)
             .collect();
-        let counted = self.chat.unread(reader, rooms).await?;
+        let counted = self.reading.unread(reader, rooms).await?;
         Ok(Json(
             counted
                 .into_iter()
@@ -419,7 +429,7 @@ impl<S: ChatService> SeedApi<S> {
         auth.check(self.service_token.expose_secret())?;
         let channel = ids(&[channel_id.0], ChannelId::parse)?.remove(0);
         let community = ids(&[body.0.community_id], CommunityId::parse)?.remove(0);
-        self.chat.set_channel(channel, community).await?;
+        self.roster.set_channel(channel, community).await?;
         Ok(SeedOkEnvelope::ok())
     }
 

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::io::SeekFrom;
 use std::marker::PhantomData;
 
-use application::ports::outbound::ByteStream;
+use application::ports::inbound::ByteStream;
 use application::usecases::IncomingFile;
 use poem::web::{Field, Multipart};
 use poem::{Request, RequestBody};

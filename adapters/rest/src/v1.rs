@@ -1,7 +1,8 @@
 //! The clean API under `/api/v1`, for the app's clients (user JWT).
 
-use application::ports::inbound::ChatService;
-use application::ports::outbound::HistoryOrder;
+use std::sync::Arc;
+
+use application::ports::inbound::{Access, HistoryOrder, Reading};
 use application::usecases::{HistoryCommand, HistoryPosition};
 use domain::{ChannelId, MessageId, RoomId, RoomKey, UserId};
 use poem_openapi::OpenApi;
@@ -21,13 +22,14 @@ use crate::time_format::rfc3339;
 const DEFAULT_LIMIT: u32 = 50;
 
 /// The `/api/v1` operations.
-pub struct UserApi<S> {
-    chat: S,
+pub struct UserApi {
+    access: Arc<dyn Access>,
+    reading: Arc<dyn Reading>,
 }
 
-impl<S> UserApi<S> {
-    pub(crate) fn new(chat: S) -> Self {
-        Self { chat }
+impl UserApi {
+    pub(crate) fn new(access: Arc<dyn Access>, reading: Arc<dyn Reading>) -> Self {
+        Self { access, reading }
     }
 }
 
@@ -57,7 +59,7 @@ fn position(before: Option<String>, after: Option<String>) -> Result<HistoryPosi
     }
 }
 
-impl<S: ChatService> UserApi<S> {
+impl UserApi {
     async fn history(
         &self,
         auth: &UserToken,
@@ -67,13 +69,13 @@ impl<S: ChatService> UserApi<S> {
         limit: Option<u32>,
         order: Option<Order>,
     ) -> Result<Json<MessagePage>, ApiError> {
-        let reader = auth.user(&self.chat).await?;
+        let reader = auth.user(&*self.access).await?;
         let order = match order.unwrap_or_default() {
             Order::Newest => HistoryOrder::NewestFirst,
             Order::Oldest => HistoryOrder::OldestFirst,
         };
         let messages = self
-            .chat
+            .reading
             .history(HistoryCommand {
                 reader,
                 room,
@@ -93,9 +95,9 @@ impl<S: ChatService> UserApi<S> {
         room: RoomKey,
         body: MarkReadBody,
     ) -> Result<Json<ReadMarkerDto>, ApiError> {
-        let reader = auth.user(&self.chat).await?;
+        let reader = auth.user(&*self.access).await?;
         let up_to = body.message_id.as_deref().map(message_id).transpose()?;
-        let seq = self.chat.mark_read(reader, room, up_to).await?;
+        let seq = self.reading.mark_read(reader, room, up_to).await?;
         Ok(Json(ReadMarkerDto {
             read_up_to: seq.map(domain::Seq::get),
         }))
@@ -103,12 +105,12 @@ impl<S: ChatService> UserApi<S> {
 }
 
 #[OpenApi(prefix_path = "/api/v1")]
-impl<S: ChatService> UserApi<S> {
+impl UserApi {
     /// The caller's DM rooms and communities.
     #[oai(path = "/rooms", method = "get", tag = "ApiTags::Rooms")]
     async fn rooms(&self, auth: UserToken) -> Result<Json<RoomList>, ApiError> {
-        let user = auth.user(&self.chat).await?;
-        let rooms = self.chat.rooms(user).await?;
+        let user = auth.user(&*self.access).await?;
+        let rooms = self.reading.rooms(user).await?;
         Ok(Json(RoomList {
             rooms: rooms.into_iter().map(RoomDto::from).collect(),
         }))
@@ -191,9 +193,9 @@ impl<S: ChatService> UserApi<S> {
         #[oai(validator(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
         message_id: Path<String>,
     ) -> Result<Json<MessageDto>, ApiError> {
-        let reader = auth.user(&self.chat).await?;
+        let reader = auth.user(&*self.access).await?;
         let message = self
-            .chat
+            .reading
             .message(reader, self::message_id(&message_id.0)?)
             .await?;
         Ok(Json(MessageDto::from(&message)))
@@ -212,7 +214,7 @@ impl<S: ChatService> UserApi<S> {
         #[oai(validator(max_items = 200))]
         channel: Query<Vec<u64>>,
     ) -> Result<Json<UnreadList>, ApiError> {
-        let reader = auth.user(&self.chat).await?;
+        let reader = auth.user(&*self.access).await?;
         let mut rooms = Vec::with_capacity(direct.0.len() + channel.0.len());
         for id in direct.0 {
             rooms.push(RoomKey::Direct(room_id(id)?));
@@ -220,7 +222,7 @@ impl<S: ChatService> UserApi<S> {
         for id in channel.0 {
             rooms.push(RoomKey::Channel(channel_id(id)?));
         }
-        let counted = self.chat.unread(reader, rooms).await?;
+        let counted = self.reading.unread(reader, rooms).await?;
         Ok(Json(UnreadList {
             rooms: counted
                 .into_iter()
@@ -281,9 +283,9 @@ impl<S: ChatService> UserApi<S> {
         #[oai(validator(max_items = 200))]
         user: Query<Vec<u64>>,
     ) -> Result<Json<PresenceList>, ApiError> {
-        let caller = auth.user(&self.chat).await?;
+        let caller = auth.user(&*self.access).await?;
         let users = user.0.into_iter().map(UserId::new).collect();
-        let presence = self.chat.presence(caller, users).await?;
+        let presence = self.reading.presence(caller, users).await?;
         Ok(Json(PresenceList {
             users: presence
                 .into_iter()

@@ -1,15 +1,16 @@
-//! Handler tests over the mocked driving port: every status code the API answers.
+//! Handler tests over the mocked driving ports: every status code the API answers.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::sync::Arc;
 
-use application::ports::inbound::MockChatService;
-use application::ports::outbound::{TokenError, VerifiedToken};
+use application::ports::inbound::{
+    MockAccess, MockFileSharing, MockReading, MockRoster, TokenError, VerifiedToken,
+};
 use application::usecases::{
     GetMessageError, HistoryError, MarkReadError, RateLimited, SetMembersError,
 };
-use chat_adapter_rest::RestSettings;
+use chat_adapter_rest::{ChatPorts, RestSettings};
 use domain::{
     ChannelId, CommunityId, MessageBody, MessageId, NewMessage, RoomId, RoomKey, RoomRef, Seq,
     Timestamp, UserId, UserProfile,
@@ -32,17 +33,26 @@ fn settings() -> RestSettings {
     }
 }
 
+/// Every driving port the REST API calls, mocked: a call nobody expected fails the test.
+#[derive(Default)]
+struct MockChat {
+    access: MockAccess,
+    reading: MockReading,
+    file_sharing: MockFileSharing,
+    roster: MockRoster,
+}
+
 /// A chat whose good token belongs to user 1, within their allowance.
-fn chat() -> MockChatService {
+fn chat() -> MockChat {
     let mut chat = chat_without_allowance();
-    chat.expect_admit().returning(|_, _| Ok(()));
+    chat.access.expect_admit().returning(|_, _| Ok(()));
     chat
 }
 
 /// A chat whose good token belongs to user 1; the allowance is for the test to set.
-fn chat_without_allowance() -> MockChatService {
-    let mut chat = MockChatService::new();
-    chat.expect_authenticate().returning(|token| {
+fn chat_without_allowance() -> MockChat {
+    let mut chat = MockChat::default();
+    chat.access.expect_authenticate().returning(|token| {
         if token == "good" {
             Ok(VerifiedToken {
                 user: UserId::new(1),
@@ -58,8 +68,14 @@ fn chat_without_allowance() -> MockChatService {
     chat
 }
 
-fn client(chat: MockChatService) -> TestClient<impl Endpoint> {
-    TestClient::new(chat_adapter_rest::routes(Arc::new(chat), &settings()).into_endpoint())
+fn client(chat: MockChat) -> TestClient<impl Endpoint> {
+    let ports = ChatPorts {
+        access: Arc::new(chat.access),
+        reading: Arc::new(chat.reading),
+        file_sharing: Arc::new(chat.file_sharing),
+        roster: Arc::new(chat.roster),
+    };
+    TestClient::new(chat_adapter_rest::routes(&ports, &settings()).into_endpoint())
 }
 
 /// The response has `status` and the error shape with `code`.
@@ -90,7 +106,9 @@ fn message() -> domain::Message {
 #[tokio::test]
 async fn history_answers_200_with_the_page() {
     let mut chat = chat();
-    chat.expect_history().returning(|_| Ok(vec![message()]));
+    chat.reading
+        .expect_history()
+        .returning(|_| Ok(vec![message()]));
 
     let response = client(chat)
         .get("/api/v1/direct/5/messages")
@@ -155,7 +173,8 @@ async fn a_missing_token_is_401_and_an_expired_one_too() {
 #[tokio::test]
 async fn a_non_member_is_403() {
     let mut chat = chat();
-    chat.expect_history()
+    chat.reading
+        .expect_history()
         .returning(|_| Err(HistoryError::Forbidden(RoomKey::Direct(RoomId::new(5)))));
 
     let response = client(chat)
@@ -170,7 +189,8 @@ async fn a_non_member_is_403() {
 #[tokio::test]
 async fn an_unknown_message_is_404() {
     let mut chat = chat();
-    chat.expect_message()
+    chat.reading
+        .expect_message()
         .returning(|_, id| Err(GetMessageError::NotFound(id)));
 
     let response = client(chat)
@@ -240,7 +260,8 @@ async fn a_wrong_service_token_is_401() {
 #[tokio::test]
 async fn a_dependency_outage_is_503() {
     let mut chat = chat();
-    chat.expect_mark_read()
+    chat.reading
+        .expect_mark_read()
         .returning(|_, _, _| Err(MarkReadError::Unavailable(anyhow::anyhow!("store down"))));
 
     let response = client(chat)
@@ -256,7 +277,8 @@ async fn a_dependency_outage_is_503() {
 #[tokio::test]
 async fn the_seed_member_list_answers_its_envelope() {
     let mut chat = chat();
-    chat.expect_set_members()
+    chat.roster
+        .expect_set_members()
         .withf(|group, members| {
             *group == domain::Audience::Direct(RoomId::new(5)) && members.len() == 2
         })
@@ -279,7 +301,8 @@ async fn the_seed_member_list_answers_its_envelope() {
 #[tokio::test]
 async fn too_many_members_is_413() {
     let mut chat = chat();
-    chat.expect_set_members()
+    chat.roster
+        .expect_set_members()
         .returning(|_, _| Err(SetMembersError::TooManyMembers { got: 9, max: 1 }));
 
     let response = client(chat)
@@ -295,7 +318,7 @@ async fn too_many_members_is_413() {
 #[tokio::test]
 async fn a_user_over_the_read_allowance_gets_429_with_retry_after() {
     let mut chat = chat_without_allowance();
-    chat.expect_admit().returning(|_, _| {
+    chat.access.expect_admit().returning(|_, _| {
         Err(RateLimited {
             retry_after: std::time::Duration::from_millis(1500),
         })
@@ -314,7 +337,8 @@ async fn a_user_over_the_read_allowance_gets_429_with_retry_after() {
 #[tokio::test]
 async fn the_history_of_an_unknown_channel_is_404_unknown_channel() {
     let mut chat = chat();
-    chat.expect_history()
+    chat.reading
+        .expect_history()
         .returning(|_| Err(HistoryError::UnknownChannel(ChannelId::new(12))));
 
     let response = client(chat)
@@ -329,7 +353,8 @@ async fn the_history_of_an_unknown_channel_is_404_unknown_channel() {
 #[tokio::test]
 async fn the_community_service_registers_a_channel_with_the_service_token() {
     let mut chat = chat();
-    chat.expect_set_channel()
+    chat.roster
+        .expect_set_channel()
         .withf(|channel, community| {
             *channel == ChannelId::new(12) && *community == CommunityId::new(3)
         })
@@ -356,7 +381,7 @@ async fn the_community_service_registers_a_channel_with_the_service_token() {
 #[tokio::test]
 async fn registering_a_channel_needs_the_service_token() {
     let mut chat = chat();
-    chat.expect_set_channel().never();
+    chat.roster.expect_set_channel().never();
 
     let response = client(chat)
         .put("/chat-server/channel/12")
@@ -384,9 +409,10 @@ fn file_form(field: &str) -> (String, Vec<u8>) {
 #[tokio::test]
 async fn an_upload_by_a_non_member_is_refused_before_it_is_posted() {
     let mut chat = chat();
-    chat.expect_authorize_file()
+    chat.file_sharing
+        .expect_authorize_file()
         .returning(|_, room| Err(application::usecases::PostFileError::Forbidden(room)));
-    chat.expect_post_file().never();
+    chat.file_sharing.expect_post_file().never();
     let (content_type, body) = file_form("file");
 
     let response = client(chat)
@@ -402,10 +428,11 @@ async fn an_upload_by_a_non_member_is_refused_before_it_is_posted() {
 
 #[tokio::test]
 async fn an_upload_spends_the_write_allowance() {
-    use application::ports::outbound::RequestKind;
+    use application::ports::inbound::RequestKind;
 
     let mut chat = chat_without_allowance();
-    chat.expect_admit()
+    chat.access
+        .expect_admit()
         .withf(|_, kind| *kind == RequestKind::Write)
         .times(1)
         .returning(|_, _| {
@@ -413,7 +440,7 @@ async fn an_upload_spends_the_write_allowance() {
                 retry_after: std::time::Duration::from_secs(2),
             })
         });
-    chat.expect_post_file().never();
+    chat.file_sharing.expect_post_file().never();
     let (content_type, body) = file_form("file");
 
     let response = client(chat)
@@ -430,8 +457,8 @@ async fn an_upload_spends_the_write_allowance() {
 #[tokio::test]
 async fn a_seed_form_with_its_room_after_the_file_is_400_before_anything_is_posted() {
     let mut chat = chat();
-    chat.expect_authorize_file().never();
-    chat.expect_post_file().never();
+    chat.file_sharing.expect_authorize_file().never();
+    chat.file_sharing.expect_post_file().never();
     let boundary = "----handler-test";
     let body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\

@@ -1,7 +1,8 @@
 //! Inbound STOMP over WebSocket and SockJS, compatible with the seed's web and iOS clients.
 //!
 //! - [`frame`]: a pure STOMP 1.0-1.2 codec;
-//! - `session`: one task per connection, turning frames into chat use-case calls;
+//! - `session`: one task per connection, turning frames into calls to the driving
+//!   ports of [`ChatPorts`];
 //! - `transport`: what a session reads and writes, so that one session type runs
 //!   over both carriers: `websocket` (raw STOMP over WebSocket) and [`sockjs`];
 //! - [`SubscriptionHub`]: local subscribers, and the `RoomBroadcaster` port that
@@ -9,6 +10,7 @@
 //! - `payload` / `event_json`: the seed's JSON shapes, owned here and nowhere else.
 
 mod caps;
+mod chat_ports;
 mod destination;
 mod event_json;
 pub mod frame;
@@ -25,6 +27,7 @@ pub mod sockjs;
 mod transport;
 mod websocket;
 
+pub use chat_ports::ChatPorts;
 pub use hub::SubscriptionHub;
 pub use server::StompServer;
 pub use settings::StompSettings;

@@ -5,12 +5,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::inbound::ChatService;
 use metric_names::stomp as metric;
 use poem::web::websocket::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::ChatPorts;
 use crate::caps::{CapExceeded, CapLimits, ConnectionCaps, SocketPermit};
 use crate::hub::SubscriptionHub;
 use crate::session::Session;
@@ -22,8 +22,8 @@ use crate::transport::{HeartBeatOffer, InboundSource, OutboundSink};
 const CLOSE_ON_SHUTDOWN: Duration = Duration::from_secs(1);
 
 /// Everything a session needs, shared by all of them.
-pub struct StompServer<S: ChatService> {
-    pub(crate) chat: S,
+pub struct StompServer {
+    pub(crate) chat: ChatPorts,
     pub(crate) hub: Arc<SubscriptionHub>,
     pub(crate) settings: StompSettings,
     pub(crate) shutdown: CancellationToken,
@@ -31,10 +31,10 @@ pub struct StompServer<S: ChatService> {
     sessions: TaskTracker,
 }
 
-impl<S: ChatService> StompServer<S> {
+impl StompServer {
     /// A server whose sessions deliver from `hub` and end when `shutdown` is cancelled.
     pub fn new(
-        chat: S,
+        chat: ChatPorts,
         hub: Arc<SubscriptionHub>,
         settings: StompSettings,
         shutdown: CancellationToken,

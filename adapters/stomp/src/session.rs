@@ -28,7 +28,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::inbound::ChatService;
 use bytes::BytesMut;
 use domain::{Audience, SessionId, UserId};
 use metric_names::stomp as metric;
@@ -61,8 +60,8 @@ struct Open {
 
 /// One client's STOMP session: its transport, its protocol state and what it holds
 /// (subscriptions, a place under the caps, the chat session after CONNECT).
-pub(crate) struct Session<S: ChatService, O: OutboundSink> {
-    server: Arc<StompServer<S>>,
+pub(crate) struct Session<O: OutboundSink> {
+    server: Arc<StompServer>,
     out: O,
     offer: HeartBeatOffer,
     decoder: Decoder,
@@ -85,9 +84,9 @@ pub(crate) struct Session<S: ChatService, O: OutboundSink> {
     stuck: bool,
 }
 
-impl<S: ChatService, O: OutboundSink> Session<S, O> {
+impl<O: OutboundSink> Session<O> {
     pub(crate) fn new(
-        server: Arc<StompServer<S>>,
+        server: Arc<StompServer>,
         out: O,
         offer: HeartBeatOffer,
         permit: SocketPermit,
@@ -167,7 +166,7 @@ impl<S: ChatService, O: OutboundSink> Session<S, O> {
             .hub
             .close(self.mailbox.id, self.subscriptions.values().copied());
         if let Some(open) = self.open.take()
-            && let Err(error) = self.server.chat.disconnect(open.session).await
+            && let Err(error) = self.server.chat.sessions.disconnect(open.session).await
         {
             tracing::error!(?error, "session could not be closed");
         }

@@ -37,7 +37,6 @@ mod websocket;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::ports::inbound::ChatService;
 use poem::{Request, Route};
 use tracing::Instrument as _;
 
@@ -51,12 +50,12 @@ use crate::server::StompServer;
 use crate::transport::HeartBeatOffer;
 
 /// What the SockJS URLs share.
-pub(crate) struct SockJs<S: ChatService> {
-    server: Arc<StompServer<S>>,
+pub(crate) struct SockJs {
+    server: Arc<StompServer>,
     registry: Registry,
 }
 
-impl<S: ChatService> SockJs<S> {
+impl SockJs {
     fn settings(&self) -> &SockJsSettings {
         &self.server.settings.sockjs
     }
@@ -134,13 +133,13 @@ fn session_id(request: &Request) -> Option<&str> {
 }
 
 /// The SockJS routes, to be nested at `/my-chat`.
-pub fn sockjs_endpoint<S: ChatService>(server: Arc<StompServer<S>>) -> Route {
+pub fn sockjs_endpoint(server: Arc<StompServer>) -> Route {
     let sockjs = Arc::new(SockJs {
         server,
         registry: Registry::default(),
     });
     let greeting = poem::endpoint::make_sync(|request: Request| info::greeting(&request));
-    let with = |sockjs: &Arc<SockJs<S>>| sockjs.clone();
+    let with = |sockjs: &Arc<SockJs>| sockjs.clone();
     let (polling, streaming, events, sending, socket) = (
         with(&sockjs),
         with(&sockjs),

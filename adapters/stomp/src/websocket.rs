@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use application::ports::inbound::ChatService;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt as _, StreamExt as _};
 use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketStream};
@@ -63,9 +62,7 @@ impl OutboundSink for WebSocketOutbound {
 }
 
 /// The poem endpoint for `/my-chat/websocket`.
-pub fn websocket_endpoint<S: ChatService>(
-    server: Arc<StompServer<S>>,
-) -> impl Endpoint<Output = Response> {
+pub fn websocket_endpoint(server: Arc<StompServer>) -> impl Endpoint<Output = Response> {
     poem::endpoint::make(move |request: Request| {
         let server = server.clone();
         async move {

@@ -1,7 +1,6 @@
 //! Opening a session (CONNECT: version, token, the user's cap, heart-beats) and
 //! the client's goodbye (DISCONNECT).
 
-use application::ports::inbound::ChatService;
 use application::usecases::ConnectCommand;
 use tokio::time::Instant;
 
@@ -11,7 +10,7 @@ use crate::heartbeat::{HeartBeats, negotiate};
 use crate::refusal::Fatal;
 use crate::transport::{Close, OutboundSink};
 
-impl<S: ChatService, O: OutboundSink> Session<S, O> {
+impl<O: OutboundSink> Session<O> {
     pub(super) async fn connect(&mut self, frame: &Frame) -> Flow {
         let Some(version) = Version::negotiate(frame.header("accept-version")) else {
             let fatal = Fatal::UnsupportedVersion;
@@ -37,7 +36,10 @@ impl<S: ChatService, O: OutboundSink> Session<S, O> {
             .map(str::to_owned);
         // The user's cap is checked before the session exists, so a refused connection
         // never announces its user online. A bad token is left to `connect` to explain.
-        let user_permit = match token.as_deref().map(|t| self.server.chat.authenticate(t)) {
+        let user_permit = match token
+            .as_deref()
+            .map(|t| self.server.chat.access.authenticate(t))
+        {
             Some(Ok(verified)) => match self.server.caps.admit_user(verified.user) {
                 Ok(permit) => Some(permit),
                 Err(cap) => {
@@ -57,7 +59,7 @@ impl<S: ChatService, O: OutboundSink> Session<S, O> {
             token,
             claimed_user: frame.header("user-id").map(str::to_owned),
         };
-        match self.server.chat.connect(command).await {
+        match self.server.chat.sessions.connect(command).await {
             Ok(connected) => {
                 self.permit.authenticated();
                 self.version = version;
@@ -107,7 +109,7 @@ impl<S: ChatService, O: OutboundSink> Session<S, O> {
 
     pub(super) async fn disconnect(&mut self, receipt: Option<&str>) -> Flow {
         if let Some(open) = self.open.take()
-            && let Err(error) = self.server.chat.disconnect(open.session).await
+            && let Err(error) = self.server.chat.sessions.disconnect(open.session).await
         {
             tracing::error!(?error, "session could not be closed");
         }

@@ -2,8 +2,6 @@
 //! (told on `/user/queue/errors`, within a budget), or a fatal error that ends it
 //! (an ERROR frame, then the close).
 
-use application::ports::inbound::ChatService;
-
 use super::{Flow, Session};
 use crate::destination::ERROR_QUEUE;
 use crate::frame::{Command, Frame};
@@ -11,7 +9,7 @@ use crate::refusal::{Fatal, Refusal};
 use crate::refusal_budget::quoted;
 use crate::transport::{Close, OutboundSink};
 
-impl<S: ChatService, O: OutboundSink> Session<S, O> {
+impl<O: OutboundSink> Session<O> {
     /// A refusal that keeps the session: logged (the session's first few), and sent
     /// to `/user/queue/errors` when the client subscribed to it. A session that
     /// provokes refusals faster than its budget allows is closed instead.

@@ -1,10 +1,10 @@
 //! SEND: a destination and body become a request to the chat service, or a refusal.
 
-use application::ports::inbound::ChatService;
-use application::ports::outbound::RequestKind;
+use application::ports::inbound::RequestKind;
 use domain::UserId;
 
 use super::{Flow, Session};
+use crate::ChatPorts;
 use crate::destination::{SendTarget, parse_send};
 use crate::frame::Frame;
 use crate::lobby_payload::parse_lobby_request;
@@ -13,7 +13,7 @@ use crate::refusal::{Fatal, Refusal};
 use crate::refusal_budget::quoted;
 use crate::transport::OutboundSink;
 
-impl<S: ChatService, O: OutboundSink> Session<S, O> {
+impl<O: OutboundSink> Session<O> {
     pub(super) async fn send(
         &mut self,
         user: UserId,
@@ -55,17 +55,23 @@ impl<S: ChatService, O: OutboundSink> Session<S, O> {
     }
 
     async fn execute(&self, user: UserId, request: Request) -> Result<(), Refusal> {
-        let chat = &self.server.chat;
-        chat.admit(user, RequestKind::Write)
+        let ChatPorts {
+            access,
+            messaging,
+            navigation,
+            ..
+        } = &self.server.chat;
+        access
+            .admit(user, RequestKind::Write)
             .await
             .map_err(Refusal::from)?;
         match request {
-            Request::Post(cmd) => chat.post(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Reply(cmd) => chat.reply(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Edit(cmd) => chat.edit(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Delete(cmd) => chat.delete(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Typing(cmd) => chat.typing(cmd).await.map_err(Refusal::from),
-            Request::ChangeLocation(user, to) => chat
+            Request::Post(cmd) => messaging.post(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Reply(cmd) => messaging.reply(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Edit(cmd) => messaging.edit(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Delete(cmd) => messaging.delete(cmd).await.map(drop).map_err(Refusal::from),
+            Request::Typing(cmd) => messaging.typing(cmd).await.map_err(Refusal::from),
+            Request::ChangeLocation(user, to) => navigation
                 .change_location(user, to)
                 .await
                 .map(drop)
@@ -74,7 +80,7 @@ impl<S: ChatService, O: OutboundSink> Session<S, O> {
                 user,
                 community,
                 channel,
-            } => chat
+            } => navigation
                 .enter_voice(user, community, channel)
                 .await
                 .map(drop)

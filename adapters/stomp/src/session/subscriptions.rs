@@ -4,8 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use application::ports::inbound::ChatService;
-use application::ports::outbound::RequestKind;
+use application::ports::inbound::RequestKind;
 use application::usecases::ListenError;
 use domain::{Audience, UserId};
 
@@ -17,7 +16,7 @@ use crate::refusal_budget::quoted;
 use crate::transport::OutboundSink;
 use metric_names::stomp as metric;
 
-impl<S: ChatService, O: OutboundSink> Session<S, O> {
+impl<O: OutboundSink> Session<O> {
     pub(super) async fn subscribe(
         &mut self,
         user: UserId,
@@ -74,12 +73,24 @@ impl<S: ChatService, O: OutboundSink> Session<S, O> {
             return self.refuse(&refusal, Some(&destination), receipt).await;
         }
         // Each SUBSCRIBE costs a directory lookup: it spends the user's allowance first.
-        if let Err(limited) = self.server.chat.admit(user, RequestKind::Subscribe).await {
+        if let Err(limited) = self
+            .server
+            .chat
+            .access
+            .admit(user, RequestKind::Subscribe)
+            .await
+        {
             return self
                 .refuse(&Refusal::from(limited), Some(&destination), receipt)
                 .await;
         }
-        match self.server.chat.authorize_listen(user, audience).await {
+        match self
+            .server
+            .chat
+            .access
+            .authorize_listen(user, audience)
+            .await
+        {
             Ok(()) => {
                 self.server.hub.subscribe(&self.mailbox, &id, audience);
                 self.subscriptions.insert(id, audience);
@@ -137,7 +148,13 @@ impl<S: ChatService, O: OutboundSink> Session<S, O> {
             .map(|(id, audience)| (id.clone(), *audience))
             .collect();
         for (id, audience) in due {
-            let error = match self.server.chat.authorize_listen(user, audience).await {
+            let error = match self
+                .server
+                .chat
+                .access
+                .authorize_listen(user, audience)
+                .await
+            {
                 Ok(()) => continue,
                 Err(ListenError::Unavailable(cause)) => {
                     tracing::warn!(error = ?cause, %audience, "subscription not authorised again; kept until the next check");

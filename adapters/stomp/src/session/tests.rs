@@ -1,14 +1,13 @@
-//! The session task against a mocked chat and an in-memory transport, in paused
-//! time: the bounds that keep a client from holding a task or a presence forever
-//! (heart-beats, connect timeout, slow consumers, token expiry, refusal budget),
-//! and the ERROR frame that comes before every fatal close.
+//! The session task against mocked driving ports and an in-memory transport, in paused
+//! time: the bounds that keep a client from holding a task or a presence forever.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use application::ports::inbound::MockChatService;
-use application::ports::outbound::{RequestKind, VerifiedToken};
+use application::ports::inbound::{
+    MockAccess, MockMessaging, MockNavigation, MockSessions, RequestKind, VerifiedToken,
+};
 use application::usecases::{Connected, ListenError, RateLimited};
 use domain::{
     Audience, ChatEvent, PresenceChange, PresenceStatus, RoomId, Session, SessionId, Timestamp,
@@ -17,6 +16,7 @@ use domain::{
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::ChatPorts;
 use crate::hub::SubscriptionHub;
 use crate::server::StompServer;
 use crate::settings::StompSettings;
@@ -69,7 +69,7 @@ impl InboundSource for FakeIn {
 
 /// One running session and the client's side of it.
 struct Client {
-    server: Arc<StompServer<MockChatService>>,
+    server: Arc<StompServer>,
     hub: Arc<SubscriptionHub>,
     send: mpsc::UnboundedSender<Vec<u8>>,
     written: mpsc::UnboundedReceiver<Written>,
@@ -91,25 +91,41 @@ fn settings() -> StompSettings {
     StompSettings::default()
 }
 
-/// Every chat mock is built here, so how they are built can change in one place.
-/// With no expectations added, any call to it fails the test.
-fn mock_chat() -> MockChatService {
-    MockChatService::new()
+/// Every driving port a session calls, mocked: a call nobody expected fails the test.
+#[derive(Default)]
+struct MockChat {
+    access: MockAccess,
+    sessions: MockSessions,
+    messaging: MockMessaging,
+    navigation: MockNavigation,
+}
+
+impl MockChat {
+    /// No expectations yet.
+    fn new() -> Self {
+        Self::default()
+    }
+
+    /// The ports a server is built over.
+    fn into_ports(self) -> ChatPorts {
+        ChatPorts {
+            access: Arc::new(self.access),
+            sessions: Arc::new(self.sessions),
+            messaging: Arc::new(self.messaging),
+            navigation: Arc::new(self.navigation),
+        }
+    }
 }
 
 /// A chat that lets alice connect with a token valid for `valid_for` and counts
 /// her disconnects.
-fn chat(valid_for: Duration, disconnects: &Disconnects) -> MockChatService {
-    alice_connects(mock_chat(), valid_for, disconnects)
+fn chat(valid_for: Duration, disconnects: &Disconnects) -> MockChat {
+    alice_connects(MockChat::new(), valid_for, disconnects)
 }
 
 /// `chat` with alice's expectations added after those it has (which match first).
-fn alice_connects(
-    mut chat: MockChatService,
-    valid_for: Duration,
-    disconnects: &Disconnects,
-) -> MockChatService {
-    chat.expect_authenticate().returning(|_| {
+fn alice_connects(mut chat: MockChat, valid_for: Duration, disconnects: &Disconnects) -> MockChat {
+    chat.access.expect_authenticate().returning(|_| {
         Ok(VerifiedToken {
             user: ALICE,
             subject: "alice@example.com".into(),
@@ -118,7 +134,7 @@ fn alice_connects(
             expires_at: Timestamp::from_unix_micros(i64::MAX),
         })
     });
-    chat.expect_connect().returning(move |_| {
+    chat.sessions.expect_connect().returning(move |_| {
         Ok(Connected {
             session: Session {
                 id: SessionId::parse("s-1").expect("id"),
@@ -134,17 +150,22 @@ fn alice_connects(
         })
     });
     let counter = disconnects.0.clone();
-    chat.expect_disconnect().returning(move |_| {
+    chat.sessions.expect_disconnect().returning(move |_| {
         counter.fetch_add(1, Ordering::AcqRel);
         Ok(true)
     });
-    chat.expect_admit().returning(|_, _| Ok(()));
+    chat.access.expect_admit().returning(|_, _| Ok(()));
     chat
 }
 
-fn start(chat: MockChatService, settings: StompSettings) -> Client {
+fn start(chat: MockChat, settings: StompSettings) -> Client {
     let hub = Arc::new(SubscriptionHub::default());
-    let server = StompServer::new(chat, hub.clone(), settings, CancellationToken::new());
+    let server = StompServer::new(
+        chat.into_ports(),
+        hub.clone(),
+        settings,
+        CancellationToken::new(),
+    );
     let (send, inbound) = mpsc::unbounded_channel();
     let (written_tx, written) = mpsc::unbounded_channel();
     let stuck = Arc::new(AtomicBool::new(false));
@@ -325,10 +346,11 @@ async fn a_session_ends_with_token_expired_when_its_token_expires() {
 }
 
 /// A chat where alice is a member of [`DM`] while `member` holds.
-fn chat_with_membership(member: &Arc<AtomicBool>, disconnects: &Disconnects) -> MockChatService {
+fn chat_with_membership(member: &Arc<AtomicBool>, disconnects: &Disconnects) -> MockChat {
     let mut chat = chat(Duration::from_secs(3600 * 48), disconnects);
     let member = member.clone();
-    chat.expect_authorize_listen()
+    chat.access
+        .expect_authorize_listen()
         .returning(move |_, audience| {
             if member.load(Ordering::Acquire) {
                 Ok(())
@@ -399,8 +421,9 @@ async fn subscriptions_are_authorised_again_periodically() {
 #[tokio::test(start_paused = true)]
 async fn a_subscribe_over_the_allowance_is_refused_without_a_directory_lookup() {
     let disconnects = Disconnects::default();
-    let mut chat = mock_chat();
-    chat.expect_admit()
+    let mut chat = MockChat::new();
+    chat.access
+        .expect_admit()
         .withf(|_, kind| *kind == RequestKind::Subscribe)
         .times(1)
         .returning(|_, _| {
@@ -408,7 +431,7 @@ async fn a_subscribe_over_the_allowance_is_refused_without_a_directory_lookup() 
                 retry_after: Duration::from_secs(1),
             })
         });
-    chat.expect_authorize_listen().never();
+    chat.access.expect_authorize_listen().never();
     let mut client = start(
         alice_connects(chat, Duration::from_secs(3600), &disconnects),
         settings(),
@@ -445,8 +468,8 @@ async fn a_session_that_keeps_provoking_refusals_is_closed_with_an_error() {
 #[tokio::test(start_paused = true)]
 async fn a_user_over_the_session_cap_is_refused_before_a_session_opens() {
     let disconnects = Disconnects::default();
-    let mut chat = mock_chat();
-    chat.expect_connect().never();
+    let mut chat = MockChat::new();
+    chat.sessions.expect_connect().never();
     let mut one = settings();
     one.max_connections_per_user = 1;
     let mut client = start(
@@ -544,7 +567,7 @@ async fn a_socket_that_never_sends_connect_is_closed_after_the_connect_timeout()
     let mut quick = settings();
     quick.connect_timeout_ms = 5_000;
     // No session may open: any call to the chat fails the test.
-    let mut client = start(mock_chat(), quick);
+    let mut client = start(MockChat::new(), quick);
 
     let error = client.next_due_in(Duration::from_secs(5)).await;
 
@@ -587,7 +610,7 @@ async fn a_client_whose_queue_overflows_is_closed_with_slow_consumer() {
 #[tokio::test(start_paused = true)]
 async fn a_fatal_error_writes_its_error_frame_and_then_closes_the_transport() {
     // No session may open: any call to the chat fails the test.
-    let mut client = start(mock_chat(), settings());
+    let mut client = start(MockChat::new(), settings());
 
     client.frame("SEND", &[("destination", "/nowhere"), ("receipt", "r-1")]);
     let error = client.next().await;
@@ -628,7 +651,7 @@ async fn a_malformed_frame_gets_an_error_naming_the_fault_and_then_the_close() {
 #[tokio::test(start_paused = true)]
 async fn an_unsupported_version_gets_an_error_listing_ours_and_then_a_protocol_error_close() {
     // No session may open: any call to the chat fails the test.
-    let mut client = start(mock_chat(), settings());
+    let mut client = start(MockChat::new(), settings());
 
     client.frame(
         "CONNECT",

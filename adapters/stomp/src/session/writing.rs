@@ -2,7 +2,6 @@
 //! close, each within the write deadline; a client that misses one is stuck and
 //! gets nothing more.
 
-use application::ports::inbound::ChatService;
 use tokio::time::Instant;
 
 use super::{Flow, Session, count_frame};
@@ -11,7 +10,7 @@ use crate::hub::Delivery;
 use crate::transport::{Close, OutboundSink};
 use metric_names::stomp as metric;
 
-impl<S: ChatService, O: OutboundSink> Session<S, O> {
+impl<O: OutboundSink> Session<O> {
     pub(super) async fn receipt(&mut self, receipt: Option<&str>) -> Flow {
         match receipt {
             Some(id) => {

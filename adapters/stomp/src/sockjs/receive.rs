@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use application::ports::inbound::ChatService;
 use bytes::Bytes;
 use futures::{Stream, StreamExt as _, stream};
 use poem::http::{Method, StatusCode};
@@ -87,7 +86,7 @@ impl Receiving {
     /// Honest STOMP heart-beats: a stream delivers server frames at once, a poll only
     /// on the next request, so polling offers no server heart-beats (client ones
     /// travel on `xhr_send` at once either way). See the module documentation.
-    fn offer<S: ChatService>(self, sockjs: &SockJs<S>) -> HeartBeatOffer {
+    fn offer(self, sockjs: &SockJs) -> HeartBeatOffer {
         let offer = sockjs.server.websocket_offer();
         if self.streams() {
             offer
@@ -101,11 +100,7 @@ impl Receiving {
 }
 
 /// Serves one receiving request.
-pub(crate) fn receive<S: ChatService>(
-    sockjs: &Arc<SockJs<S>>,
-    request: &Request,
-    kind: Receiving,
-) -> Response {
+pub(crate) fn receive(sockjs: &Arc<SockJs>, request: &Request, kind: Receiving) -> Response {
     match verb(request, &kind.method()) {
         Verb::Options => return preflight(request, kind.allow()),
         Verb::Other => return method_not_allowed(kind.allow()),

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use application::ports::inbound::ChatService;
 use poem::http::{Method, StatusCode};
 use poem::{Request, Response};
 
@@ -15,10 +14,7 @@ use super::{SockJs, remote_ip, session_id};
 /// Serves `POST /{server}/{session}/xhr_send`: `204` once the STOMP session has the
 /// messages, `404` for an unknown or closed session (or one another address opened), `500` for a payload SockJS
 /// calls broken (its wording), `413` for one over the size limit.
-pub(crate) async fn xhr_send<S: ChatService>(
-    sockjs: &Arc<SockJs<S>>,
-    mut request: Request,
-) -> Response {
+pub(crate) async fn xhr_send(sockjs: &Arc<SockJs>, mut request: Request) -> Response {
     match verb(&request, &Method::POST) {
         Verb::Options => return preflight(&request, "OPTIONS, POST"),
         Verb::Other => return method_not_allowed("OPTIONS, POST"),

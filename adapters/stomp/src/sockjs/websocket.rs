@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use application::ports::inbound::ChatService;
 use futures::{SinkExt as _, StreamExt as _};
 use metric_names::stomp as metric;
 use poem::http::Method;
@@ -19,10 +18,7 @@ use crate::caps::SocketPermit;
 use crate::server::refused;
 
 /// Serves `GET /{server}/{session}/websocket`.
-pub(crate) async fn upgrade<S: ChatService>(
-    sockjs: Arc<SockJs<S>>,
-    request: Request,
-) -> poem::Result<Response> {
+pub(crate) async fn upgrade(sockjs: Arc<SockJs>, request: Request) -> poem::Result<Response> {
     if request.method() != Method::GET {
         return Ok(super::http::method_not_allowed("GET"));
     }
@@ -51,11 +47,7 @@ pub(crate) async fn upgrade<S: ChatService>(
         .into_response())
 }
 
-async fn serve<S: ChatService>(
-    sockjs: Arc<SockJs<S>>,
-    socket: WebSocketStream,
-    permit: SocketPermit,
-) {
+async fn serve(sockjs: Arc<SockJs>, socket: WebSocketStream, permit: SocketPermit) {
     let (session, inbound, outbound) = sockjs.open_session();
     let Attach::Attached(mut receiver) = session.attach() else {
         return;

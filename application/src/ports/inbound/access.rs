@@ -1,0 +1,21 @@
+//! [`Access`]: the checks every inbound adapter makes before it serves a request.
+
+use domain::{Audience, UserId};
+
+pub use crate::ports::outbound::{RequestKind, TokenError, VerifiedToken};
+use crate::usecases::{ListenError, RateLimited};
+
+/// Who is calling, whether their allowance covers one more request, and whether they may
+/// listen to an audience (a STOMP subscription, a file download).
+///
+/// Implemented in `crate::service`; mocked as `MockAccess`.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait Access: Send + Sync + 'static {
+    /// Verify an access token. See [`TokenError`].
+    fn authenticate(&self, token: &str) -> Result<VerifiedToken, TokenError>;
+    /// Spend one request of `kind` from `user`'s allowance. See [`RateLimited`].
+    async fn admit(&self, user: UserId, kind: RequestKind) -> Result<(), RateLimited>;
+    /// Whether `user` may hear `audience`. See [`ListenError`].
+    async fn authorize_listen(&self, user: UserId, audience: Audience) -> Result<(), ListenError>;
+}

@@ -1,0 +1,37 @@
+//! The [`Access`] port over its use cases.
+
+use domain::{Audience, UserId};
+
+use super::Adapters;
+use crate::ports::inbound::{Access, RequestKind, TokenError, VerifiedToken};
+use crate::usecases::{AdmitRequest, Authenticate, AuthorizeListen, ListenError, RateLimited};
+
+/// The use cases behind [`Access`].
+pub(super) struct AccessUseCases {
+    authenticate: Authenticate,
+    admit: AdmitRequest,
+    listen: AuthorizeListen,
+}
+
+impl AccessUseCases {
+    pub(super) fn new(a: &Adapters) -> Self {
+        Self {
+            authenticate: Authenticate::new(a.tokens.clone()),
+            admit: AdmitRequest::new(a.limiter.clone()),
+            listen: AuthorizeListen::new(a.directory.clone()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Access for AccessUseCases {
+    fn authenticate(&self, token: &str) -> Result<VerifiedToken, TokenError> {
+        self.authenticate.execute(token)
+    }
+    async fn admit(&self, user: UserId, kind: RequestKind) -> Result<(), RateLimited> {
+        self.admit.execute(user, kind).await
+    }
+    async fn authorize_listen(&self, user: UserId, audience: Audience) -> Result<(), ListenError> {
+        self.listen.execute(user, audience).await
+    }
+}
