@@ -4,6 +4,7 @@
 pub mod community;
 pub mod dev_tokens;
 pub mod metrics;
+pub mod migrate;
 pub mod probe_cache;
 pub mod rate_limits;
 pub mod readiness;

@@ -33,6 +33,9 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         ttl_hours: u64,
     },
+    /// Number the seed's messages in MongoDB (per room, in time order), so history pages
+    /// over them; safe to re-run and to resume.
+    Migrate,
 }
 
 #[tokio::main]
@@ -52,6 +55,11 @@ async fn main() -> anyhow::Result<()> {
                 Duration::from_secs(ttl_hours * 3600),
             )?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Migrate => {
+            telemetry::init(settings.log.format);
+            println!("{}", bootstrap::migrate::run(&settings).await?);
             Ok(())
         }
         Command::Serve => {

@@ -165,6 +165,14 @@ impl TestServer {
         output
     }
 
+    /// Runs `chat-server <args>` with `env` on top of the defaults (no credentials) until it
+    /// exits, and returns what it did (`migrate`, `token`).
+    pub fn run_to_completion(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        let mut command = Self::command(env, false);
+        command.args(args).stderr(Stdio::piped());
+        command.output().expect("chat-server runs")
+    }
+
     fn command(env: &[(&str, &str)], test_credentials: bool) -> Command {
         let mut command = Command::new(binary());
         command

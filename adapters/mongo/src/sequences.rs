@@ -32,21 +32,27 @@ impl RoomSequences {
     /// The next number of `room`: 1 for its first event. One round trip, three
     /// for a room's first event.
     pub(crate) async fn next(&self, room: RoomKey) -> anyhow::Result<Seq> {
+        self.reserve(room, 1).await
+    }
+
+    /// Takes the next `count` (at least 1) numbers of `room` at once and returns the last;
+    /// the block is the `count` numbers ending there, which no other writer gets.
+    pub(crate) async fn reserve(&self, room: RoomKey, count: u64) -> anyhow::Result<Seq> {
         let key = sequence_key(room);
-        if let Some(seq) = self.advance(&key).await? {
+        let count = i64::try_from(count.max(1)).context("block of numbers beyond i64")?;
+        if let Some(seq) = self.advance(&key, count).await? {
             return Ok(seq);
         }
         self.create(&key).await?;
-        self.advance(&key)
+        self.advance(&key, count)
             .await?
             .with_context(|| format!("counter {key} vanished right after it was created"))
     }
 
-    /// Increments an existing counter; `None` if the room has none yet.
-    async fn advance(&self, key: &str) -> anyhow::Result<Option<Seq>> {
+    async fn advance(&self, key: &str, count: i64) -> anyhow::Result<Option<Seq>> {
         let counter = self
             .counters
-            .find_one_and_update(doc! { "_id": key }, doc! { "$inc": { "seq": 1_i64 } })
+            .find_one_and_update(doc! { "_id": key }, doc! { "$inc": { "seq": count } })
             .return_document(ReturnDocument::After)
             .await
             .with_context(|| format!("cannot advance counter {key}"))?;

@@ -96,6 +96,14 @@ impl MongoStore {
         )
     }
 
+    pub(crate) fn database(&self) -> &Database {
+        &self.database
+    }
+
+    pub(crate) fn operation_timeout(&self) -> std::time::Duration {
+        self.settings.operation_timeout()
+    }
+
     /// Read markers.
     pub fn markers(&self) -> MongoReadMarkers {
         MongoReadMarkers::new(&self.database, self.settings.operation_timeout())

@@ -7,3 +7,4 @@ mod file_store;
 mod message_store;
 mod presence_store;
 mod read_markers;
+mod seed_numbering;

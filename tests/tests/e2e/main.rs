@@ -12,6 +12,7 @@ mod file_access;
 mod files;
 mod limits;
 mod lobby;
+mod migrate;
 mod open_directory;
 mod operations;
 mod protocol;
