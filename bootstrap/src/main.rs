@@ -33,6 +33,9 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         ttl_hours: u64,
     },
+    /// Print the real-service features this binary was built with (`kafka mongo redis s3`).
+    #[command(hide = true)]
+    Features,
     /// Number the seed's messages in MongoDB (per room, in time order), so history pages
     /// over them; safe to re-run and to resume.
     Migrate,
@@ -55,6 +58,10 @@ async fn main() -> anyhow::Result<()> {
                 Duration::from_secs(ttl_hours * 3600),
             )?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Features => {
+            println!("{}", bootstrap::wiring::BUILT_IN_FEATURES.join(" "));
             Ok(())
         }
         Command::Migrate => {

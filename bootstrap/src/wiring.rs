@@ -36,6 +36,18 @@ use metric_names::Dependency;
 use crate::Settings;
 use crate::readiness::{Importance, Readiness};
 
+/// The real-service features this binary was built with (`chat-server features` prints them).
+pub const BUILT_IN_FEATURES: &[&str] = &[
+    #[cfg(feature = "kafka")]
+    "kafka",
+    #[cfg(feature = "mongo")]
+    "mongo",
+    #[cfg(feature = "redis")]
+    "redis",
+    #[cfg(feature = "s3")]
+    "s3",
+];
+
 /// Every driven port with its adapter, and what the composition root needs besides.
 pub struct Wired {
     /// The adapters the use cases are built over.

@@ -20,7 +20,8 @@ pub struct TestServer {
 /// here when missing (`cargo build -p chat-bootstrap --bin chat-server --features cluster`), at most once per
 /// process; concurrent test processes wait on cargo's own lock of the target directory, and
 /// the later ones find it built. Built with every feature (`--features cluster`): the
-/// cluster tests need Kafka, MongoDB, Redis and S3 in it. `CHAT_TEST_SERVER_BIN` names
+/// cluster tests need Kafka, MongoDB, Redis and S3 in it, so a binary built without them
+/// (as `cargo run` builds it) is rebuilt too. `CHAT_TEST_SERVER_BIN` names
 /// another binary instead (load tools compare two builds with it).
 pub(crate) fn binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
@@ -32,7 +33,7 @@ pub(crate) fn binary() -> PathBuf {
             let exe = std::env::current_exe().expect("executable path");
             let profile_dir = profile_dir(&exe);
             let binary = profile_dir.join(format!("chat-server{}", std::env::consts::EXE_SUFFIX));
-            if !binary.exists() {
+            if !binary.exists() || !has_every_feature(&binary) {
                 build(&profile_dir);
             }
             assert!(
@@ -43,6 +44,19 @@ pub(crate) fn binary() -> PathBuf {
             binary
         })
         .clone()
+}
+
+/// Whether `binary` was built with every real-service feature (`chat-server features`).
+fn has_every_feature(binary: &Path) -> bool {
+    let Ok(output) = Command::new(binary).arg("features").output() else {
+        return false;
+    };
+    let built_in = String::from_utf8_lossy(&output.stdout);
+    let built_in: Vec<&str> = built_in.split_whitespace().collect();
+    output.status.success()
+        && ["kafka", "mongo", "redis", "s3"]
+            .iter()
+            .all(|feature| built_in.contains(feature))
 }
 
 /// `target/<profile>` of an executable in it or in its `deps`.
