@@ -210,6 +210,18 @@ impl StompClient {
         self.expect_receipt(&receipt).await;
     }
 
+    /// As [`Self::send_json`], returning the RECEIPT (its `message-id` and `seq` headers).
+    pub async fn send_json_for_receipt(&mut self, destination: &str, body: &Value) -> Frame {
+        let receipt = self.next_receipt();
+        self.send(
+            "SEND",
+            &[("destination", destination), ("receipt", &receipt)],
+            &body.to_string(),
+        )
+        .await;
+        self.expect_receipt(&receipt).await
+    }
+
     /// Sends JSON with a receipt and waits for the outcome: `Ok` on the RECEIPT, `Err`
     /// with the refusal the server put on `/user/queue/errors` (subscribe to it first).
     /// Other MESSAGE frames that arrive meanwhile are kept for [`Self::next_message`].
@@ -278,13 +290,14 @@ impl StompClient {
 
     /// Waits for the RECEIPT of `id`, failing on anything else that is not a MESSAGE.
     /// MESSAGE frames that arrive first are kept for [`Self::next_message`].
-    async fn expect_receipt(&mut self, id: &str) {
+    async fn expect_receipt(&mut self, id: &str) -> Frame {
         let frame = self.next_non_message().await;
         assert_eq!(
             frame.command, "RECEIPT",
             "expected RECEIPT {id}, got {frame:?}"
         );
         assert_eq!(frame.header("receipt-id"), Some(id));
+        frame
     }
 
     /// The next frame of any kind, skipping heart-beats.

@@ -192,3 +192,34 @@ async fn a_stomp_1_0_client_without_subscription_ids_can_chat() {
 
     assert_eq!(event["message"], "from 1.0");
 }
+
+#[tokio::test]
+async fn the_receipt_of_a_send_names_the_stored_message_and_its_seq() {
+    let server = TestServer::start();
+    let room = unique_id();
+    let topic = format!("/topic/direct/{room}");
+    let mut alice = StompClient::connect(&server.ws_url(), 1, "alice").await;
+    alice.subscribe("room", &topic).await;
+
+    let posted = alice
+        .send_json_for_receipt(
+            "/kafka/send-direct-message",
+            &json!({"content": "first", "channelId": room}),
+        )
+        .await;
+    let event = alice.next_event_on(&topic).await;
+    let edited = alice
+        .send_json_for_receipt(
+            "/kafka/send-direct-modify",
+            &json!({"id": event["id"], "content": "first, edited", "channelId": room}),
+        )
+        .await;
+
+    assert_eq!(posted.header("message-id"), event["id"].as_str());
+    assert_eq!(
+        posted.header("seq"),
+        Some(event["seq"].to_string().as_str())
+    );
+    assert_eq!(edited.header("message-id"), event["id"].as_str());
+    assert_eq!(edited.header("seq"), None, "an edit names no posting seq");
+}

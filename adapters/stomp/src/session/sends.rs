@@ -1,7 +1,7 @@
 //! SEND: a destination and body become a request to the chat service, or a refusal.
 
 use application::ports::inbound::RequestKind;
-use domain::UserId;
+use domain::{Message, MessageId, Seq, UserId};
 
 use super::{Flow, Session};
 use crate::ChatPorts;
@@ -49,12 +49,14 @@ impl<O: OutboundSink> Session<O> {
             Err(refusal) => Err(refusal),
         };
         match outcome {
-            Ok(()) => self.receipt(receipt).await,
+            Ok(stored) => self.send_receipt(receipt, stored.as_ref()).await,
             Err(refusal) => self.refuse(&refusal, Some(&destination), receipt).await,
         }
     }
 
-    async fn execute(&self, user: UserId, request: Request) -> Result<(), Refusal> {
+    /// Carries out `request`; for a message posted, replied, edited or deleted, what its
+    /// RECEIPT names.
+    async fn execute(&self, user: UserId, request: Request) -> Result<Option<Stored>, Refusal> {
         let ChatPorts {
             access,
             messaging,
@@ -66,15 +68,35 @@ impl<O: OutboundSink> Session<O> {
             .await
             .map_err(Refusal::from)?;
         match request {
-            Request::Post(cmd) => messaging.post(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Reply(cmd) => messaging.reply(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Edit(cmd) => messaging.edit(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Delete(cmd) => messaging.delete(cmd).await.map(drop).map_err(Refusal::from),
-            Request::Typing(cmd) => messaging.typing(cmd).await.map_err(Refusal::from),
+            Request::Post(cmd) => messaging
+                .post(cmd)
+                .await
+                .map(|message| Some(Stored::posted(&message)))
+                .map_err(Refusal::from),
+            Request::Reply(cmd) => messaging
+                .reply(cmd)
+                .await
+                .map(|message| Some(Stored::posted(&message)))
+                .map_err(Refusal::from),
+            Request::Edit(cmd) => messaging
+                .edit(cmd)
+                .await
+                .map(|message| Some(Stored::changed(&message)))
+                .map_err(Refusal::from),
+            Request::Delete(cmd) => messaging
+                .delete(cmd)
+                .await
+                .map(|message| Some(Stored::changed(&message)))
+                .map_err(Refusal::from),
+            Request::Typing(cmd) => messaging
+                .typing(cmd)
+                .await
+                .map(|()| None)
+                .map_err(Refusal::from),
             Request::ChangeLocation(user, to) => navigation
                 .change_location(user, to)
                 .await
-                .map(drop)
+                .map(|_| None)
                 .map_err(Refusal::from),
             Request::EnterVoice {
                 user,
@@ -83,8 +105,34 @@ impl<O: OutboundSink> Session<O> {
             } => navigation
                 .enter_voice(user, community, channel)
                 .await
-                .map(drop)
+                .map(|_| None)
                 .map_err(Refusal::from),
+        }
+    }
+}
+
+/// What the RECEIPT of a SEND that stored a message names: its `message-id`, and for a new
+/// message (a post or a reply) its `seq`, so the sender can place it without waiting for
+/// the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Stored {
+    pub(super) message: MessageId,
+    pub(super) seq: Option<Seq>,
+}
+
+impl Stored {
+    fn posted(message: &Message) -> Self {
+        Self {
+            message: message.id().clone(),
+            seq: Some(message.seq()),
+        }
+    }
+
+    /// An edit or delete: the message's posting `seq` is not the change's, so none is named.
+    fn changed(message: &Message) -> Self {
+        Self {
+            message: message.id().clone(),
+            seq: None,
         }
     }
 }

@@ -21,6 +21,24 @@ impl<O: OutboundSink> Session<O> {
         }
     }
 
+    /// The RECEIPT of a SEND, naming the message it stored, if any.
+    pub(super) async fn send_receipt(
+        &mut self,
+        receipt: Option<&str>,
+        stored: Option<&super::sends::Stored>,
+    ) -> Flow {
+        let (Some(id), Some(stored)) = (receipt, stored) else {
+            return self.receipt(receipt).await;
+        };
+        let mut frame = Frame::new(Command::Receipt)
+            .with_header("receipt-id", id)
+            .with_header("message-id", stored.message.as_str());
+        if let Some(seq) = stored.seq {
+            frame = frame.with_header("seq", seq.get().to_string());
+        }
+        self.write_frame(&frame).await
+    }
+
     pub(super) async fn deliver(&mut self, delivery: Delivery) -> Flow {
         self.sent_messages += 1;
         let frame = Frame::new(Command::Message)
