@@ -57,9 +57,10 @@ pub enum Importance {
 /// Asks one real service whether it answers.
 pub type ProbeFn = Box<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
 
-/// One dependency `/readyz` reports on; no probe when it lives in this process.
+/// The dependencies one probe answers for (one server may hold several: MongoDB the
+/// messages and the read markers); no probe when they live in this process.
 struct Check {
-    dependency: Dependency,
+    dependencies: &'static [Dependency],
     importance: Importance,
     probe: Option<ProbeFn>,
 }
@@ -78,23 +79,28 @@ impl Readiness {
         self.tasks = tasks;
     }
 
-    /// A dependency served in this process: always ready.
-    pub fn in_process(&mut self, dependency: Dependency, importance: Importance) {
+    /// Dependencies served in this process: always ready.
+    pub fn in_process(&mut self, dependencies: &'static [Dependency], importance: Importance) {
         self.checks.push(Check {
-            dependency,
+            dependencies,
             importance,
             probe: None,
         });
     }
 
-    /// A real service, probed by `probe` (which must bound its own wait).
-    pub fn service<F, Fut>(&mut self, dependency: Dependency, importance: Importance, probe: F)
-    where
+    /// A real service holding `dependencies`, probed once per round by `probe` (which must
+    /// bound its own wait).
+    pub fn service<F, Fut>(
+        &mut self,
+        dependencies: &'static [Dependency],
+        importance: Importance,
+        probe: F,
+    ) where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
     {
         self.checks.push(Check {
-            dependency,
+            dependencies,
             importance,
             probe: Some(Box::new(move || Box::pin(probe()))),
         });
@@ -113,12 +119,17 @@ impl Readiness {
         let mut ready = true;
         let mut degraded = false;
         for (check, checked) in self.checks.iter().zip(checked) {
-            let (ok, value) = entry(check.dependency, checked);
-            match check.importance {
-                Importance::Essential => ready &= ok,
-                Importance::Degradable => degraded |= !ok,
+            if let Some(Err(error)) = &checked {
+                tracing::warn!(error = %format!("{error:#}"), "dependency not ready");
             }
-            dependencies.insert(check.dependency.name().to_owned(), value);
+            for &dependency in check.dependencies {
+                let (ok, value) = entry(dependency, checked.as_ref());
+                match check.importance {
+                    Importance::Essential => ready &= ok,
+                    Importance::Degradable => degraded |= !ok,
+                }
+                dependencies.insert(dependency.name().to_owned(), value);
+            }
         }
         let stopped = self.tasks.stopped();
         ready &= stopped.is_empty();
@@ -140,7 +151,7 @@ impl Readiness {
     }
 }
 
-fn entry(dependency: Dependency, checked: Option<anyhow::Result<()>>) -> (bool, Value) {
+fn entry(dependency: Dependency, checked: Option<&anyhow::Result<()>>) -> (bool, Value) {
     if let Some(result) = &checked {
         let up = if result.is_ok() { 1.0 } else { 0.0 };
         metric_names::dependency_up(dependency).set(up);
@@ -148,10 +159,7 @@ fn entry(dependency: Dependency, checked: Option<anyhow::Result<()>>) -> (bool, 
     match checked {
         None => (true, json!("in-process")),
         Some(Ok(())) => (true, json!("reachable")),
-        Some(Err(error)) => {
-            tracing::warn!(error = %format!("{error:#}"), "dependency not ready");
-            (false, json!(format!("unreachable: {error:#}")))
-        }
+        Some(Err(error)) => (false, json!(format!("unreachable: {error:#}"))),
     }
 }
 

@@ -157,15 +157,14 @@ async fn message_store(
                 .await
                 .context("cannot use MongoDB ([mongo])")?;
             let probed = connected.clone();
-            readiness.service(Dependency::MessageStore, Importance::Essential, move || {
-                let mongo = probed.clone();
-                async move { mongo.ping().await }
-            });
-            let probed = connected.clone();
-            readiness.service(Dependency::ReadMarkers, Importance::Essential, move || {
-                let mongo = probed.clone();
-                async move { mongo.ping().await }
-            });
+            readiness.service(
+                &[Dependency::MessageStore, Dependency::ReadMarkers],
+                Importance::Essential,
+                move || {
+                    let mongo = probed.clone();
+                    async move { mongo.ping().await }
+                },
+            );
             Ok((
                 chosen(Arc::new(connected.messages()), "mongo"),
                 chosen(Arc::new(connected.markers()), "mongo"),
@@ -174,8 +173,10 @@ async fn message_store(
         #[cfg(not(feature = "mongo"))]
         Some(_) => Err(missing_feature("[mongo]", "mongo")),
         None => {
-            readiness.in_process(Dependency::MessageStore, Importance::Essential);
-            readiness.in_process(Dependency::ReadMarkers, Importance::Essential);
+            readiness.in_process(
+                &[Dependency::MessageStore, Dependency::ReadMarkers],
+                Importance::Essential,
+            );
             Ok((
                 chosen(Arc::new(MemoryMessageStore::default()), "memory"),
                 chosen(Arc::new(MemoryReadMarkers::default()), "memory"),
@@ -198,7 +199,7 @@ async fn event_bus(
                     .context("cannot use Kafka ([kafka])")?,
             );
             let probed = bus.clone();
-            readiness.service(Dependency::EventBus, Importance::Essential, move || {
+            readiness.service(&[Dependency::EventBus], Importance::Essential, move || {
                 let bus = probed.clone();
                 async move { bus.readiness().await }
             });
@@ -207,7 +208,7 @@ async fn event_bus(
         #[cfg(not(feature = "kafka"))]
         Some(_) => Err(missing_feature("[kafka]", "kafka")),
         None => {
-            readiness.in_process(Dependency::EventBus, Importance::Essential);
+            readiness.in_process(&[Dependency::EventBus], Importance::Essential);
             Ok(chosen(Arc::new(MemoryEventBus::default()), "memory"))
         }
     }
@@ -234,13 +235,15 @@ async fn redis(
             let connection = adapter_redis::RedisConnection::connect(redis)
                 .await
                 .context("cannot use Redis ([redis])")?;
-            for dependency in [Dependency::Presence, Dependency::RateLimiter] {
-                let probed = connection.clone();
-                readiness.service(dependency, Importance::Essential, move || {
+            let probed = connection.clone();
+            readiness.service(
+                &[Dependency::Presence, Dependency::RateLimiter],
+                Importance::Essential,
+                move || {
                     let redis = probed.clone();
                     async move { redis.ping().await }
-                });
-            }
+                },
+            );
             // Several renewals per lease period, so one late renewal does not lose it.
             let lease_renewal =
                 Duration::from_millis(redis.lease_seconds.max(1).saturating_mul(1000) / 3);
@@ -253,8 +256,10 @@ async fn redis(
         #[cfg(not(feature = "redis"))]
         Some(_) => Err(missing_feature("[redis]", "redis")),
         None => {
-            readiness.in_process(Dependency::Presence, Importance::Essential);
-            readiness.in_process(Dependency::RateLimiter, Importance::Essential);
+            readiness.in_process(
+                &[Dependency::Presence, Dependency::RateLimiter],
+                Importance::Essential,
+            );
             Ok(None)
         }
     }
@@ -316,7 +321,7 @@ fn community_source(
             );
             let probed = directory.clone();
             readiness.service(
-                Dependency::CommunityService,
+                &[Dependency::CommunityService],
                 Importance::Degradable,
                 move || {
                     let directory = probed.clone();
@@ -326,7 +331,7 @@ fn community_source(
             Ok(chosen(directory, "community-http"))
         }
         None => {
-            readiness.in_process(Dependency::CommunityService, Importance::Degradable);
+            readiness.in_process(&[Dependency::CommunityService], Importance::Degradable);
             Ok(chosen(Arc::new(OpenCommunityDirectory::default()), "open"))
         }
     }
@@ -368,14 +373,18 @@ fn state_server(
                     .context("invalid [state_server] settings")?,
             );
             let probed = server.clone();
-            readiness.service(Dependency::StateServer, Importance::Degradable, move || {
-                let server = probed.clone();
-                async move { server.ping().await }
-            });
+            readiness.service(
+                &[Dependency::StateServer],
+                Importance::Degradable,
+                move || {
+                    let server = probed.clone();
+                    async move { server.ping().await }
+                },
+            );
             Ok(chosen(server, "state-tcp"))
         }
         None => {
-            readiness.in_process(Dependency::StateServer, Importance::Degradable);
+            readiness.in_process(&[Dependency::StateServer], Importance::Degradable);
             Ok(chosen(Arc::new(MemoryStateServer::default()), "memory"))
         }
     }
@@ -392,14 +401,18 @@ fn user_directory(
                     .context("invalid [auth] settings")?,
             );
             let probed = directory.clone();
-            readiness.service(Dependency::AuthService, Importance::Degradable, move || {
-                let directory = probed.clone();
-                async move { directory.ping().await }
-            });
+            readiness.service(
+                &[Dependency::AuthService],
+                Importance::Degradable,
+                move || {
+                    let directory = probed.clone();
+                    async move { directory.ping().await }
+                },
+            );
             Ok(chosen(directory, "auth-http"))
         }
         None => {
-            readiness.in_process(Dependency::AuthService, Importance::Degradable);
+            readiness.in_process(&[Dependency::AuthService], Importance::Degradable);
             Ok(chosen(
                 Arc::new(ClaimsUserDirectory::default()),
                 "token claims",
@@ -426,7 +439,7 @@ async fn file_store(
                 .context("cannot use the files directory ([files])")?,
             );
             // Chat goes on without file storage; only uploads fail.
-            readiness.in_process(Dependency::FileStore, Importance::Degradable);
+            readiness.in_process(&[Dependency::FileStore], Importance::Degradable);
             Ok((chosen(store.clone(), "local disk"), Some(store)))
         }
         #[cfg(feature = "s3")]
@@ -435,10 +448,14 @@ async fn file_store(
                 adapter_files::S3FileStore::new(settings).context("cannot use S3 ([files.s3])")?,
             );
             let probed = store.clone();
-            readiness.service(Dependency::FileStore, Importance::Degradable, move || {
-                let store = probed.clone();
-                async move { store.ping().await.map_err(anyhow::Error::new) }
-            });
+            readiness.service(
+                &[Dependency::FileStore],
+                Importance::Degradable,
+                move || {
+                    let store = probed.clone();
+                    async move { store.ping().await.map_err(anyhow::Error::new) }
+                },
+            );
             Ok((chosen(store, "s3"), None))
         }
         #[cfg(not(feature = "s3"))]
