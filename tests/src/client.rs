@@ -158,23 +158,19 @@ impl StompClient {
 
     /// Subscribes and waits until the server confirms it.
     pub async fn subscribe(&mut self, id: &str, destination: &str) {
-        let receipt = self.next_receipt();
-        self.send(
-            "SUBSCRIBE",
-            &[
-                ("id", id),
-                ("destination", destination),
-                ("receipt", &receipt),
-            ],
-            "",
-        )
-        .await;
+        let receipt = self.subscribe_with_receipt(id, destination).await;
         self.expect_receipt(&receipt).await;
     }
 
     /// Subscribes and waits for the outcome: `Ok` on the RECEIPT, `Err` with the
     /// refusal the server put on `/user/queue/errors` (subscribe to it first).
     pub async fn try_subscribe(&mut self, id: &str, destination: &str) -> Result<(), Value> {
+        let receipt = self.subscribe_with_receipt(id, destination).await;
+        self.outcome(&receipt).await
+    }
+
+    /// Sends a SUBSCRIBE asking for a receipt; the receipt id.
+    async fn subscribe_with_receipt(&mut self, id: &str, destination: &str) -> String {
         let receipt = self.next_receipt();
         self.send(
             "SUBSCRIBE",
@@ -186,7 +182,7 @@ impl StompClient {
             "",
         )
         .await;
-        self.outcome(&receipt).await
+        receipt
     }
 
     /// Unsubscribes and waits until the server confirms it.
@@ -200,25 +196,12 @@ impl StompClient {
     /// Sends JSON to a destination with a receipt, and waits for the receipt: the
     /// server answers it once the effect is stored and published.
     pub async fn send_json(&mut self, destination: &str, body: &Value) {
-        let receipt = self.next_receipt();
-        self.send(
-            "SEND",
-            &[("destination", destination), ("receipt", &receipt)],
-            &body.to_string(),
-        )
-        .await;
-        self.expect_receipt(&receipt).await;
+        self.send_json_for_receipt(destination, body).await;
     }
 
     /// As [`Self::send_json`], returning the RECEIPT (its `message-id` and `seq` headers).
     pub async fn send_json_for_receipt(&mut self, destination: &str, body: &Value) -> Frame {
-        let receipt = self.next_receipt();
-        self.send(
-            "SEND",
-            &[("destination", destination), ("receipt", &receipt)],
-            &body.to_string(),
-        )
-        .await;
+        let receipt = self.send_json_with_receipt(destination, body).await;
         self.expect_receipt(&receipt).await
     }
 
@@ -226,6 +209,12 @@ impl StompClient {
     /// with the refusal the server put on `/user/queue/errors` (subscribe to it first).
     /// Other MESSAGE frames that arrive meanwhile are kept for [`Self::next_message`].
     pub async fn try_send_json(&mut self, destination: &str, body: &Value) -> Result<(), Value> {
+        let receipt = self.send_json_with_receipt(destination, body).await;
+        self.outcome(&receipt).await
+    }
+
+    /// Sends JSON to a destination asking for a receipt; the receipt id.
+    async fn send_json_with_receipt(&mut self, destination: &str, body: &Value) -> String {
         let receipt = self.next_receipt();
         self.send(
             "SEND",
@@ -233,7 +222,7 @@ impl StompClient {
             &body.to_string(),
         )
         .await;
-        self.outcome(&receipt).await
+        receipt
     }
 
     /// The RECEIPT of `receipt` (`Ok`), or the refusal naming it on the error queue.

@@ -67,6 +67,19 @@ async fn contents(store: &MongoStore, room: RoomKey) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// Every document of `collection`, by `_id`.
+async fn all_of(collection: &mongodb::Collection<Document>) -> Vec<Document> {
+    futures::TryStreamExt::try_collect(
+        collection
+            .find(doc! {})
+            .sort(doc! { "_id": 1 })
+            .await
+            .expect("find"),
+    )
+    .await
+    .expect("read")
+}
+
 #[tokio::test]
 async fn seed_messages_are_numbered_per_room_in_time_order_and_a_second_run_changes_nothing() {
     let (store, database) = fresh().await;
@@ -127,25 +140,9 @@ async fn seed_messages_are_numbered_per_room_in_time_order_and_a_second_run_chan
         Some(Seq::new(4))
     );
 
-    let before: Vec<Document> = futures::TryStreamExt::try_collect(
-        direct
-            .find(doc! {})
-            .sort(doc! { "_id": 1 })
-            .await
-            .expect("find"),
-    )
-    .await
-    .expect("read");
+    let before = all_of(&direct).await;
     let again = store.number_seed_messages().await.expect("second run");
-    let after: Vec<Document> = futures::TryStreamExt::try_collect(
-        direct
-            .find(doc! {})
-            .sort(doc! { "_id": 1 })
-            .await
-            .expect("find"),
-    )
-    .await
-    .expect("read");
+    let after = all_of(&direct).await;
     assert_eq!(again, SeedNumbering::default());
     assert_eq!(before, after);
     let counter = database
