@@ -484,23 +484,6 @@ mod tests {
     use super::*;
     use crate::settings::with_overrides;
 
-    /// What start-up says when `overrides` configure a service this build lacks.
-    #[cfg_attr(
-        all(
-            feature = "kafka",
-            feature = "mongo",
-            feature = "redis",
-            feature = "s3"
-        ),
-        allow(dead_code)
-    )]
-    async fn refusal(overrides: &[(&str, &str)]) -> String {
-        match wire(&with_overrides(overrides)).await {
-            Ok(_) => panic!("{overrides:?} was accepted by a build without its feature"),
-            Err(error) => format!("{error:#}"),
-        }
-    }
-
     #[tokio::test]
     async fn with_nothing_configured_every_port_is_served_in_process() {
         let wired = wire(&with_overrides(&[])).await.expect("wired");
@@ -517,40 +500,29 @@ mod tests {
         assert_eq!(report["dependencies"]["event_bus"], "in-process");
     }
 
-    #[cfg(not(feature = "kafka"))]
     #[tokio::test]
-    async fn a_kafka_table_in_a_build_without_kafka_stops_start_up_naming_the_feature() {
-        let said = refusal(&[("kafka.brokers", "127.0.0.1:9092")]).await;
-        assert!(
-            said.contains("[kafka]") && said.contains("`kafka` feature"),
-            "{said}"
-        );
-    }
-
-    #[cfg(not(feature = "mongo"))]
-    #[tokio::test]
-    async fn a_mongo_table_in_a_build_without_mongo_stops_start_up_naming_the_feature() {
-        let said = refusal(&[("mongo.uri", "mongodb://127.0.0.1:27017")]).await;
-        assert!(
-            said.contains("[mongo]") && said.contains("`mongo` feature"),
-            "{said}"
-        );
-    }
-
-    #[cfg(not(feature = "redis"))]
-    #[tokio::test]
-    async fn a_redis_table_in_a_build_without_redis_stops_start_up_naming_the_feature() {
-        let said = refusal(&[("redis.url", "redis://127.0.0.1:6379")]).await;
-        assert!(
-            said.contains("[redis]") && said.contains("`redis` feature"),
-            "{said}"
-        );
-    }
-
-    #[cfg(not(feature = "s3"))]
-    #[tokio::test]
-    async fn the_s3_backend_in_a_build_without_s3_stops_start_up_naming_the_feature() {
-        let said = refusal(&[("files.backend", "s3")]).await;
-        assert!(said.contains("`s3` feature"), "{said}");
+    async fn a_service_this_build_lacks_stops_start_up_naming_the_feature() {
+        for (feature, table, setting) in [
+            ("kafka", "[kafka]", ("kafka.brokers", "127.0.0.1:9092")),
+            (
+                "mongo",
+                "[mongo]",
+                ("mongo.uri", "mongodb://127.0.0.1:27017"),
+            ),
+            ("redis", "[redis]", ("redis.url", "redis://127.0.0.1:6379")),
+            ("s3", "files.backend", ("files.backend", "s3")),
+        ] {
+            if BUILT_IN_FEATURES.contains(&feature) {
+                continue;
+            }
+            let said = match wire(&with_overrides(&[setting])).await {
+                Ok(_) => panic!("{setting:?} was accepted by a build without `{feature}`"),
+                Err(error) => format!("{error:#}"),
+            };
+            assert!(
+                said.contains(table) && said.contains(&format!("`{feature}` feature")),
+                "{said}"
+            );
+        }
     }
 }
