@@ -74,7 +74,7 @@ pub use channel_binding::ChannelBinding;
 pub use connect_session::{ConnectCommand, ConnectError, ConnectSession, Connected};
 pub use count_unread::{CountUnread, RoomUnread, UnreadError};
 pub use delete_message::{DeleteCommand, DeleteMessage, DeleteMessageError};
-pub use deliver_event::DeliverEvent;
+pub use deliver_event::{DEFAULT_ORDER_LIMITS, DeliverEvent};
 pub use disconnect_session::{DisconnectError, DisconnectSession};
 pub use edit_message::{EditCommand, EditMessage, EditMessageError};
 pub use enter_voice::{EnterVoice, EnterVoiceError};

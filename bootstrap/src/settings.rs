@@ -80,8 +80,46 @@ pub struct Settings {
     pub files: FilesSettings,
     /// The STOMP endpoint.
     pub stomp: StompSettings,
+    /// How bus events reach this instance's subscribers.
+    #[serde(default)]
+    pub delivery: DeliverySettings,
     /// Logging.
     pub log: LogSettings,
+}
+
+/// The `[delivery]` table: how long a room event that overtook an earlier one waits for it.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    /// Longest wait for a missing room seq before it is skipped (a dead writer's seq must
+    /// not stall its room); also the wait of the first event seen of a room with history.
+    pub order_hold_ms: u64,
+    /// Most events held in one room before its oldest gap is skipped at once.
+    pub max_held_per_room: usize,
+    /// Most rooms whose delivery position is remembered.
+    pub max_rooms: usize,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        let limits = application::usecases::DEFAULT_ORDER_LIMITS;
+        Self {
+            order_hold_ms: u64::try_from(limits.hold.as_millis()).unwrap_or(u64::MAX),
+            max_held_per_room: limits.max_held_per_room,
+            max_rooms: limits.max_rooms,
+        }
+    }
+}
+
+impl DeliverySettings {
+    /// The limits the delivery use case applies.
+    pub fn limits(&self) -> domain::OrderLimits {
+        domain::OrderLimits {
+            hold: std::time::Duration::from_millis(self.order_hold_ms),
+            max_held_per_room: self.max_held_per_room.max(1),
+            max_rooms: self.max_rooms.max(1),
+        }
+    }
 }
 
 /// The `[http]` table.

@@ -1,6 +1,6 @@
 //! What happened, as every instance delivers it to its subscribers.
 
-use crate::{Audience, Message, PresenceChange, Seq, Typing, VoiceLeave, VoiceOccupancy};
+use crate::{Audience, Message, PresenceChange, RoomKey, Seq, Typing, VoiceLeave, VoiceOccupancy};
 
 /// An event the event bus carries and the room broadcaster delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +42,18 @@ impl ChatEvent {
             Self::Presence(change) => change.audiences.clone(),
             Self::VoiceLeft(leave) => vec![leave.audience()],
             Self::VoiceOccupancy(occupancy) => vec![Audience::Community(occupancy.community)],
+        }
+    }
+
+    /// The room a stored room event is numbered in.
+    pub fn room(&self) -> Option<RoomKey> {
+        match self {
+            Self::Posted(message)
+            | Self::Edited { message, .. }
+            | Self::Deleted { message, .. } => Some(message.room().key()),
+            Self::Typing(_) | Self::Presence(_) | Self::VoiceLeft(_) | Self::VoiceOccupancy(_) => {
+                None
+            }
         }
     }
 

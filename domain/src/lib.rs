@@ -12,6 +12,7 @@ mod location;
 mod message;
 mod presence;
 mod room;
+mod room_order;
 mod sequence;
 mod timestamp;
 mod typing;
@@ -30,6 +31,7 @@ pub use message::{
 };
 pub use presence::{PresenceChange, PresenceStatus, Session};
 pub use room::{Audience, RoomKey, RoomRef};
+pub use room_order::{OrderLimits, Released, RoomOrder};
 pub use sequence::Seq;
 pub use timestamp::Timestamp;
 pub use typing::Typing;

@@ -1,24 +1,34 @@
-//! Use case: an event arrived from the bus; hand it to this instance's subscribers.
+//! Use case: events arrived from the bus; hand them to this instance's subscribers, each
+//! room's in strictly increasing `seq` (see [`domain::RoomOrder`] for why the bus alone
+//! cannot promise that, and `docs/design.md` §4).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use domain::ChatEvent;
+use domain::{ChatEvent, OrderLimits, Released, RoomOrder};
 use futures::StreamExt as _;
+use tokio::time::Instant;
 
 use crate::ports::outbound::{EventStream, RoomBroadcaster};
 
-/// Delivers each bus event to the local subscribers of its audiences.
+/// Delivers each bus event to the local subscribers of its audiences: a room's stored events
+/// in seq order (holding one that overtook an earlier one, at most `limits.hold`), typing,
+/// presence and occupancy at once.
 pub struct DeliverEvent {
     broadcaster: Arc<dyn RoomBroadcaster>,
+    limits: OrderLimits,
 }
 
 impl DeliverEvent {
     /// Wires the use case to the local broadcaster.
-    pub fn new(broadcaster: Arc<dyn RoomBroadcaster>) -> Self {
-        Self { broadcaster }
+    pub fn new(broadcaster: Arc<dyn RoomBroadcaster>, limits: OrderLimits) -> Self {
+        Self {
+            broadcaster,
+            limits,
+        }
     }
 
-    /// Delivers one event.
+    /// Delivers one event at once, whatever its seq.
     pub fn execute(&self, event: &ChatEvent) {
         let audiences = event.audiences();
         if audiences.is_empty() {
@@ -27,22 +37,84 @@ impl DeliverEvent {
         self.broadcaster.deliver(&audiences, event);
     }
 
-    /// Delivers every event of `events`, in order, until the stream ends.
+    /// Delivers every event of `events` until the stream ends: unnumbered ones at once,
+    /// each room's numbered ones in seq order.
     pub async fn run(&self, mut events: EventStream) {
-        while let Some(event) = events.next().await {
-            self.execute(&event);
+        let mut order = RoomOrder::new(self.limits);
+        loop {
+            let deadline = order.next_deadline().map(Instant::from_std);
+            tokio::select! {
+                event = events.next() => match event {
+                    Some(event) => self.accept(&mut order, event),
+                    None => break,
+                },
+                () = sleep_until(deadline), if deadline.is_some() => {
+                    let released = order.expire(Instant::now().into_std());
+                    self.release(&released, &order);
+                }
+            }
         }
-        tracing::info!("event stream ended");
+        tracing::info!(held = order.held(), "event stream ended");
+    }
+
+    fn accept(&self, order: &mut RoomOrder<ChatEvent>, event: ChatEvent) {
+        let Some((room, seq)) = event.room().zip(event.seq()) else {
+            self.execute(&event);
+            return;
+        };
+        let released = order.offer(room, seq, event, Instant::now().into_std());
+        if released.late > 0 {
+            tracing::warn!(
+                %room, %seq,
+                "an event arrived after its room moved past it (its writer took longer than \
+                 delivery.order_hold_ms); not delivered live, it is in history"
+            );
+        }
+        self.release(&released, order);
+    }
+
+    fn release(&self, released: &Released<ChatEvent>, order: &RoomOrder<ChatEvent>) {
+        if released.skipped > 0 {
+            tracing::warn!(
+                skipped = released.skipped,
+                held = order.held(),
+                "missing room seqs skipped after delivery.order_hold_ms (a writer died or \
+                 failed before publishing)"
+            );
+        }
+        for event in &released.events {
+            self.execute(event);
+        }
     }
 }
 
+/// Sleeps until `deadline`; never returns without one (the select guards that arm).
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The delivery order settings a test or a default configuration uses.
+pub const DEFAULT_ORDER_LIMITS: OrderLimits = OrderLimits {
+    hold: Duration::from_secs(1),
+    max_held_per_room: 10_000,
+    max_rooms: 100_000,
+};
+
 #[cfg(test)]
 mod tests {
-    use domain::{Audience, PresenceChange, PresenceStatus, RoomId};
+    use std::sync::Mutex;
+
+    use domain::{
+        Audience, MessageBody, MessageId, NewMessage, PresenceChange, PresenceStatus, RoomId, Seq,
+        Timestamp,
+    };
 
     use super::*;
     use crate::ports::outbound::MockRoomBroadcaster;
-    use crate::usecases::test_support::{ALICE, DM, stored};
+    use crate::usecases::test_support::{ALICE, DM, profile, stored};
 
     #[test]
     fn a_room_event_is_delivered_to_its_room() {
@@ -53,7 +125,7 @@ mod tests {
             .times(1)
             .return_const(());
 
-        DeliverEvent::new(Arc::new(broadcaster))
+        DeliverEvent::new(Arc::new(broadcaster), DEFAULT_ORDER_LIMITS)
             .execute(&ChatEvent::Posted(stored("m1", ALICE, DM, "hi")));
     }
 
@@ -62,31 +134,100 @@ mod tests {
         let mut broadcaster = MockRoomBroadcaster::new();
         broadcaster.expect_deliver().never();
 
-        DeliverEvent::new(Arc::new(broadcaster)).execute(&ChatEvent::Presence(PresenceChange {
-            user: ALICE,
-            status: PresenceStatus::Online,
-            audiences: vec![],
-        }));
+        DeliverEvent::new(Arc::new(broadcaster), DEFAULT_ORDER_LIMITS).execute(
+            &ChatEvent::Presence(PresenceChange {
+                user: ALICE,
+                status: PresenceStatus::Online,
+                audiences: vec![],
+            }),
+        );
+    }
+
+    fn posted(id: &str, seq: u64) -> ChatEvent {
+        ChatEvent::Posted(
+            NewMessage {
+                id: MessageId::parse(id).expect("id"),
+                room: DM,
+                author: profile(ALICE),
+                body: MessageBody::parse("hi").expect("body"),
+                parent: None,
+                attachment: None,
+                sent_at: Timestamp::from_unix_micros(1),
+            }
+            .stored_at(Seq::new(seq)),
+        )
+    }
+
+    /// A broadcaster that records the message ids (or `typing`) it is given, in order.
+    fn recording() -> (MockRoomBroadcaster, Arc<Mutex<Vec<String>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut broadcaster = MockRoomBroadcaster::new();
+        let log = Arc::clone(&seen);
+        broadcaster.expect_deliver().returning(move |_, event| {
+            let name = match event {
+                ChatEvent::Posted(m) => m.id().as_str().to_owned(),
+                other => format!("{other:?}").chars().take(6).collect(),
+            };
+            log.lock().expect("log").push(name);
+        });
+        (broadcaster, seen)
+    }
+
+    fn taken(seen: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
+        seen.lock().expect("log").clone()
     }
 
     #[tokio::test]
     async fn every_event_of_the_stream_is_delivered_in_order() {
-        let mut broadcaster = MockRoomBroadcaster::new();
-        let mut order = mockall::Sequence::new();
-        for id in ["m1", "m2"] {
-            broadcaster
-                .expect_deliver()
-                .withf(move |_, e| matches!(e, ChatEvent::Posted(m) if m.id().as_str() == id))
-                .times(1)
-                .in_sequence(&mut order)
-                .return_const(());
-        }
-        let events = futures::stream::iter(vec![
-            ChatEvent::Posted(stored("m1", ALICE, DM, "one")),
-            ChatEvent::Posted(stored("m2", ALICE, DM, "two")),
-        ])
-        .boxed();
+        let (broadcaster, seen) = recording();
+        let events = futures::stream::iter(vec![posted("m1", 1), posted("m2", 2)]).boxed();
 
-        DeliverEvent::new(Arc::new(broadcaster)).run(events).await;
+        DeliverEvent::new(Arc::new(broadcaster), DEFAULT_ORDER_LIMITS)
+            .run(events)
+            .await;
+
+        assert_eq!(taken(&seen), ["m1", "m2"]);
+    }
+
+    #[tokio::test]
+    async fn an_event_that_overtook_an_earlier_one_of_its_room_is_delivered_after_it() {
+        let (broadcaster, seen) = recording();
+        let events =
+            futures::stream::iter(vec![posted("m1", 1), posted("m3", 3), posted("m2", 2)]).boxed();
+
+        DeliverEvent::new(Arc::new(broadcaster), DEFAULT_ORDER_LIMITS)
+            .run(events)
+            .await;
+
+        assert_eq!(taken(&seen), ["m1", "m2", "m3"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_seq_whose_event_never_comes_is_skipped_after_the_hold_and_typing_is_not_held() {
+        let (broadcaster, seen) = recording();
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        let deliver = DeliverEvent::new(Arc::new(broadcaster), DEFAULT_ORDER_LIMITS);
+        let task = tokio::spawn(async move { deliver.run(rx.boxed()).await });
+        tx.unbounded_send(posted("m1", 1)).expect("send");
+        tx.unbounded_send(posted("m3", 3)).expect("send");
+        tx.unbounded_send(ChatEvent::Typing(domain::Typing {
+            room: DM,
+            user: profile(ALICE),
+        }))
+        .expect("send");
+        tokio::time::sleep(DEFAULT_ORDER_LIMITS.hold / 2).await;
+        assert_eq!(taken(&seen), ["m1", "Typing"], "m3 waits for seq 2");
+
+        tokio::time::sleep(DEFAULT_ORDER_LIMITS.hold).await;
+        assert_eq!(taken(&seen), ["m1", "Typing", "m3"], "seq 2 is skipped");
+
+        tx.unbounded_send(posted("m2", 2)).expect("send");
+        drop(tx);
+        task.await.expect("delivery ends with the stream");
+        assert_eq!(
+            taken(&seen),
+            ["m1", "Typing", "m3"],
+            "late: not delivered live"
+        );
     }
 }
