@@ -92,8 +92,10 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct DeliverySettings {
     /// Longest wait for a missing room seq before it is skipped (a dead writer's seq must
-    /// not stall its room); also the wait of the first event seen of a room with history.
+    /// not stall its room for long; a slow writer's event must still find its place).
     pub order_hold_ms: u64,
+    /// Longest wait of the first event seen of a room with history for an older one.
+    pub first_event_hold_ms: u64,
     /// Most events held in one room before its oldest gap is skipped at once.
     pub max_held_per_room: usize,
     /// Most rooms whose delivery position is remembered.
@@ -104,11 +106,16 @@ impl Default for DeliverySettings {
     fn default() -> Self {
         let limits = application::usecases::DEFAULT_ORDER_LIMITS;
         Self {
-            order_hold_ms: u64::try_from(limits.hold.as_millis()).unwrap_or(u64::MAX),
+            order_hold_ms: millis(limits.hold),
+            first_event_hold_ms: millis(limits.first_hold),
             max_held_per_room: limits.max_held_per_room,
             max_rooms: limits.max_rooms,
         }
     }
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl DeliverySettings {
@@ -116,6 +123,7 @@ impl DeliverySettings {
     pub fn limits(&self) -> domain::OrderLimits {
         domain::OrderLimits {
             hold: std::time::Duration::from_millis(self.order_hold_ms),
+            first_hold: std::time::Duration::from_millis(self.first_event_hold_ms),
             max_held_per_room: self.max_held_per_room.max(1),
             max_rooms: self.max_rooms.max(1),
         }

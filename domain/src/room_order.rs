@@ -10,8 +10,9 @@
 //! history). An event older than what its room already released is late and is not released.
 //!
 //! A room not seen before (after a restart, or forgotten after long silence) has no known
-//! position: its first event is held for the same bounded time unless it is the room's first
-//! (`seq` 1), since an older event may still be on its way.
+//! position: its first event is held for a shorter bounded time (`first_hold`, long enough
+//! for two writers racing, not for a broker outage) unless it is the room's first (`seq` 1),
+//! since an older event may still be on its way.
 //!
 //! Pure and clock-free: the caller passes the time of every call.
 
@@ -25,6 +26,8 @@ use crate::{RoomKey, Seq};
 pub struct OrderLimits {
     /// Longest time an event waits for a missing seq before it is skipped.
     pub hold: Duration,
+    /// Longest time the first event seen of a room waits for an older one.
+    pub first_hold: Duration,
     /// Most events held in one room; beyond it the oldest gap is skipped at once, so a
     /// busy room behind a dead writer cannot grow memory without bound.
     pub max_held_per_room: usize,
@@ -85,7 +88,12 @@ impl<E> RoomOrder<E> {
         if !self.rooms.contains_key(&room) {
             self.make_room_for_one();
         }
-        let hold = self.limits.hold;
+        let known = self.rooms.contains_key(&room);
+        let hold = if known {
+            self.limits.hold
+        } else {
+            self.limits.first_hold
+        };
         let max_held = self.limits.max_held_per_room;
         let line = self.rooms.entry(room).or_insert_with(|| Line {
             next: (seq == Seq::FIRST).then_some(Seq::FIRST),
@@ -188,13 +196,15 @@ mod tests {
     use super::*;
     use crate::RoomId;
 
-    const HOLD: Duration = Duration::from_secs(1);
+    const HOLD: Duration = Duration::from_secs(5);
+    const FIRST_HOLD: Duration = Duration::from_millis(300);
     const ROOM: RoomKey = RoomKey::Direct(RoomId::new(5));
     const OTHER: RoomKey = RoomKey::Direct(RoomId::new(6));
 
     fn order() -> RoomOrder<u64> {
         RoomOrder::new(OrderLimits {
             hold: HOLD,
+            first_hold: FIRST_HOLD,
             max_held_per_room: 100,
             max_rooms: 1_000,
         })
@@ -296,11 +306,12 @@ mod tests {
 
         assert!(offer(&mut order, ROOM, 41, t).is_empty());
         assert!(offer(&mut order, ROOM, 40, t).is_empty());
-        let released = order.expire(t + HOLD);
+        assert_eq!(order.next_deadline(), Some(t + FIRST_HOLD));
+        let released = order.expire(t + FIRST_HOLD);
 
         assert_eq!(released.events, [40, 41]);
         assert_eq!(released.skipped, 0);
-        assert_eq!(offer(&mut order, ROOM, 42, t + HOLD), [42]);
+        assert_eq!(offer(&mut order, ROOM, 42, t + FIRST_HOLD), [42]);
     }
 
     #[test]
@@ -317,6 +328,7 @@ mod tests {
     fn a_room_holding_too_many_events_skips_its_gap_at_once() {
         let mut order = RoomOrder::new(OrderLimits {
             hold: HOLD,
+            first_hold: FIRST_HOLD,
             max_held_per_room: 2,
             max_rooms: 10,
         });
@@ -335,6 +347,7 @@ mod tests {
     fn the_longest_silent_room_is_forgotten_when_the_table_is_full() {
         let mut order = RoomOrder::new(OrderLimits {
             hold: HOLD,
+            first_hold: FIRST_HOLD,
             max_held_per_room: 10,
             max_rooms: 2,
         });
@@ -347,5 +360,6 @@ mod tests {
         assert_eq!(order.rooms(), 2);
         // Forgotten, ROOM's next event is treated as the first seen again: it waits.
         assert!(offer(&mut order, ROOM, 2, t + HOLD * 3).is_empty());
+        assert_eq!(order.next_deadline(), Some(t + HOLD * 3 + FIRST_HOLD));
     }
 }

@@ -166,7 +166,7 @@ impl StompClient {
     /// refusal the server put on `/user/queue/errors` (subscribe to it first).
     pub async fn try_subscribe(&mut self, id: &str, destination: &str) -> Result<(), Value> {
         let receipt = self.subscribe_with_receipt(id, destination).await;
-        self.outcome(&receipt).await
+        self.outcome(&receipt).await.map(drop)
     }
 
     /// Sends a SUBSCRIBE asking for a receipt; the receipt id.
@@ -209,7 +209,23 @@ impl StompClient {
     /// with the refusal the server put on `/user/queue/errors` (subscribe to it first).
     /// Other MESSAGE frames that arrive meanwhile are kept for [`Self::next_message`].
     pub async fn try_send_json(&mut self, destination: &str, body: &Value) -> Result<(), Value> {
-        let receipt = self.send_json_with_receipt(destination, body).await;
+        self.try_send_json_with(destination, body, &[])
+            .await
+            .map(drop)
+    }
+
+    /// As [`Self::try_send_json`] with `extra` headers (such as `client-msg-id`), returning
+    /// the RECEIPT.
+    pub async fn try_send_json_with(
+        &mut self,
+        destination: &str,
+        body: &Value,
+        extra: &[(&str, &str)],
+    ) -> Result<Frame, Value> {
+        let receipt = self.next_receipt();
+        let mut headers = vec![("destination", destination), ("receipt", receipt.as_str())];
+        headers.extend_from_slice(extra);
+        self.send("SEND", &headers, &body.to_string()).await;
         self.outcome(&receipt).await
     }
 
@@ -226,14 +242,14 @@ impl StompClient {
     }
 
     /// The RECEIPT of `receipt` (`Ok`), or the refusal naming it on the error queue.
-    async fn outcome(&mut self, receipt: &str) -> Result<(), Value> {
+    async fn outcome(&mut self, receipt: &str) -> Result<Frame, Value> {
         loop {
             let frame = self
                 .read_frame(PATIENCE * 4)
                 .await
                 .unwrap_or_else(|| panic!("no outcome of {receipt} within {:?}", PATIENCE * 4));
             if frame.command == "RECEIPT" && frame.header("receipt-id") == Some(receipt) {
-                return Ok(());
+                return Ok(frame);
             }
             if frame.command == "MESSAGE"
                 && frame.header("destination") == Some("/user/queue/errors")

@@ -96,9 +96,12 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// The delivery order settings a test or a default configuration uses.
+/// The delivery order defaults. `hold` outlasts a writer's publish (Kafka's default delivery
+/// timeout is 5 s), so a message whose publish was only slow is still delivered in its place;
+/// `first_hold` covers two writers racing when a room is first seen.
 pub const DEFAULT_ORDER_LIMITS: OrderLimits = OrderLimits {
-    hold: Duration::from_secs(1),
+    hold: Duration::from_secs(6),
+    first_hold: Duration::from_millis(300),
     max_held_per_room: 10_000,
     max_rooms: 100_000,
 };

@@ -8,6 +8,7 @@ mod channels;
 mod chat;
 mod cluster;
 mod community_service;
+mod delivery_order;
 mod file_access;
 mod files;
 mod limits;
