@@ -12,7 +12,7 @@ use chat_tests::{
     ClusterServices, CommunityData, FakeCommunityService, PrivateKafka, StompClient, TestCluster,
     token, unique_id,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PER_PUBLISHER: usize = 60;
 /// About 40 messages a second per publisher, as in the measurement.
@@ -106,9 +106,8 @@ async fn listen(
                 seq: event["seq"].as_u64().expect("seq"),
                 content: event["message"].as_str().expect("message").to_owned(),
             }),
-            Some(_) => {}
             None if stop.load(Ordering::SeqCst) => return,
-            None => {}
+            Some(_) | None => {}
         }
     }
 }
@@ -172,38 +171,11 @@ async fn three_instances_with_a_killed_one_and_a_broker_outage_deliver_one_order
     };
     let mut cluster = TestCluster::start_on(3, &service.base_url(), &on).await;
     let topic = format!("/topic/direct/{room}");
-    let users = [(1, "alice"), (2, "bob"), (3, "carol")];
 
-    // Two subscribers on every instance.
     let stop = Arc::new(AtomicBool::new(false));
-    let mut listeners = Vec::new();
-    for node in 0..3 {
-        for (user, name) in [users[node], users[(node + 1) % 3]] {
-            let mut client = StompClient::connect(&cluster.node(node).ws_url(), user, name).await;
-            client.subscribe("dm", &topic).await;
-            let heard = Arc::new(Mutex::new(Vec::new()));
-            let task = tokio::spawn(listen(client, topic.clone(), heard.clone(), stop.clone()));
-            listeners.push((node, heard, task));
-        }
-    }
-    // One publisher on every instance, all at once.
+    let listeners = start_listeners(&cluster, &topic, &stop).await;
     let paused = Arc::new(AtomicBool::new(false));
-    let mut publishers = Vec::new();
-    for (node, (user, name)) in users.into_iter().enumerate() {
-        let mut client = StompClient::connect(&cluster.node(node).ws_url(), user, name).await;
-        client.subscribe("errors", "/user/queue/errors").await;
-        let acknowledged = Arc::new(Mutex::new(Vec::new()));
-        let progress = Arc::new(AtomicUsize::new(0));
-        let task = tokio::spawn(publish(
-            client,
-            room,
-            node,
-            acknowledged.clone(),
-            progress.clone(),
-            paused.clone(),
-        ));
-        publishers.push((acknowledged, progress, task));
-    }
+    let mut publishers = start_publishers(&cluster, room, &paused).await;
     let sent = |node: usize| publishers[node].1.load(Ordering::SeqCst);
 
     // SIGKILL the third instance mid-stream, its SENDs in flight.
@@ -225,24 +197,23 @@ async fn three_instances_with_a_killed_one_and_a_broker_outage_deliver_one_order
         .await
     );
     paused.store(true, Ordering::SeqCst);
-    let acknowledged_so_far = |publishers: &[(Arc<Mutex<Vec<Acknowledged>>>, _, _)]| {
+    let acknowledged_so_far = |publishers: &[Publisher]| {
         publishers
             .iter()
             .flat_map(|(acknowledged, _, _)| lock(acknowledged).clone())
             .map(|a| a.content)
             .collect::<HashSet<String>>()
     };
-    let survivors_heard_everything =
-        |listeners: &[(usize, Arc<Mutex<Vec<Heard>>>, _)], wanted: &HashSet<String>| {
-            listeners
-                .iter()
-                .filter(|(node, _, _)| *node != 2)
-                .all(|(_, heard, _)| {
-                    let heard: HashSet<String> =
-                        lock(heard).iter().map(|h| h.content.clone()).collect();
-                    wanted.is_subset(&heard)
-                })
-        };
+    let survivors_heard_everything = |listeners: &[Listener], wanted: &HashSet<String>| {
+        listeners
+            .iter()
+            .filter(|(node, _, _)| *node != 2)
+            .all(|(_, heard, _)| {
+                let heard: HashSet<String> =
+                    lock(heard).iter().map(|h| h.content.clone()).collect();
+                wanted.is_subset(&heard)
+            })
+    };
     tokio::time::sleep(Duration::from_millis(300)).await;
     let wanted = acknowledged_so_far(&publishers);
     assert!(
@@ -284,14 +255,20 @@ async fn three_instances_with_a_killed_one_and_a_broker_outage_deliver_one_order
     }
     drop(kafka);
 
-    // No acknowledged message lost, none doubled, each as its RECEIPT named it.
     assert!(complete, "every survivor heard every acknowledged message");
-    for order in &orders {
+    assert_one_order(&orders, &acknowledged, &history(&cluster, 0, room).await);
+}
+
+/// What every surviving subscriber heard (`orders`) holds each `acknowledged` message once, as
+/// its RECEIPT named it, in strictly increasing seq, in one order, the order of `stored`.
+fn assert_one_order(orders: &[Vec<Heard>], acknowledged: &[Acknowledged], stored: &[Heard]) {
+    // No acknowledged message lost, none doubled, each as its RECEIPT named it.
+    for order in orders {
         let ids: HashSet<&str> = order.iter().map(|h| h.id.as_str()).collect();
         assert_eq!(ids.len(), order.len(), "no message delivered twice");
         let contents: HashSet<&str> = order.iter().map(|h| h.content.as_str()).collect();
         assert_eq!(contents.len(), order.len(), "no message stored twice");
-        for sent in &acknowledged {
+        for sent in acknowledged {
             let heard = order
                 .iter()
                 .find(|h| h.content == sent.content)
@@ -314,7 +291,6 @@ async fn three_instances_with_a_killed_one_and_a_broker_outage_deliver_one_order
     }
     // History equal to the live order: what was heard, in the same places, with the same
     // seqs; history may also hold a message whose writer died before publishing it.
-    let stored = history(&cluster, 0, room).await;
     let live_ids: HashSet<&str> = orders[0].iter().map(|h| h.id.as_str()).collect();
     let stored_live: Vec<Heard> = stored
         .iter()
@@ -330,4 +306,65 @@ async fn three_instances_with_a_killed_one_and_a_broker_outage_deliver_one_order
         unpublished.iter().all(|h| h.content.starts_with("node2 ")),
         "only the killed instance may have stored messages it never published: {unpublished:?}"
     );
+}
+
+const USERS: [(u64, &str); 3] = [(1, "alice"), (2, "bob"), (3, "carol")];
+
+/// A subscriber's instance, what it heard, and its task.
+type Listener = (usize, Arc<Mutex<Vec<Heard>>>, tokio::task::JoinHandle<()>);
+
+/// A publisher's acknowledged messages, how many it sent, and its task.
+type Publisher = (
+    Arc<Mutex<Vec<Acknowledged>>>,
+    Arc<AtomicUsize>,
+    tokio::task::JoinHandle<()>,
+);
+
+/// Two subscribers of `topic` on every instance, listening until `stop`.
+async fn start_listeners(
+    cluster: &TestCluster,
+    topic: &str,
+    stop: &Arc<AtomicBool>,
+) -> Vec<Listener> {
+    let mut listeners = Vec::new();
+    for node in 0..3 {
+        for (user, name) in [USERS[node], USERS[(node + 1) % 3]] {
+            let mut client = StompClient::connect(&cluster.node(node).ws_url(), user, name).await;
+            client.subscribe("dm", topic).await;
+            let heard = Arc::new(Mutex::new(Vec::new()));
+            let task = tokio::spawn(listen(
+                client,
+                topic.to_owned(),
+                heard.clone(),
+                stop.clone(),
+            ));
+            listeners.push((node, heard, task));
+        }
+    }
+    listeners
+}
+
+/// One publisher on every instance, all sending at once.
+async fn start_publishers(
+    cluster: &TestCluster,
+    room: u64,
+    paused: &Arc<AtomicBool>,
+) -> Vec<Publisher> {
+    let mut publishers = Vec::new();
+    for (node, (user, name)) in USERS.into_iter().enumerate() {
+        let mut client = StompClient::connect(&cluster.node(node).ws_url(), user, name).await;
+        client.subscribe("errors", "/user/queue/errors").await;
+        let acknowledged = Arc::new(Mutex::new(Vec::new()));
+        let progress = Arc::new(AtomicUsize::new(0));
+        let task = tokio::spawn(publish(
+            client,
+            room,
+            node,
+            acknowledged.clone(),
+            progress.clone(),
+            paused.clone(),
+        ));
+        publishers.push((acknowledged, progress, task));
+    }
+    publishers
 }
