@@ -1,10 +1,13 @@
 //! Load tool: end-to-end delivery latency in cluster mode, SEND on instance A to
 //! MESSAGE on instance B (through Kafka), side by side with A to a subscriber on A
 //! itself (which also goes through Kafka: no instance short-cuts its own events).
+//! With several senders spread over the instances, their writes race, and the tool also counts
+//! deliveries that arrive with a lower seq than the one before (there must be none).
 //! Prints p50/p99/max; asserts nothing about speed.
 //!
 //! `scripts/services up && . target/services/env && cargo build --release -p chat-bootstrap &&
-//!  cargo run --release -p chat-tests --bin cluster-latency -- [messages] [per_second]`
+//!  cargo run --release -p chat-tests --bin cluster-latency -- [messages] [per_second]
+//!  [senders] [instances]` (`CHAT_TEST_SERVER_BIN` picks the server binary).
 
 #![allow(
     clippy::expect_used,
@@ -39,21 +42,55 @@ fn report(label: &str, mut samples: Vec<Duration>) {
     );
 }
 
+/// The arrival time and seq of every message a subscriber heard, keyed by text.
+type Arrivals = HashMap<String, (Duration, u64)>;
+
+/// What `client` hears on `topic` until `messages` arrived or ten quiet seconds passed, and
+/// how many arrived with a lower seq than the one before.
+async fn receive(
+    mut client: StompClient,
+    topic: String,
+    started: Instant,
+    messages: usize,
+) -> (Arrivals, usize) {
+    let mut arrivals = Arrivals::new();
+    let mut inversions = 0_usize;
+    let mut last_seq = 0;
+    while arrivals.len() < messages {
+        let Some(event) = client
+            .wait_for_event_on(&topic, Duration::from_secs(10))
+            .await
+        else {
+            println!("  a subscriber heard {} of {messages}", arrivals.len());
+            break;
+        };
+        if let (Some(text), Some(seq)) = (event["message"].as_str(), event["seq"].as_u64()) {
+            inversions += usize::from(seq < last_seq);
+            last_seq = seq;
+            arrivals.insert(text.to_owned(), (started.elapsed(), seq));
+        }
+    }
+    (arrivals, inversions)
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let messages: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(500);
-    let per_second: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
+    let mut arg = |default: u64| args.next().and_then(|a| a.parse().ok()).unwrap_or(default);
+    let messages = usize::try_from(arg(500)).expect("messages");
+    let per_second = arg(50);
+    let senders = usize::try_from(arg(1)).expect("senders").max(1);
+    let instances = usize::try_from(arg(2)).expect("instances").max(2);
     let room = unique_id();
     let service = FakeCommunityService::start(CommunityData {
         room_lists: HashMap::new(),
-        room_members: HashMap::from([(room, vec![1, 2, 3])]),
+        room_members: HashMap::from([(room, (1..=200).collect())]),
         community_members: HashMap::new(),
         channel_communities: HashMap::new(),
     })
     .await;
     let cluster = TestCluster::start_with(
-        2,
+        instances,
         &service.base_url(),
         &ClusterServices::shared(),
         &[
@@ -64,53 +101,69 @@ async fn main() {
     )
     .await;
     let topic = format!("/topic/direct/{room}");
-    let mut sender = StompClient::connect(&cluster.node(0).ws_url(), 1, "sender").await;
-    let mut remote = StompClient::connect(&cluster.node(1).ws_url(), 2, "remote").await;
-    let mut local = StompClient::connect(&cluster.node(0).ws_url(), 3, "local").await;
-    remote.subscribe("room", &topic).await;
-    local.subscribe("room", &topic).await;
+    let mut subscribers = Vec::new();
+    for node in 0..instances {
+        let user = 100 + u64::try_from(node).expect("node");
+        let mut client = StompClient::connect(&cluster.node(node).ws_url(), user, "reader").await;
+        client.subscribe("room", &topic).await;
+        subscribers.push(client);
+    }
+    let mut clients = Vec::new();
+    for k in 0..senders {
+        let user = 1 + u64::try_from(k).expect("sender");
+        clients.push(
+            StompClient::connect(&cluster.node(k % instances).ws_url(), user, "sender").await,
+        );
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let started = Instant::now();
-    let receive = |mut client: StompClient, topic: String| {
-        tokio::spawn(async move {
-            let mut arrivals = HashMap::new();
-            while arrivals.len() < messages {
-                let event = client.next_event_on(&topic).await;
-                if let Some(text) = event["message"].as_str() {
-                    arrivals.insert(text.to_owned(), started.elapsed());
-                }
-            }
-            arrivals
-        })
-    };
-    let remote_arrivals = receive(remote, topic.clone());
-    let local_arrivals = receive(local, topic.clone());
+    let receivers: Vec<_> = subscribers
+        .into_iter()
+        .map(|client| tokio::spawn(receive(client, topic.clone(), started, messages)))
+        .collect();
 
-    let gap = Duration::from_micros(1_000_000 / per_second.max(1));
+    let per_sender = messages / senders;
+    let gap = Duration::from_secs_f64(senders as f64 / per_second.max(1) as f64);
+    let sending: Vec<_> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(k, mut sender)| {
+            tokio::spawn(async move {
+                let mut sent = HashMap::new();
+                let mut next = Instant::now();
+                for n in 0..per_sender {
+                    let text = format!("s{k} m{n}");
+                    sent.insert(text.clone(), started.elapsed());
+                    sender
+                        .send_json_unconfirmed(
+                            "/kafka/send-direct-message",
+                            &json!({"content": text, "channelId": room.to_string()}),
+                        )
+                        .await;
+                    next += gap;
+                    tokio::time::sleep_until(next.into()).await;
+                }
+                sent
+            })
+        })
+        .collect();
     let mut sent = HashMap::new();
-    for n in 0..messages {
-        let text = format!("m{n}");
-        sent.insert(text.clone(), started.elapsed());
-        sender
-            .send_json_unconfirmed(
-                "/kafka/send-direct-message",
-                &json!({"content": text, "channelId": room.to_string()}),
-            )
-            .await;
-        tokio::time::sleep(gap).await;
+    for task in sending {
+        sent.extend(task.await.expect("sender"));
     }
-    let latencies = |arrivals: HashMap<String, Duration>| -> Vec<Duration> {
-        arrivals
-            .iter()
-            .map(|(text, at)| at.saturating_sub(sent[text]))
-            .collect()
-    };
-    let remote = latencies(remote_arrivals.await.expect("remote receiver"));
-    let local = latencies(local_arrivals.await.expect("local receiver"));
+    let messages = sent.len();
     println!(
-        "{messages} messages at {per_second}/s, 2 instances, one Kafka (Tansu), MongoDB (SecantusDB), Redis"
+        "{messages} messages at {per_second}/s from {senders} senders on {instances} instances, \
+         one Kafka (Tansu), MongoDB (SecantusDB), Redis"
     );
-    report("SEND on A -> MESSAGE on B", remote);
-    report("SEND on A -> MESSAGE on A", local);
+    for (node, receiver) in receivers.into_iter().enumerate() {
+        let (arrivals, inversions) = receiver.await.expect("receiver");
+        let latencies = arrivals
+            .iter()
+            .filter_map(|(text, (at, _))| sent.get(text).map(|from| at.saturating_sub(*from)))
+            .collect();
+        report(&format!("SEND -> MESSAGE on instance {node}"), latencies);
+        println!("  deliveries with a lower seq than the one before: {inversions}");
+    }
 }
