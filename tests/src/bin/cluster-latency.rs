@@ -7,7 +7,9 @@
 //!
 //! `scripts/services up && . target/services/env && cargo build --release -p chat-bootstrap &&
 //!  cargo run --release -p chat-tests --bin cluster-latency -- [messages] [per_second]
-//!  [senders] [instances]` (`CHAT_TEST_SERVER_BIN` picks the server binary).
+//!  [senders] [instances] [kill_after_ms]` (`CHAT_TEST_SERVER_BIN` picks the server binary;
+//!  `kill_after_ms` SIGKILLs the last instance that long after the first SEND, and the
+//!  survivors' longest silence shows how long a dead writer's seq held their room).
 
 #![allow(
     clippy::expect_used,
@@ -18,6 +20,7 @@
 )]
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chat_tests::{
@@ -40,6 +43,33 @@ fn report(label: &str, mut samples: Vec<Duration>) {
         ms(percentile(&samples, 0.99)),
         ms(*samples.last().expect("samples"))
     );
+}
+
+/// Sends `count` messages as sender `k`, one every `gap`, recording when each was sent.
+async fn send(
+    mut sender: StompClient,
+    k: usize,
+    room: u64,
+    count: usize,
+    gap: Duration,
+    started: Instant,
+    sent: Arc<Mutex<HashMap<String, Duration>>>,
+) {
+    let mut next = Instant::now();
+    for n in 0..count {
+        let text = format!("s{k} m{n}");
+        sent.lock()
+            .expect("sent")
+            .insert(text.clone(), started.elapsed());
+        sender
+            .send_json_unconfirmed(
+                "/kafka/send-direct-message",
+                &json!({"content": text, "channelId": room.to_string()}),
+            )
+            .await;
+        next += gap;
+        tokio::time::sleep_until(next.into()).await;
+    }
 }
 
 /// The arrival time and seq of every message a subscriber heard, keyed by text.
@@ -81,6 +111,7 @@ async fn main() {
     let per_second = arg(50);
     let senders = usize::try_from(arg(1)).expect("senders").max(1);
     let instances = usize::try_from(arg(2)).expect("instances").max(2);
+    let kill_after = Duration::from_millis(arg(0));
     let room = unique_id();
     let service = FakeCommunityService::start(CommunityData {
         room_lists: HashMap::new(),
@@ -89,7 +120,7 @@ async fn main() {
         channel_communities: HashMap::new(),
     })
     .await;
-    let cluster = TestCluster::start_with(
+    let mut cluster = TestCluster::start_with(
         instances,
         &service.base_url(),
         &ClusterServices::shared(),
@@ -118,40 +149,39 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let started = Instant::now();
-    let receivers: Vec<_> = subscribers
+    let mut receivers: Vec<_> = subscribers
         .into_iter()
         .map(|client| tokio::spawn(receive(client, topic.clone(), started, messages)))
         .collect();
 
     let per_sender = messages / senders;
     let gap = Duration::from_secs_f64(senders as f64 / per_second.max(1) as f64);
-    let sending: Vec<_> = clients
+    let sent = Arc::new(Mutex::new(HashMap::new()));
+    let mut sending: Vec<_> = clients
         .into_iter()
         .enumerate()
-        .map(|(k, mut sender)| {
-            tokio::spawn(async move {
-                let mut sent = HashMap::new();
-                let mut next = Instant::now();
-                for n in 0..per_sender {
-                    let text = format!("s{k} m{n}");
-                    sent.insert(text.clone(), started.elapsed());
-                    sender
-                        .send_json_unconfirmed(
-                            "/kafka/send-direct-message",
-                            &json!({"content": text, "channelId": room.to_string()}),
-                        )
-                        .await;
-                    next += gap;
-                    tokio::time::sleep_until(next.into()).await;
-                }
-                sent
-            })
+        .map(|(k, sender)| {
+            let sent = Arc::clone(&sent);
+            tokio::spawn(send(sender, k, room, per_sender, gap, started, sent))
         })
         .collect();
-    let mut sent = HashMap::new();
-    for task in sending {
-        sent.extend(task.await.expect("sender"));
+    let killed = instances - 1;
+    if !kill_after.is_zero() {
+        tokio::time::sleep(kill_after).await;
+        cluster.kill(killed);
+        for (k, task) in sending.iter().enumerate() {
+            if k % instances == killed {
+                task.abort();
+            }
+        }
+        receivers.remove(killed).abort();
+        println!("instance {killed} SIGKILLed {kill_after:?} after the first SEND");
     }
+    for task in sending.drain(..) {
+        // An aborted sender (its instance killed) has recorded what it sent.
+        let _ = task.await;
+    }
+    let sent = sent.lock().expect("sent").clone();
     let messages = sent.len();
     println!(
         "{messages} messages at {per_second}/s from {senders} senders on {instances} instances, \
@@ -159,11 +189,22 @@ async fn main() {
     );
     for (node, receiver) in receivers.into_iter().enumerate() {
         let (arrivals, inversions) = receiver.await.expect("receiver");
+        let mut times: Vec<Duration> = arrivals.values().map(|(at, _)| *at).collect();
+        times.sort();
+        let silence = times
+            .windows(2)
+            .map(|w| w[1].saturating_sub(w[0]))
+            .max()
+            .unwrap_or_default();
         let latencies = arrivals
             .iter()
             .filter_map(|(text, (at, _))| sent.get(text).map(|from| at.saturating_sub(*from)))
             .collect();
         report(&format!("SEND -> MESSAGE on instance {node}"), latencies);
-        println!("  deliveries with a lower seq than the one before: {inversions}");
+        println!(
+            "  deliveries with a lower seq than the one before: {inversions}; longest silence \
+             between two deliveries: {:.0} ms",
+            silence.as_secs_f64() * 1000.0
+        );
     }
 }
