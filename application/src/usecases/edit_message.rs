@@ -7,6 +7,7 @@ use domain::{
 };
 
 use super::access::ensure_may_post;
+use super::publish_stored::publish_stored;
 use crate::ports::outbound::{
     BusError, Clock, CommunityDirectory, EventBus, MessageStore, StoreError,
 };
@@ -88,12 +89,14 @@ impl EditMessage {
             .ok_or_else(|| EditMessageError::NotFound(cmd.message.clone()))?;
         let edited = stored.edited(cmd.editor, body, self.clock.now())?;
         let seq = self.store.update(&edited).await?;
-        self.bus
-            .publish(&ChatEvent::Edited {
+        publish_stored(
+            &*self.bus,
+            &ChatEvent::Edited {
                 message: edited.clone(),
                 seq,
-            })
-            .await?;
+            },
+        )
+        .await?;
         Ok(edited)
     }
 }
