@@ -166,7 +166,7 @@ impl StompClient {
     /// refusal the server put on `/user/queue/errors` (subscribe to it first).
     pub async fn try_subscribe(&mut self, id: &str, destination: &str) -> Result<(), Value> {
         let receipt = self.subscribe_with_receipt(id, destination).await;
-        self.outcome(&receipt).await
+        self.outcome(&receipt).await.map(|_receipt| ())
     }
 
     /// Sends a SUBSCRIBE asking for a receipt; the receipt id.
@@ -201,7 +201,7 @@ impl StompClient {
 
     /// As [`Self::send_json`], returning the RECEIPT (its `message-id` and `seq` headers).
     pub async fn send_json_for_receipt(&mut self, destination: &str, body: &Value) -> Frame {
-        let receipt = self.send_json_with_receipt(destination, body).await;
+        let receipt = self.send_json_with_receipt(destination, &[], body).await;
         self.expect_receipt(&receipt).await
     }
 
@@ -209,31 +209,49 @@ impl StompClient {
     /// with the refusal the server put on `/user/queue/errors` (subscribe to it first).
     /// Other MESSAGE frames that arrive meanwhile are kept for [`Self::next_message`].
     pub async fn try_send_json(&mut self, destination: &str, body: &Value) -> Result<(), Value> {
-        let receipt = self.send_json_with_receipt(destination, body).await;
+        self.try_send_json_with(destination, &[], body)
+            .await
+            .map(|_receipt| ())
+    }
+
+    /// As [`Self::try_send_json`], with extra SEND headers (`client-msg-id`), answering
+    /// the RECEIPT itself.
+    pub async fn try_send_json_with(
+        &mut self,
+        destination: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Result<Frame, Value> {
+        let receipt = self
+            .send_json_with_receipt(destination, headers, body)
+            .await;
         self.outcome(&receipt).await
     }
 
-    /// Sends JSON to a destination asking for a receipt; the receipt id.
-    async fn send_json_with_receipt(&mut self, destination: &str, body: &Value) -> String {
+    /// Sends JSON to a destination asking for a receipt, with extra `headers`; the
+    /// receipt id.
+    async fn send_json_with_receipt(
+        &mut self,
+        destination: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> String {
         let receipt = self.next_receipt();
-        self.send(
-            "SEND",
-            &[("destination", destination), ("receipt", &receipt)],
-            &body.to_string(),
-        )
-        .await;
+        let mut all = vec![("destination", destination), ("receipt", receipt.as_str())];
+        all.extend_from_slice(headers);
+        self.send("SEND", &all, &body.to_string()).await;
         receipt
     }
 
     /// The RECEIPT of `receipt` (`Ok`), or the refusal naming it on the error queue.
-    async fn outcome(&mut self, receipt: &str) -> Result<(), Value> {
+    async fn outcome(&mut self, receipt: &str) -> Result<Frame, Value> {
         loop {
             let frame = self
                 .read_frame(PATIENCE * 4)
                 .await
                 .unwrap_or_else(|| panic!("no outcome of {receipt} within {:?}", PATIENCE * 4));
             if frame.command == "RECEIPT" && frame.header("receipt-id") == Some(receipt) {
-                return Ok(());
+                return Ok(frame);
             }
             if frame.command == "MESSAGE"
                 && frame.header("destination") == Some("/user/queue/errors")

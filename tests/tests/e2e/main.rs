@@ -10,6 +10,7 @@ mod cluster;
 mod community_service;
 mod file_access;
 mod files;
+mod idempotent_sends;
 mod limits;
 mod lobby;
 mod migrate;
