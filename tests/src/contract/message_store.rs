@@ -699,8 +699,8 @@ pub async fn the_same_key_by_another_author_or_in_another_room_is_another_messag
     let alices = appended_new(alices.expect("append"));
     let bobs = appended_new(bobs.expect("append"));
     let elsewhere = appended_new(elsewhere.expect("append"));
-    assert_eq!(seqs(&[alices.clone(), bobs.clone()]), [1, 2]);
-    assert_eq!(seqs(&[elsewhere.clone()]), [1]);
+    assert_eq!((alices.seq(), bobs.seq()), (Seq::new(1), Seq::new(2)));
+    assert_eq!(elsewhere.seq(), Seq::FIRST);
     let found = store
         .find_by_client_msg_id(room.key(), BOB, &key("k-1"))
         .await
