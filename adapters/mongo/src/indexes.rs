@@ -20,8 +20,9 @@ const ROOM_SEQ_UNIQUE: &str = "room_seq_unique";
 /// instance the sends reach. Partial: only messages sent with a key have one.
 const ROOM_CLIENT_KEY_UNIQUE: &str = "room_client_msg_id_unique";
 /// Serves the lookup of a repeated send by its key, for servers that never plan a query
-/// on a partial index (see `room_seq_unique`). Another key pattern than the unique one:
-/// MongoDB refuses two indexes on one pattern that differ only in their options.
+/// on a partial index (Secantus cannot prove `$exists` implied, and scanned the room: 150
+/// ms a lookup at 4,000 messages). The same fields in another order than the unique
+/// index's: MongoDB refuses two indexes on one pattern that differ only in their options.
 const ROOM_CLIENT_KEY: &str = "room_client_msg_id";
 
 /// Message lookup by id needs no index of ours: the id is the `_id`. `messageTime`
@@ -50,7 +51,7 @@ pub(crate) async fn create(database: &Database) -> anyhow::Result<()> {
                     )
                     .build(),
                 IndexModel::builder()
-                    .keys(doc! { "channelId": 1, "clientMsgId": 1 })
+                    .keys(doc! { "channelId": 1, "clientMsgId": 1, "userId": 1 })
                     .options(
                         IndexOptions::builder()
                             .name(ROOM_CLIENT_KEY.to_owned())
