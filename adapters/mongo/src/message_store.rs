@@ -63,7 +63,7 @@ impl MongoMessageStore {
         {
             Ok(_) => Ok(Appended::New(stored)),
             Err(error) if is_duplicate_key(&error) => {
-                // Either way the number just taken stays unused (delivery skips it).
+                // Either way the number just taken stays unused.
                 if let Some(key) = stored.client_msg_id()
                     && let Some(original) = self
                         .keyed(location, stored.author().id, key)
