@@ -85,6 +85,7 @@ mod tests {
             body: MessageBody::parse("hi").expect("body"),
             parent: None,
             attachment: None,
+            client_msg_id: None,
             sent_at: Timestamp::from_unix_micros(0),
         }
         .stored_at(Seq::new(7))

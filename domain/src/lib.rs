@@ -5,6 +5,7 @@
 //! Wire and storage shapes belong to the adapters that own them.
 
 mod attachment;
+mod client_msg_id;
 mod content;
 mod event;
 mod ids;
@@ -19,6 +20,7 @@ mod typing;
 mod user;
 
 pub use attachment::{Attachment, AttachmentError, FileType, FileUrl};
+pub use client_msg_id::{ClientMsgId, ClientMsgIdError};
 pub use content::{MessageBody, MessageBodyError};
 pub use event::ChatEvent;
 pub use ids::{ChannelId, CommunityId, IdError, MessageId, RoomId, SessionId, UserId};

@@ -1,7 +1,8 @@
 //! Messages, replies, edits and deletes, and who may do what to them.
 
 use crate::{
-    Attachment, FileUrl, MessageBody, MessageId, RoomRef, Seq, Timestamp, UserId, UserProfile,
+    Attachment, ClientMsgId, FileUrl, MessageBody, MessageId, RoomRef, Seq, Timestamp, UserId,
+    UserProfile,
 };
 
 /// What a reply shows of its parent, copied from the stored parent when the reply
@@ -96,6 +97,9 @@ pub struct NewMessage {
     pub parent: Option<ParentSnapshot>,
     /// The shared file's type and thumbnail, for a file message (whose body is the file's URL).
     pub attachment: Option<Attachment>,
+    /// The sender's key for it: a repeat with the same key by the same author in the same
+    /// room is this message again, never a copy.
+    pub client_msg_id: Option<ClientMsgId>,
     /// When the server accepted it.
     pub sent_at: Timestamp,
 }
@@ -113,6 +117,7 @@ impl NewMessage {
             },
             parent: self.parent,
             attachment: self.attachment,
+            client_msg_id: self.client_msg_id,
             sent_at: self.sent_at,
             seq,
         })
@@ -134,6 +139,8 @@ pub struct MessageParts {
     pub parent: Option<ParentSnapshot>,
     /// The shared file's type and thumbnail, for a file message.
     pub attachment: Option<Attachment>,
+    /// The sender's key for it, if the sender gave one.
+    pub client_msg_id: Option<ClientMsgId>,
     /// When it was posted.
     pub sent_at: Timestamp,
     /// Its place in the room when it was posted.
@@ -204,6 +211,11 @@ impl Message {
     /// The shared file's type and thumbnail, for a file message.
     pub fn attachment(&self) -> Option<&Attachment> {
         self.0.attachment.as_ref()
+    }
+
+    /// The sender's key for it, if the sender gave one.
+    pub fn client_msg_id(&self) -> Option<&ClientMsgId> {
+        self.0.client_msg_id.as_ref()
     }
 
     /// When it was posted.
@@ -328,6 +340,7 @@ mod tests {
             body: MessageBody::parse(text).expect("body"),
             parent: None,
             attachment: None,
+            client_msg_id: None,
             sent_at: Timestamp::from_unix_micros(10),
         }
         .stored_at(Seq::FIRST)
@@ -467,6 +480,7 @@ mod tests {
             body: body("me too"),
             parent: Some(snapshot),
             attachment: None,
+            client_msg_id: None,
             sent_at: Timestamp::from_unix_micros(11),
         }
         .stored_at(Seq::new(2));

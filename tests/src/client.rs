@@ -166,7 +166,7 @@ impl StompClient {
     /// refusal the server put on `/user/queue/errors` (subscribe to it first).
     pub async fn try_subscribe(&mut self, id: &str, destination: &str) -> Result<(), Value> {
         let receipt = self.subscribe_with_receipt(id, destination).await;
-        self.outcome(&receipt).await.map(drop)
+        self.outcome(&receipt).await.map(|_receipt| ())
     }
 
     /// Sends a SUBSCRIBE asking for a receipt; the receipt id.
@@ -201,7 +201,7 @@ impl StompClient {
 
     /// As [`Self::send_json`], returning the RECEIPT (its `message-id` and `seq` headers).
     pub async fn send_json_for_receipt(&mut self, destination: &str, body: &Value) -> Frame {
-        let receipt = self.send_json_with_receipt(destination, body).await;
+        let receipt = self.send_json_with_receipt(destination, &[], body).await;
         self.expect_receipt(&receipt).await
     }
 
@@ -209,35 +209,37 @@ impl StompClient {
     /// with the refusal the server put on `/user/queue/errors` (subscribe to it first).
     /// Other MESSAGE frames that arrive meanwhile are kept for [`Self::next_message`].
     pub async fn try_send_json(&mut self, destination: &str, body: &Value) -> Result<(), Value> {
-        self.try_send_json_with(destination, body, &[])
+        self.try_send_json_with(destination, &[], body)
             .await
-            .map(drop)
+            .map(|_receipt| ())
     }
 
-    /// As [`Self::try_send_json`] with `extra` headers (such as `client-msg-id`), returning
-    /// the RECEIPT.
+    /// As [`Self::try_send_json`], with extra SEND headers (`client-msg-id`), answering
+    /// the RECEIPT itself.
     pub async fn try_send_json_with(
         &mut self,
         destination: &str,
+        headers: &[(&str, &str)],
         body: &Value,
-        extra: &[(&str, &str)],
     ) -> Result<Frame, Value> {
-        let receipt = self.next_receipt();
-        let mut headers = vec![("destination", destination), ("receipt", receipt.as_str())];
-        headers.extend_from_slice(extra);
-        self.send("SEND", &headers, &body.to_string()).await;
+        let receipt = self
+            .send_json_with_receipt(destination, headers, body)
+            .await;
         self.outcome(&receipt).await
     }
 
-    /// Sends JSON to a destination asking for a receipt; the receipt id.
-    async fn send_json_with_receipt(&mut self, destination: &str, body: &Value) -> String {
+    /// Sends JSON to a destination asking for a receipt, with extra `headers`; the
+    /// receipt id.
+    async fn send_json_with_receipt(
+        &mut self,
+        destination: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> String {
         let receipt = self.next_receipt();
-        self.send(
-            "SEND",
-            &[("destination", destination), ("receipt", &receipt)],
-            &body.to_string(),
-        )
-        .await;
+        let mut all = vec![("destination", destination), ("receipt", receipt.as_str())];
+        all.extend_from_slice(headers);
+        self.send("SEND", &all, &body.to_string()).await;
         receipt
     }
 

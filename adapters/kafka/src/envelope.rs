@@ -133,6 +133,7 @@ mod tests {
             body: MessageBody::parse("hello <~inviting~> 한글").expect("body"),
             parent,
             attachment: None,
+            client_msg_id: None,
             sent_at: Timestamp::from_unix_micros(1_645_000_000_123_456),
         }
         .stored_at(Seq::new(7))
@@ -165,6 +166,8 @@ mod tests {
             file_type: domain::FileType::parse("image").expect("type"),
             thumbnail: Some(domain::FileUrl::parse("/files/t.png").expect("url")),
         });
+        let mut keyed = posted(DM, None).parts().clone();
+        keyed.client_msg_id = Some(domain::ClientMsgId::parse("k-1").expect("key"));
         vec![
             ChatEvent::Posted(original.clone()),
             ChatEvent::Posted(posted(
@@ -218,6 +221,7 @@ mod tests {
                 ]),
             }),
             ChatEvent::Posted(domain::Message::from_parts(file)),
+            ChatEvent::Posted(domain::Message::from_parts(keyed)),
         ]
     }
 
@@ -332,6 +336,9 @@ mod tests {
         assert!(refused(&|json| json["payload"]["id"] = "a'b".into()));
         assert!(refused(
             &|json| json["payload"]["state"]["body"] = "  ".into()
+        ));
+        assert!(refused(
+            &|json| json["payload"]["client_msg_id"] = "a b".into()
         ));
 
         let presence = ChatEvent::Presence(PresenceChange {

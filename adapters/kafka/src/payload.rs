@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 
 use domain::{
-    Attachment, Audience, ChannelId, ChatEvent, CommunityId, FileType, FileUrl, Location, Message,
-    MessageBody, MessageId, MessageParts, MessageState, ParentContent, ParentSnapshot,
-    PresenceChange, PresenceStatus, RoomId, RoomRef, Seq, Timestamp, Typing, UserId, UserProfile,
-    VoiceLeave, VoiceOccupancy,
+    Attachment, Audience, ChannelId, ChatEvent, ClientMsgId, CommunityId, FileType, FileUrl,
+    Location, Message, MessageBody, MessageId, MessageParts, MessageState, ParentContent,
+    ParentSnapshot, PresenceChange, PresenceStatus, RoomId, RoomRef, Seq, Timestamp, Typing,
+    UserId, UserProfile, VoiceLeave, VoiceOccupancy,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,9 @@ pub(crate) enum InvalidPayload {
     /// A file URL or file type the domain refuses.
     #[error(transparent)]
     Attachment(#[from] domain::AttachmentError),
+    /// A client message key the domain refuses.
+    #[error(transparent)]
+    ClientMsgId(#[from] domain::ClientMsgIdError),
     /// A location label the domain refuses.
     #[error(transparent)]
     Location(#[from] domain::LocationError),
@@ -138,6 +141,9 @@ struct MessageDto {
     /// Absent in records of versions before file messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     attachment: Option<AttachmentDto>,
+    /// The sender's key; absent when it gave none (and in records of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_msg_id: Option<String>,
     sent_at: i64,
     seq: u64,
 }
@@ -171,6 +177,10 @@ impl From<&Message> for MessageDto {
                 file_type: a.file_type.as_str().to_owned(),
                 thumbnail: a.thumbnail.as_ref().map(|t| t.as_str().to_owned()),
             }),
+            client_msg_id: parts
+                .client_msg_id
+                .as_ref()
+                .map(|key| key.as_str().to_owned()),
             sent_at: parts.sent_at.unix_micros(),
             seq: parts.seq.get(),
         }
@@ -215,6 +225,11 @@ impl TryFrom<MessageDto> for Message {
             state,
             parent,
             attachment,
+            client_msg_id: dto
+                .client_msg_id
+                .as_deref()
+                .map(ClientMsgId::parse)
+                .transpose()?,
             sent_at: Timestamp::from_unix_micros(dto.sent_at),
             seq: Seq::new(dto.seq),
         }))

@@ -104,6 +104,7 @@ mod tests {
             body: MessageBody::parse("hi").expect("body"),
             parent: None,
             attachment: None,
+            client_msg_id: None,
             sent_at: Timestamp::from_unix_micros(1),
         }
         .stored_at(Seq::FIRST)

@@ -37,6 +37,7 @@ fn posted(room: RoomRef, seq: u64) -> ChatEvent {
             body: MessageBody::parse("after the garbage").expect("body"),
             parent: None,
             attachment: None,
+            client_msg_id: None,
             sent_at: Timestamp::from_unix_micros(1),
         }
         .stored_at(Seq::new(seq)),

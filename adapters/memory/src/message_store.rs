@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use application::ports::outbound::{
-    HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError,
+    Appended, HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError,
 };
-use domain::{Message, MessageId, NewMessage, RoomKey, Seq, UserId};
+use domain::{ClientMsgId, Message, MessageId, NewMessage, RoomKey, Seq, UserId};
 
 use crate::lock;
 
@@ -16,9 +16,18 @@ struct Rooms {
     /// Each room's messages by posting sequence number: the history index.
     by_seq: HashMap<RoomKey, BTreeMap<Seq, MessageId>>,
     last_seq: HashMap<RoomKey, Seq>,
+    /// The message each author stored under each client key, per room, kept as long as
+    /// the message.
+    by_client_key: HashMap<(RoomKey, UserId, ClientMsgId), MessageId>,
 }
 
 impl Rooms {
+    fn by_client_key(&self, room: RoomKey, author: UserId, key: &ClientMsgId) -> Option<&Message> {
+        // The tuple key owns its parts, so the lookup clones the (short) key.
+        let id = self.by_client_key.get(&(room, author, key.clone()))?;
+        self.messages.get(id)
+    }
+
     fn next_seq(&mut self, room: RoomKey) -> Seq {
         let next = self.last_seq.get(&room).map_or(Seq::FIRST, |s| s.next());
         self.last_seq.insert(room, next);
@@ -49,8 +58,9 @@ impl Rooms {
     }
 }
 
-/// The embedded message store. One lock covers both maps, so a message and its
-/// sequence number are assigned together and a room's numbers never repeat.
+/// The embedded message store. One lock covers every map, so a message and its
+/// sequence number are assigned together, a room's numbers never repeat, and a client key
+/// is checked and taken in the same step.
 #[derive(Debug, Default)]
 pub struct MemoryMessageStore {
     rooms: Mutex<Rooms>,
@@ -58,9 +68,15 @@ pub struct MemoryMessageStore {
 
 #[async_trait::async_trait]
 impl MessageStore for MemoryMessageStore {
-    async fn append(&self, message: NewMessage) -> Result<Message, StoreError> {
+    async fn append(&self, message: NewMessage) -> Result<Appended, StoreError> {
         let mut rooms = lock(&self.rooms);
         let room = message.room.key();
+        let author = message.author.id;
+        if let Some(key) = &message.client_msg_id
+            && let Some(original) = rooms.by_client_key(room, author, key)
+        {
+            return Ok(Appended::Existing(original.clone()));
+        }
         let seq = rooms.next_seq(room);
         let stored = message.stored_at(seq);
         rooms
@@ -68,8 +84,22 @@ impl MessageStore for MemoryMessageStore {
             .entry(room)
             .or_default()
             .insert(seq, stored.id().clone());
+        if let Some(key) = stored.client_msg_id() {
+            rooms
+                .by_client_key
+                .insert((room, author, key.clone()), stored.id().clone());
+        }
         rooms.messages.insert(stored.id().clone(), stored.clone());
-        Ok(stored)
+        Ok(Appended::New(stored))
+    }
+
+    async fn find_by_client_msg_id(
+        &self,
+        room: RoomKey,
+        author: UserId,
+        key: &ClientMsgId,
+    ) -> Result<Option<Message>, StoreError> {
+        Ok(lock(&self.rooms).by_client_key(room, author, key).cloned())
     }
 
     async fn find(&self, id: &MessageId) -> Result<Option<Message>, StoreError> {
@@ -163,6 +193,7 @@ mod tests {
             body: MessageBody::parse("hi").expect("body"),
             parent: None,
             attachment: None,
+            client_msg_id: None,
             sent_at: Timestamp::from_unix_micros(0),
         }
     }
@@ -176,12 +207,21 @@ mod tests {
             channel: ChannelId::new(12),
         };
 
-        let first = store.append(new_message("a", dm)).await.expect("stored");
+        let first = store
+            .append(new_message("a", dm))
+            .await
+            .expect("stored")
+            .into_message();
         let other_room = store
             .append(new_message("b", channel))
             .await
-            .expect("stored");
-        let second = store.append(new_message("c", dm)).await.expect("stored");
+            .expect("stored")
+            .into_message();
+        let second = store
+            .append(new_message("c", dm))
+            .await
+            .expect("stored")
+            .into_message();
         let edit = store
             .update(
                 &first
@@ -206,7 +246,11 @@ mod tests {
         let store = MemoryMessageStore::default();
         let dm = RoomRef::Direct(RoomId::new(5));
         for id in ["a", "b", "c", "d"] {
-            store.append(new_message(id, dm)).await.expect("stored");
+            store
+                .append(new_message(id, dm))
+                .await
+                .expect("stored")
+                .into_message();
         }
         let query = |before: Option<u64>, after: Option<u64>, order| HistoryQuery {
             before: before.map(Seq::new),
@@ -245,11 +289,15 @@ mod tests {
         let dm = RoomRef::Direct(RoomId::new(5));
         let reader = UserId::new(2);
         for id in ["a", "b", "c"] {
-            store.append(new_message(id, dm)).await.expect("stored");
+            store
+                .append(new_message(id, dm))
+                .await
+                .expect("stored")
+                .into_message();
         }
         let mut own = new_message("mine", dm);
         own.author = UserProfile::anonymous(reader);
-        store.append(own).await.expect("stored");
+        store.append(own).await.expect("stored").into_message();
 
         let all = store
             .activity(dm.key(), reader, None)
@@ -269,7 +317,11 @@ mod tests {
     async fn a_stored_message_is_found_by_id_with_its_latest_state() {
         let store = MemoryMessageStore::default();
         let dm = RoomRef::Direct(RoomId::new(5));
-        let stored = store.append(new_message("a", dm)).await.expect("stored");
+        let stored = store
+            .append(new_message("a", dm))
+            .await
+            .expect("stored")
+            .into_message();
         let tombstone = stored
             .deleted(UserId::new(1), Timestamp::from_unix_micros(5))
             .expect("deleted");

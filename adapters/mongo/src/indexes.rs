@@ -16,6 +16,15 @@ const ROOM_HISTORY: &str = "room_history";
 /// on a partial index.
 const ROOM_SEQ_UNIQUE: &str = "room_seq_unique";
 
+/// Enforces that an author stores at most one message per client key in a room, whichever
+/// instance the sends reach. Partial: only messages sent with a key have one.
+const ROOM_CLIENT_KEY_UNIQUE: &str = "room_client_msg_id_unique";
+/// Serves the lookup of a repeated send by its key, for servers that never plan a query
+/// on a partial index (Secantus cannot prove `$exists` implied, and scanned the room: 150
+/// ms a lookup at 4,000 messages). The same fields in another order than the unique
+/// index's: MongoDB refuses two indexes on one pattern that differ only in their options.
+const ROOM_CLIENT_KEY: &str = "room_client_msg_id";
+
 /// Message lookup by id needs no index of ours: the id is the `_id`. `messageTime`
 /// and `roomSequence` are read by `_id` only.
 pub(crate) async fn create(database: &Database) -> anyhow::Result<()> {
@@ -38,6 +47,24 @@ pub(crate) async fn create(database: &Database) -> anyhow::Result<()> {
                             .name(ROOM_SEQ_UNIQUE.to_owned())
                             .unique(true)
                             .partial_filter_expression(doc! { "seq": { "$exists": true } })
+                            .build(),
+                    )
+                    .build(),
+                IndexModel::builder()
+                    .keys(doc! { "channelId": 1, "clientMsgId": 1, "userId": 1 })
+                    .options(
+                        IndexOptions::builder()
+                            .name(ROOM_CLIENT_KEY.to_owned())
+                            .build(),
+                    )
+                    .build(),
+                IndexModel::builder()
+                    .keys(doc! { "channelId": 1, "userId": 1, "clientMsgId": 1 })
+                    .options(
+                        IndexOptions::builder()
+                            .name(ROOM_CLIENT_KEY_UNIQUE.to_owned())
+                            .unique(true)
+                            .partial_filter_expression(doc! { "clientMsgId": { "$exists": true } })
                             .build(),
                     )
                     .build(),

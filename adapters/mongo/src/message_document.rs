@@ -15,11 +15,13 @@
 //!   did not keep.
 //! - `changeSeq`: the sequence number of the last edit or delete (written by
 //!   [`state_update`], read by no one but the update filter).
+//! - `clientMsgId`: the sender's key for the message, when it gave one; unique per
+//!   room and author (`indexes.rs`), so a repeated send is stored once.
 
 use domain::{
-    Attachment, ChannelId, CommunityId, FileType, FileUrl, Message, MessageBody, MessageId,
-    MessageParts, MessageState, ParentContent, ParentSnapshot, RoomId, RoomRef, Seq, Timestamp,
-    UserId, UserProfile,
+    Attachment, ChannelId, ClientMsgId, CommunityId, FileType, FileUrl, Message, MessageBody,
+    MessageId, MessageParts, MessageState, ParentContent, ParentSnapshot, RoomId, RoomRef, Seq,
+    Timestamp, UserId, UserProfile,
 };
 use mongodb::bson::{self, Bson, DateTime, Document, doc, oid::ObjectId};
 use serde::{Deserialize, Serialize};
@@ -92,6 +94,8 @@ struct MessageDocument {
     deleted: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     deleted_at_micros: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_msg_id: Option<String>,
 }
 
 /// The posting fields of a message document, enough for a room's activity.
@@ -165,6 +169,10 @@ pub(crate) fn encode(message: &Message) -> Result<Document, MappingError> {
         edited_at_micros,
         deleted,
         deleted_at_micros,
+        client_msg_id: parts
+            .client_msg_id
+            .as_ref()
+            .map(|key| key.as_str().to_owned()),
     };
     Ok(bson::to_document(&document)?)
 }
@@ -273,6 +281,12 @@ pub(crate) fn decode(
         }),
         _ => None,
     };
+    let client_msg_id = stored
+        .client_msg_id
+        .as_deref()
+        .map(ClientMsgId::parse)
+        .transpose()
+        .map_err(|error| field_error("clientMsgId", error.to_string()))?;
     let seq = stored.seq.ok_or_else(|| {
         field_error(
             "seq",
@@ -286,6 +300,7 @@ pub(crate) fn decode(
         state,
         parent,
         attachment,
+        client_msg_id,
         sent_at: sent_at(stored.local_date_time, stored.sent_at_micros),
         seq: Seq::new(to_id("seq", seq)?),
     }))
@@ -299,6 +314,13 @@ pub(crate) fn posting(document: Document) -> Result<(Seq, Timestamp), MappingErr
         Seq::new(to_id("seq", stored.seq)?),
         sent_at(stored.local_date_time, stored.sent_at_micros),
     ))
+}
+
+/// The filter of the message `author` stored in the room at `channel_id` under `key`.
+pub(crate) fn client_key_match(channel_id: i64, author: UserId, key: &ClientMsgId) -> Document {
+    // An id beyond i64 cannot have written anything here: -1 matches no author.
+    let author = i64::try_from(author.get()).unwrap_or(-1);
+    doc! { "channelId": channel_id, "userId": author, "clientMsgId": key.as_str() }
 }
 
 /// The `_id` condition matching message `id`: as we store it (a string) and, when
@@ -382,6 +404,7 @@ mod tests {
             parent,
             attachment: None,
             // Not a whole millisecond: the micros must survive the trip.
+            client_msg_id: None,
             sent_at: Timestamp::from_unix_micros(1_645_408_089_123_456),
         }
         .stored_at(Seq::new(7))
@@ -404,6 +427,20 @@ mod tests {
     fn a_new_dm_message_reads_back_unchanged() {
         let message = posted("m1", DM, None);
         assert_eq!(round_trip(MessageCollection::Direct, &message), message);
+    }
+
+    #[test]
+    fn a_client_key_is_stored_as_client_msg_id_and_reads_back() {
+        let mut parts = posted("m1", DM, None).parts().clone();
+        parts.client_msg_id = Some(ClientMsgId::parse("k-1").expect("key"));
+        let message = Message::from_parts(parts);
+
+        let document = encode(&message).expect("encodes");
+
+        assert_eq!(document.get_str("clientMsgId"), Ok("k-1"));
+        assert_eq!(round_trip(MessageCollection::Direct, &message), message);
+        let without = encode(&posted("m2", DM, None)).expect("encodes");
+        assert!(!without.contains_key("clientMsgId"), "{without}");
     }
 
     #[test]

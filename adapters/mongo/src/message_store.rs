@@ -6,16 +6,17 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use application::ports::outbound::{
-    HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError,
+    Appended, HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError,
 };
-use domain::{Message, MessageId, NewMessage, RoomKey, Seq, UserId};
+use domain::{ClientMsgId, Message, MessageId, NewMessage, RoomKey, Seq, UserId};
 use futures::TryStreamExt as _;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::{Collection, Database};
 
 use crate::driver::{bounded, is_duplicate_key};
 use crate::message_document::{
-    decode, document_id, encode, id_match, ids_match, posting, posting_projection, state_update,
+    client_key_match, decode, document_id, encode, id_match, ids_match, posting,
+    posting_projection, state_update,
 };
 use crate::rooms::{MessageCollection, RoomLocation, locate};
 use crate::sequences::RoomSequences;
@@ -49,7 +50,7 @@ impl MongoMessageStore {
         }
     }
 
-    async fn insert(&self, message: NewMessage) -> anyhow::Result<Message> {
+    async fn insert(&self, message: NewMessage) -> anyhow::Result<Appended> {
         let room = message.room;
         let location = locate(room.key())?;
         let seq = self.sequences.next(room.key()).await?;
@@ -60,10 +61,21 @@ impl MongoMessageStore {
             .insert_one(document)
             .await
         {
-            Ok(_) => Ok(stored),
+            Ok(_) => Ok(Appended::New(stored)),
             Err(error) if is_duplicate_key(&error) => {
+                // Either way the number just taken stays unused.
+                if let Some(key) = stored.client_msg_id()
+                    && let Some(original) = self
+                        .keyed(location, stored.author().id, key)
+                        .await?
+                        .filter(|original| original.id() != stored.id())
+                {
+                    // A repeat that raced its original (on another instance) past the
+                    // lookup: the unique key index kept the first one.
+                    return Ok(Appended::Existing(original));
+                }
                 // A retried append whose first attempt was stored (only its answer was
-                // lost): the stored message stands, and the number just taken stays unused.
+                // lost): the stored message stands.
                 let existing = self.lookup(id_match(stored.id())).await?;
                 match existing.into_iter().next() {
                     Some((from, document)) => {
@@ -74,7 +86,7 @@ impl MongoMessageStore {
                             stored.id(),
                             existing.room()
                         );
-                        Ok(existing)
+                        Ok(Appended::New(existing))
                     }
                     None => Err(error).with_context(|| {
                         format!("seq {seq} of {room} is already taken (is roomSequence behind?)")
@@ -83,6 +95,30 @@ impl MongoMessageStore {
             }
             Err(error) => Err(error).context("insert refused"),
         }
+    }
+
+    /// The message `author` stored under `key` in the room at `location`.
+    async fn keyed(
+        &self,
+        location: RoomLocation,
+        author: UserId,
+        key: &ClientMsgId,
+    ) -> anyhow::Result<Option<Message>> {
+        let found = self
+            .collection(location.collection)
+            .find_one(client_key_match(location.channel_id, author, key))
+            .await?;
+        found
+            .map(|document| {
+                let shown = document_id(&document);
+                decode(location.collection, document).with_context(|| {
+                    format!(
+                        "message document {shown} in {} is unreadable",
+                        location.collection.name()
+                    )
+                })
+            })
+            .transpose()
     }
 
     /// The documents whose `_id` matches `id_condition`, in both collections, in one
@@ -429,8 +465,21 @@ fn readable(from: MessageCollection, document: Document) -> Option<Message> {
 #[async_trait::async_trait]
 impl MessageStore for MongoMessageStore {
     #[tracing::instrument(name = "mongo.append", skip_all, fields(room = %message.room, id = %message.id))]
-    async fn append(&self, message: NewMessage) -> Result<Message, StoreError> {
+    async fn append(&self, message: NewMessage) -> Result<Appended, StoreError> {
         bounded(self.timeout, "append", self.insert(message))
+            .await
+            .map_err(StoreError::Unavailable)
+    }
+
+    #[tracing::instrument(name = "mongo.find_by_client_msg_id", skip_all, fields(room = %room, author = %author))]
+    async fn find_by_client_msg_id(
+        &self,
+        room: RoomKey,
+        author: UserId,
+        key: &ClientMsgId,
+    ) -> Result<Option<Message>, StoreError> {
+        let find = async { self.keyed(locate(room)?, author, key).await };
+        bounded(self.timeout, "find_by_client_msg_id", find)
             .await
             .map_err(StoreError::Unavailable)
     }

@@ -111,6 +111,10 @@ pub(crate) struct MessageDto {
     /// For a file message (whose `content` is the file's URL): its type and thumbnail.
     #[oai(skip_serializing_if_is_none)]
     pub(crate) file: Option<FileDto>,
+    /// The sender's key for it (the `client-msg-id` of the SEND that posted it), if it
+    /// gave one: a client matches its optimistic message by it after a reload.
+    #[oai(skip_serializing_if_is_none)]
+    pub(crate) client_msg_id: Option<String>,
 }
 
 /// What a file message shares besides its URL.
@@ -160,6 +164,7 @@ impl From<&Message> for MessageDto {
                 file_type: a.file_type.as_str().to_owned(),
                 thumbnail: a.thumbnail.as_ref().map(|t| t.as_str().to_owned()),
             }),
+            client_msg_id: message.client_msg_id().map(|key| key.as_str().to_owned()),
         }
     }
 }

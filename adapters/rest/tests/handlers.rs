@@ -98,6 +98,7 @@ fn message() -> domain::Message {
         body: MessageBody::parse("hi").expect("body"),
         parent: None,
         attachment: None,
+        client_msg_id: None,
         sent_at: Timestamp::from_unix_micros(0),
     }
     .stored_at(Seq::new(1))

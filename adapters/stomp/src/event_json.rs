@@ -1,10 +1,11 @@
 //! Events as the seed's clients read them (`docs/original-system.md` §2.2), plus the keys we
-//! add (`seq`, `parentId`, `editedAt`, `channelId`, `communityId`). Every seed key
+//! add (`seq`, `parentId`, `editedAt`, `channelId`, `communityId`, `clientMsgId`). Every seed key
 //! keeps its name and its JSON type (ids are strings); none is removed.
 
 use bytes::Bytes;
 use domain::{
-    Attachment, ChatEvent, FileUrl, Message, ParentContent, PresenceStatus, RoomRef, Timestamp,
+    Attachment, ChatEvent, ClientMsgId, FileUrl, Message, ParentContent, PresenceStatus, RoomRef,
+    Timestamp,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -34,6 +35,9 @@ struct MessageEvent<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     community_id: Option<String>,
     seq: u64,
+    /// The sender's key, so that it can match the event to its optimistic message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_msg_id: Option<&'a str>,
 }
 
 /// The seed's `FileUploadResponse`: no `type:"message"`; `type` is `direct` or
@@ -174,6 +178,7 @@ fn posted(message: &Message) -> Result<Vec<u8>, serde_json::Error> {
         channel_id,
         community_id,
         seq: message.seq().get(),
+        client_msg_id: message.client_msg_id().map(ClientMsgId::as_str),
     })
 }
 
@@ -266,6 +271,7 @@ mod tests {
             body: MessageBody::parse("hello").expect("body"),
             parent,
             attachment: None,
+            client_msg_id: None,
             sent_at: Timestamp::from_unix_micros(1_645_408_089_123_456),
         }
         .stored_at(Seq::new(3))
@@ -292,6 +298,17 @@ mod tests {
                    "profileImage": "https://img/p.png", "message": "hello", "time": "2022-02-21T01:48:09.123",
                    "channelId": "5", "seq": 3})
         );
+    }
+
+    #[test]
+    fn a_message_sent_with_a_client_key_carries_it_as_client_msg_id() {
+        let mut parts = message(None).parts().clone();
+        parts.client_msg_id = Some(ClientMsgId::parse("k-1").expect("key"));
+
+        let value = json_of(&ChatEvent::Posted(Message::from_parts(parts)));
+
+        assert_eq!(value["clientMsgId"], "k-1");
+        assert_eq!(value["type"], "message");
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //! use-case commands. Identity fields in the body (`userId`, `name`, `profileImage`,
 //! `parentName`, `parentContent`) are ignored: the author is the session's user.
 //! Ids may be numbers or numeric strings; unknown fields are ignored.
+//!
+//! A post or reply may carry the client's key for it (the `client-msg-id` header, or
+//! `clientMsgId` in the body for clients that cannot set headers; the header wins).
 
 use application::usecases::{DeleteCommand, EditCommand, PostCommand, ReplyCommand, TypingCommand};
-use domain::{ChannelId, CommunityId, Location, MessageId, RoomId, RoomRef, UserId};
+use domain::{ChannelId, ClientMsgId, CommunityId, Location, MessageId, RoomId, RoomRef, UserId};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -39,6 +42,7 @@ struct ChatPayload {
     community_id: Option<Value>,
     id: Option<Value>,
     parent_id: Option<Value>,
+    client_msg_id: Option<Value>,
 }
 
 pub(crate) fn invalid(message: impl Into<String>) -> Refusal {
@@ -90,6 +94,24 @@ fn room(kind: RoomKind, payload: &ChatPayload) -> Result<RoomRef, Refusal> {
     })
 }
 
+/// The client's key for a post or reply: the `client-msg-id` header's value if the frame
+/// has one, else the body's `clientMsgId` (a string, or a number taken as its text).
+fn client_msg_id(
+    header: Option<&str>,
+    payload: &ChatPayload,
+) -> Result<Option<ClientMsgId>, Refusal> {
+    let text = match (header, payload.client_msg_id.as_ref()) {
+        (Some(header), _) => header.to_owned(),
+        (None, None | Some(Value::Null)) => return Ok(None),
+        (None, Some(value)) => text_of(Some(value)).ok_or_else(|| {
+            Refusal::new("invalid_client_msg_id", "`clientMsgId` must be a string")
+        })?,
+    };
+    ClientMsgId::parse(&text)
+        .map(Some)
+        .map_err(|error| Refusal::new("invalid_client_msg_id", error.to_string()))
+}
+
 /// The seed switched on the payload's `type`, so `{type:"delete"}` sent to a modify
 /// destination deleted; here the destination decides and a contradiction is refused.
 pub(crate) fn ensure_type_matches(declared: Option<&str>, expected: &str) -> Result<(), Refusal> {
@@ -102,12 +124,14 @@ pub(crate) fn ensure_type_matches(declared: Option<&str>, expected: &str) -> Res
     }
 }
 
-/// Builds the request a SEND to `/kafka/send-{kind}-{verb}` asks for, on behalf of `user`.
+/// Builds the request a SEND to `/kafka/send-{kind}-{verb}` asks for, on behalf of `user`;
+/// `client_msg_id` is the frame's `client-msg-id` header (used by posts and replies only).
 pub(crate) fn parse_request(
     kind: RoomKind,
     verb: Verb,
     user: UserId,
     body: &[u8],
+    client_msg_id_header: Option<&str>,
 ) -> Result<Request, Refusal> {
     let payload: ChatPayload = serde_json::from_slice(body)
         .map_err(|e| invalid(format!("body is not the expected JSON object: {e}")))?;
@@ -118,12 +142,14 @@ pub(crate) fn parse_request(
             author: user,
             room,
             body: content(&payload)?,
+            client_msg_id: client_msg_id(client_msg_id_header, &payload)?,
         }),
         Verb::Reply => Request::Reply(ReplyCommand {
             author: user,
             room,
             parent: message_id(payload.parent_id.as_ref(), "parentId")?,
             body: content(&payload)?,
+            client_msg_id: client_msg_id(client_msg_id_header, &payload)?,
         }),
         Verb::Modify => Request::Edit(EditCommand {
             editor: user,
@@ -151,11 +177,12 @@ mod tests {
         let body =
             br#"{"content":"hello","channelId":"5","userId":99,"name":"spoof","profileImage":"x"}"#;
         assert_eq!(
-            parse_request(RoomKind::Direct, Verb::Message, ME, body),
+            parse_request(RoomKind::Direct, Verb::Message, ME, body, None),
             Ok(Request::Post(PostCommand {
                 author: ME,
                 room: RoomRef::Direct(RoomId::new(5)),
-                body: "hello".into()
+                body: "hello".into(),
+                client_msg_id: None,
             }))
         );
     }
@@ -163,7 +190,8 @@ mod tests {
     #[test]
     fn a_channel_payload_needs_community_and_channel_ids_as_numbers_or_strings() {
         let body = br#"{"content":"hi","communityId":3,"channelId":"12"}"#;
-        let Ok(Request::Post(cmd)) = parse_request(RoomKind::Channel, Verb::Message, ME, body)
+        let Ok(Request::Post(cmd)) =
+            parse_request(RoomKind::Channel, Verb::Message, ME, body, None)
         else {
             panic!("parsed");
         };
@@ -180,6 +208,7 @@ mod tests {
             Verb::Message,
             ME,
             br#"{"content":"hi","channelId":"12"}"#,
+            None,
         );
         assert_eq!(missing.map_err(|r| r.code), Err("invalid_payload"));
     }
@@ -187,16 +216,86 @@ mod tests {
     #[test]
     fn a_reply_uses_only_the_parent_id_from_the_client() {
         let body = br#"{"content":"me too","channelId":"5","parentId":"620f1c2a9b1e8a3d4c5b6a79","parentName":"fake","parentContent":"fake","type":"reply"}"#;
-        let Ok(Request::Reply(cmd)) = parse_request(RoomKind::Direct, Verb::Reply, ME, body) else {
+        let Ok(Request::Reply(cmd)) = parse_request(RoomKind::Direct, Verb::Reply, ME, body, None)
+        else {
             panic!("parsed");
         };
         assert_eq!(cmd.parent.as_str(), "620f1c2a9b1e8a3d4c5b6a79");
     }
 
+    fn key_of(request: Result<Request, Refusal>) -> Result<Option<String>, &'static str> {
+        match request {
+            Ok(Request::Post(cmd)) => Ok(cmd.client_msg_id.map(|k| k.as_str().to_owned())),
+            Ok(Request::Reply(cmd)) => Ok(cmd.client_msg_id.map(|k| k.as_str().to_owned())),
+            Ok(other) => panic!("not a post or reply: {other:?}"),
+            Err(refusal) => Err(refusal.code),
+        }
+    }
+
+    #[test]
+    fn a_posts_client_key_comes_from_the_header_or_else_from_the_body() {
+        let with_body_key = br#"{"content":"hi","channelId":"5","clientMsgId":"from-body"}"#;
+        let without = br#"{"content":"hi","channelId":"5"}"#;
+        let post = |body: &[u8], header| {
+            key_of(parse_request(
+                RoomKind::Direct,
+                Verb::Message,
+                ME,
+                body,
+                header,
+            ))
+        };
+
+        assert_eq!(post(with_body_key, None), Ok(Some("from-body".into())));
+        assert_eq!(
+            post(with_body_key, Some("from-header")),
+            Ok(Some("from-header".into()))
+        );
+        assert_eq!(
+            post(without, Some("from-header")),
+            Ok(Some("from-header".into()))
+        );
+        assert_eq!(post(without, None), Ok(None));
+    }
+
+    #[test]
+    fn a_replys_client_key_is_read_like_a_posts() {
+        let body = br#"{"content":"me too","channelId":"5","parentId":"p1","clientMsgId":42}"#;
+
+        let key = key_of(parse_request(RoomKind::Direct, Verb::Reply, ME, body, None));
+
+        assert_eq!(key, Ok(Some("42".into())));
+    }
+
+    #[test]
+    fn a_bad_client_key_is_refused_with_its_own_code() {
+        let body = br#"{"content":"hi","channelId":"5"}"#;
+        let long = "k".repeat(65);
+        for header in ["", "has space", long.as_str(), "é"] {
+            let refused = parse_request(RoomKind::Direct, Verb::Message, ME, body, Some(header));
+            assert_eq!(
+                refused.map_err(|r| r.code),
+                Err("invalid_client_msg_id"),
+                "{header:?}"
+            );
+        }
+        let object = br#"{"content":"hi","channelId":"5","clientMsgId":{"a":1}}"#;
+        assert_eq!(
+            key_of(parse_request(
+                RoomKind::Direct,
+                Verb::Message,
+                ME,
+                object,
+                None
+            )),
+            Err("invalid_client_msg_id")
+        );
+    }
+
     #[test]
     fn a_payload_type_that_contradicts_the_destination_is_refused() {
         let body = br#"{"id":"620f","userId":1,"type":"delete","channelId":"5"}"#;
-        let refused = parse_request(RoomKind::Direct, Verb::Modify, ME, body);
+        let refused = parse_request(RoomKind::Direct, Verb::Modify, ME, body, None);
         assert_eq!(refused.map_err(|r| r.code), Err("type_mismatch"));
     }
 
@@ -208,7 +307,7 @@ mod tests {
             br#"{"content":5,"channelId":"5"}"#,
             br#"{"content":"x","channelId":"abc"}"#,
         ] {
-            let refused = parse_request(RoomKind::Direct, Verb::Message, ME, body);
+            let refused = parse_request(RoomKind::Direct, Verb::Message, ME, body, None);
             assert_eq!(
                 refused.map_err(|r| r.code),
                 Err("invalid_payload"),
@@ -225,7 +324,8 @@ mod tests {
                 RoomKind::Direct,
                 Verb::Modify,
                 ME,
-                br#"{"id":"m1","content":"edited","channelId":"5","type":"modify"}"#
+                br#"{"id":"m1","content":"edited","channelId":"5","type":"modify"}"#,
+                None
             ),
             Ok(Request::Edit(_))
         ));
@@ -234,7 +334,8 @@ mod tests {
                 RoomKind::Direct,
                 Verb::Delete,
                 ME,
-                br#"{"id":"m1","type":"delete","channelId":"5"}"#
+                br#"{"id":"m1","type":"delete","channelId":"5"}"#,
+                None
             ),
             Ok(Request::Delete(_))
         ));
@@ -243,7 +344,8 @@ mod tests {
                 RoomKind::Direct,
                 Verb::Typing,
                 ME,
-                br#"{"content":"nick","channelId":"5","type":"typing"}"#
+                br#"{"content":"nick","channelId":"5","type":"typing"}"#,
+                None
             ),
             Ok(Request::Typing(_))
         ));

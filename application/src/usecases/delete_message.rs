@@ -5,6 +5,7 @@ use std::sync::Arc;
 use domain::{ChatEvent, DeleteError, Message, MessageId, RoomRef, UserId};
 
 use super::access::ensure_may_post;
+use super::publish_stored::publish_stored;
 use crate::ports::outbound::{
     BusError, Clock, CommunityDirectory, EventBus, MessageStore, StoreError,
 };
@@ -80,12 +81,14 @@ impl DeleteMessage {
             .ok_or_else(|| DeleteMessageError::NotFound(cmd.message.clone()))?;
         let tombstone = stored.deleted(cmd.deleter, self.clock.now())?;
         let seq = self.store.update(&tombstone).await?;
-        self.bus
-            .publish(&ChatEvent::Deleted {
+        publish_stored(
+            &*self.bus,
+            &ChatEvent::Deleted {
                 message: tombstone.clone(),
                 seq,
-            })
-            .await?;
+            },
+        )
+        .await?;
         Ok(tombstone)
     }
 }

@@ -7,6 +7,7 @@ use domain::{
 };
 
 use super::access::ensure_may_post;
+use super::publish_stored::publish_stored;
 use crate::ports::outbound::{
     BusError, Clock, CommunityDirectory, EventBus, MessageStore, StoreError,
 };
@@ -88,12 +89,14 @@ impl EditMessage {
             .ok_or_else(|| EditMessageError::NotFound(cmd.message.clone()))?;
         let edited = stored.edited(cmd.editor, body, self.clock.now())?;
         let seq = self.store.update(&edited).await?;
-        self.bus
-            .publish(&ChatEvent::Edited {
+        publish_stored(
+            &*self.bus,
+            &ChatEvent::Edited {
                 message: edited.clone(),
                 seq,
-            })
-            .await?;
+            },
+        )
+        .await?;
         Ok(edited)
     }
 }
@@ -103,7 +106,9 @@ mod tests {
     use domain::Seq;
 
     use super::*;
-    use crate::usecases::test_support::{ALICE, BOB, DM, Mocks, MocksBuilder, OTHER_DM, stored};
+    use crate::usecases::test_support::{
+        ALICE, BOB, DM, Mocks, MocksBuilder, OTHER_DM, bus_down, stored,
+    };
 
     fn command(editor: UserId) -> EditCommand {
         EditCommand {
@@ -141,6 +146,31 @@ mod tests {
             .expect("edited");
 
         assert!(edited.edited_at().is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stored_edit_whose_publish_fails_is_published_again_and_stored_once() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find()
+            .returning(|_| Ok(Some(stored("m1", ALICE, DM, "original"))));
+        m.store
+            .expect_update()
+            .times(1)
+            .returning(|_| Ok(Seq::new(9)));
+        let mut attempts = 0;
+        m.bus.expect_publish().times(2).returning(move |_| {
+            attempts += 1;
+            if attempts == 1 {
+                Err(bus_down())
+            } else {
+                Ok(())
+            }
+        });
+
+        let edited = use_case(m.build()).execute(command(ALICE)).await;
+
+        assert!(edited.is_ok(), "{edited:?}");
     }
 
     #[tokio::test]

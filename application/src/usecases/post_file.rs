@@ -16,6 +16,7 @@ use domain::{
 use super::ChannelBinding;
 use super::access::ensure_may_post_or_bind;
 use super::file_links::FileLinks;
+use super::publish_stored::publish_stored;
 use crate::ports::outbound::{
     BusError, ByteStream, Clock, CommunityDirectory, EventBus, FileStore, FileStoreError,
     FileUpload, IdGenerator, MessageStore, StoreError, StoredFile, UserDirectory,
@@ -252,10 +253,12 @@ impl PostFile {
                 file_type,
                 thumbnail: thumbnail.as_ref().map(|t| t.url.clone()),
             }),
+            client_msg_id: None,
             sent_at: self.clock.now(),
         };
+        // Without a client key, every append is new.
         let message = match self.store.append(new).await {
-            Ok(message) => message,
+            Ok(appended) => appended.into_message(),
             Err(err) => {
                 let stored: Vec<&StoredFile> =
                     std::iter::once(&file).chain(thumbnail.as_ref()).collect();
@@ -265,9 +268,7 @@ impl PostFile {
         };
         // Everyone who hears the event is a member of the room: they get links.
         let message = self.links.execute(message).await;
-        self.bus
-            .publish(&domain::ChatEvent::Posted(message.clone()))
-            .await?;
+        publish_stored(&*self.bus, &domain::ChatEvent::Posted(message.clone())).await?;
         Ok(message)
     }
 
@@ -321,6 +322,7 @@ mod tests {
     use mockall::Sequence;
 
     use super::*;
+    use crate::ports::outbound::Appended;
     use crate::usecases::test_support::{ALICE, DM, Mocks, MocksBuilder, store_down};
 
     fn limits() -> FileLimits {
@@ -408,7 +410,7 @@ mod tests {
             })
             .times(1)
             .in_sequence(&mut order)
-            .returning(|new| Ok(new.stored_at(Seq::new(3))));
+            .returning(|new| Ok(Appended::New(new.stored_at(Seq::new(3)))));
         m.files
             .expect_download_url()
             .times(2)
@@ -462,7 +464,7 @@ mod tests {
                     .as_ref()
                     .is_some_and(|a| a.thumbnail.is_none())
             })
-            .returning(|new| Ok(new.stored_at(Seq::new(1))));
+            .returning(|new| Ok(Appended::New(new.stored_at(Seq::new(1)))));
         m.files
             .expect_download_url()
             .returning(|url| Ok(url.clone()));

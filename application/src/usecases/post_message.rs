@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use domain::{Message, MessageBody, MessageBodyError, NewMessage, RoomRef, UserId};
+use domain::{ClientMsgId, Message, MessageBody, MessageBodyError, NewMessage, RoomRef, UserId};
 
 use super::ChannelBinding;
 use super::access::ensure_may_post_or_bind;
+use super::repeated_send::{earlier_send, publish_if_new};
 use crate::ports::outbound::{
     BusError, Clock, CommunityDirectory, EventBus, IdGenerator, MessageStore, StoreError,
     UserDirectory, UserDirectoryError,
@@ -20,6 +21,9 @@ pub struct PostCommand {
     pub room: RoomRef,
     /// The text as sent.
     pub body: String,
+    /// The client's key for this message: a repeat with the same key (by the same author,
+    /// in the same room) is answered with the first one's message and stores nothing.
+    pub client_msg_id: Option<ClientMsgId>,
 }
 
 /// Every way [`PostMessage::execute`] can fail.
@@ -34,7 +38,9 @@ pub enum PostError {
     /// No authoritative source places the channel in the community named.
     #[error("unknown channel {0}")]
     UnknownChannel(domain::ChannelId),
-    /// A dependency failed; nothing was published (and nothing stored if the store failed).
+    /// A dependency failed. Nothing was published; the message may be stored (the store
+    /// answered but the bus refused every attempt), and a repeat with the same client key
+    /// then returns it.
     #[error("chat service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
 }
@@ -43,7 +49,8 @@ forbidden_from_access!(PostError);
 
 unavailable_from!(PostError: StoreError, BusError, UserDirectoryError);
 
-/// Validates a message, stores it (getting its room sequence number), then publishes it.
+/// Validates a message, stores it (getting its room sequence number), then publishes it;
+/// a repeat of an earlier send (same client key) gets that send's message instead.
 pub struct PostMessage {
     directory: Arc<dyn CommunityDirectory>,
     binding: ChannelBinding,
@@ -81,8 +88,14 @@ impl PostMessage {
     pub async fn execute(&self, cmd: PostCommand) -> Result<Message, PostError> {
         let body = MessageBody::parse(&cmd.body)?;
         ensure_may_post_or_bind(&*self.directory, self.binding, cmd.author, cmd.room).await?;
+        let key = cmd.client_msg_id;
+        if let Some(original) =
+            earlier_send(&*self.store, cmd.room, cmd.author, key.as_ref()).await?
+        {
+            return Ok(original);
+        }
         let author = self.users.profile(cmd.author).await?;
-        let message = self
+        let appended = self
             .store
             .append(NewMessage {
                 id: self.ids.message_id(),
@@ -91,13 +104,11 @@ impl PostMessage {
                 body,
                 parent: None,
                 attachment: None,
+                client_msg_id: key,
                 sent_at: self.clock.now(),
             })
             .await?;
-        self.bus
-            .publish(&domain::ChatEvent::Posted(message.clone()))
-            .await?;
-        Ok(message)
+        Ok(publish_if_new(&*self.bus, appended).await?)
     }
 }
 
@@ -107,15 +118,25 @@ mod tests {
     use mockall::Sequence;
 
     use super::*;
+    use crate::ports::outbound::Appended;
     use crate::usecases::test_support::{
-        ALICE, CHANNEL, CHANNEL_ID, COMMUNITY, DM, Mocks, MocksBuilder, OTHER_COMMUNITY, store_down,
+        ALICE, CHANNEL, CHANNEL_ID, COMMUNITY, DM, Mocks, MocksBuilder, OTHER_COMMUNITY, bus_down,
+        client_key, store_down, stored_with_key,
     };
+
+    fn keyed(key: &str) -> PostCommand {
+        PostCommand {
+            client_msg_id: Some(client_key(key)),
+            ..command("hello")
+        }
+    }
 
     fn command(body: &str) -> PostCommand {
         PostCommand {
             author: ALICE,
             room: DM,
             body: body.into(),
+            client_msg_id: None,
         }
     }
 
@@ -143,6 +164,7 @@ mod tests {
                 channel: CHANNEL_ID,
             },
             body: "hello".into(),
+            client_msg_id: None,
         }
     }
 
@@ -164,7 +186,7 @@ mod tests {
             .withf(|new| new.body.as_str() == "hello" && new.author.id == ALICE)
             .times(1)
             .in_sequence(&mut order)
-            .returning(|new| Ok(new.stored_at(Seq::new(4))));
+            .returning(|new| Ok(Appended::New(new.stored_at(Seq::new(4)))));
         m.bus
             .expect_publish()
             .withf(|e| matches!(e, ChatEvent::Posted(msg) if msg.seq() == Seq::new(4)))
@@ -179,6 +201,131 @@ mod tests {
         let message = message.expect("posted");
         assert_eq!(message.author().name, "alice");
         assert_eq!(message.seq(), Seq::new(4));
+    }
+
+    #[tokio::test]
+    async fn a_new_client_msg_id_is_looked_up_then_stored_with_the_message_and_published() {
+        let mut order = Sequence::new();
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find_by_client_msg_id()
+            .withf(|room, author, key| {
+                *room == DM.key() && *author == ALICE && key.as_str() == "k-1"
+            })
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_, _, _| Ok(None));
+        m.store
+            .expect_append()
+            .withf(|new| new.client_msg_id.as_ref().map(ClientMsgId::as_str) == Some("k-1"))
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|new| Ok(Appended::New(new.stored_at(Seq::new(4)))));
+        m.bus
+            .expect_publish()
+            .withf(|e| {
+                matches!(e, ChatEvent::Posted(msg)
+                    if msg.client_msg_id().map(ClientMsgId::as_str) == Some("k-1"))
+            })
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_| Ok(()));
+
+        let message = use_case(m.build()).execute(keyed("k-1")).await;
+
+        assert_eq!(message.expect("posted").seq(), Seq::new(4));
+    }
+
+    #[tokio::test]
+    async fn a_repeated_client_msg_id_stores_nothing_new_and_gets_the_first_message() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find_by_client_msg_id()
+            .times(1)
+            .returning(|_, _, _| Ok(Some(stored_with_key(ALICE, DM, "k-1", 7))));
+        m.store.expect_append().never();
+        m.bus.expect_publish().never();
+
+        let message = use_case(m.build()).execute(keyed("k-1")).await;
+
+        let message = message.expect("answered like the first");
+        assert_eq!(message.id().as_str(), "00000000000000000000beef");
+        assert_eq!(message.seq(), Seq::new(7));
+    }
+
+    #[tokio::test]
+    async fn a_repeat_racing_its_original_gets_the_original_and_publishes_nothing() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find_by_client_msg_id()
+            .returning(|_, _, _| Ok(None));
+        m.store
+            .expect_append()
+            .times(1)
+            .returning(|_| Ok(Appended::Existing(stored_with_key(ALICE, DM, "k-1", 7))));
+        m.bus.expect_publish().never();
+
+        let message = use_case(m.build()).execute(keyed("k-1")).await;
+
+        let message = message.expect("answered like the first");
+        assert_eq!(message.id().as_str(), "00000000000000000000beef");
+        assert_eq!(message.seq(), Seq::new(7));
+    }
+
+    #[tokio::test]
+    async fn a_repeat_by_someone_no_longer_a_member_is_refused_before_the_lookup() {
+        let mut m = MocksBuilder::new().member_nowhere();
+        m.store.expect_find_by_client_msg_id().never();
+        nothing_written(&mut m);
+
+        let err = use_case(m.build()).execute(keyed("k-1")).await;
+
+        assert!(matches!(err, Err(PostError::Forbidden(_))), "{err:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_publish_that_fails_after_the_store_write_is_retried_and_the_post_succeeds() {
+        let mut order = Sequence::new();
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_append()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|new| Ok(Appended::New(new.stored_at(Seq::new(4)))));
+        m.bus
+            .expect_publish()
+            .times(2)
+            .in_sequence(&mut order)
+            .returning(|_| Err(bus_down()));
+        m.bus
+            .expect_publish()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_| Ok(()));
+
+        let message = use_case(m.build()).execute(command("hello")).await;
+
+        assert_eq!(message.expect("posted").seq(), Seq::new(4));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn when_every_publish_fails_the_post_is_refused_unavailable_and_stored_once() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find_by_client_msg_id()
+            .returning(|_, _, _| Ok(None));
+        m.store
+            .expect_append()
+            .times(1)
+            .returning(|new| Ok(Appended::New(new.stored_at(Seq::new(4)))));
+        m.bus
+            .expect_publish()
+            .times(4)
+            .returning(|_| Err(bus_down()));
+
+        let err = use_case(m.build()).execute(keyed("k-1")).await;
+
+        assert!(matches!(err, Err(PostError::Unavailable(_))), "{err:?}");
     }
 
     #[tokio::test]
@@ -287,7 +434,7 @@ mod tests {
             .expect_append()
             .times(1)
             .in_sequence(&mut order)
-            .returning(|new| Ok(new.stored_at(Seq::new(1))));
+            .returning(|new| Ok(Appended::New(new.stored_at(Seq::new(1)))));
         m.bus.expect_publish().times(1).returning(|_| Ok(()));
 
         let message = binding_mode(m.build(), ChannelBinding::FirstPost)

@@ -260,6 +260,7 @@ mod tests {
                 body: domain::MessageBody::parse("re").expect("body"),
                 parent: Some(parent.snapshot_for_reply_in(DM).expect("snapshot")),
                 attachment: None,
+                client_msg_id: None,
                 sent_at: Timestamp::from_unix_micros(2),
             }
             .stored_at(Seq::new(2))

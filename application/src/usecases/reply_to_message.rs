@@ -3,11 +3,12 @@
 use std::sync::Arc;
 
 use domain::{
-    ChatEvent, Message, MessageBody, MessageBodyError, MessageId, NewMessage, ReplyError, RoomRef,
-    UserId,
+    ClientMsgId, Message, MessageBody, MessageBodyError, MessageId, NewMessage, ReplyError,
+    RoomRef, UserId,
 };
 
 use super::access::ensure_may_post;
+use super::repeated_send::{earlier_send, publish_if_new};
 use crate::ports::outbound::{
     BusError, Clock, CommunityDirectory, EventBus, IdGenerator, MessageStore, StoreError,
     UserDirectory, UserDirectoryError,
@@ -25,6 +26,9 @@ pub struct ReplyCommand {
     pub parent: MessageId,
     /// The reply's text.
     pub body: String,
+    /// The client's key for this reply: a repeat with the same key (by the same author,
+    /// in the same room) is answered with the first one's reply and stores nothing.
+    pub client_msg_id: Option<ClientMsgId>,
 }
 
 /// Every way [`ReplyToMessage::execute`] can fail.
@@ -45,7 +49,9 @@ pub enum ReplyToMessageError {
     /// The parent is in another room or deleted.
     #[error(transparent)]
     Refused(#[from] ReplyError),
-    /// A dependency failed; nothing was published.
+    /// A dependency failed. Nothing was published; the reply may be stored (the store
+    /// answered but the bus refused every attempt), and a repeat with the same client key
+    /// then returns it.
     #[error("chat service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
 }
@@ -54,7 +60,9 @@ forbidden_from_access!(ReplyToMessageError);
 
 unavailable_from!(ReplyToMessageError: StoreError, BusError, UserDirectoryError);
 
-/// Stores a reply carrying a snapshot of its stored parent, then publishes it.
+/// Stores a reply carrying a snapshot of its stored parent, then publishes it; a repeat of
+/// an earlier send (same client key) gets that send's reply instead, whatever became of
+/// the parent since.
 pub struct ReplyToMessage {
     directory: Arc<dyn CommunityDirectory>,
     users: Arc<dyn UserDirectory>,
@@ -89,6 +97,12 @@ impl ReplyToMessage {
     pub async fn execute(&self, cmd: ReplyCommand) -> Result<Message, ReplyToMessageError> {
         let body = MessageBody::parse(&cmd.body)?;
         ensure_may_post(&*self.directory, cmd.author, cmd.room).await?;
+        let key = cmd.client_msg_id;
+        if let Some(original) =
+            earlier_send(&*self.store, cmd.room, cmd.author, key.as_ref()).await?
+        {
+            return Ok(original);
+        }
         let parent = self
             .store
             .find(&cmd.parent)
@@ -96,7 +110,7 @@ impl ReplyToMessage {
             .ok_or_else(|| ReplyToMessageError::ParentNotFound(cmd.parent.clone()))?;
         let snapshot = parent.snapshot_for_reply_in(cmd.room)?;
         let author = self.users.profile(cmd.author).await?;
-        let reply = self
+        let appended = self
             .store
             .append(NewMessage {
                 id: self.ids.message_id(),
@@ -105,11 +119,11 @@ impl ReplyToMessage {
                 body,
                 parent: Some(snapshot),
                 attachment: None,
+                client_msg_id: key,
                 sent_at: self.clock.now(),
             })
             .await?;
-        self.bus.publish(&ChatEvent::Posted(reply.clone())).await?;
-        Ok(reply)
+        Ok(publish_if_new(&*self.bus, appended).await?)
     }
 }
 
@@ -118,7 +132,10 @@ mod tests {
     use domain::{ParentContent, Seq};
 
     use super::*;
-    use crate::usecases::test_support::{ALICE, BOB, DM, Mocks, MocksBuilder, OTHER_DM, stored};
+    use crate::ports::outbound::Appended;
+    use crate::usecases::test_support::{
+        ALICE, BOB, DM, Mocks, MocksBuilder, OTHER_DM, client_key, stored, stored_with_key,
+    };
 
     fn command(parent: &str) -> ReplyCommand {
         ReplyCommand {
@@ -126,6 +143,7 @@ mod tests {
             room: DM,
             parent: MessageId::parse(parent).expect("id"),
             body: "me too".into(),
+            client_msg_id: None,
         }
     }
 
@@ -142,7 +160,7 @@ mod tests {
         m.store
             .expect_append()
             .times(1)
-            .returning(|new| Ok(new.stored_at(Seq::new(2))));
+            .returning(|new| Ok(Appended::New(new.stored_at(Seq::new(2)))));
         m.bus.expect_publish().times(1).returning(|_| Ok(()));
 
         let reply = use_case(m.build())
@@ -154,6 +172,57 @@ mod tests {
         assert_eq!(parent.author_name, "alice");
         assert_eq!(parent.content, ParentContent::Text("original".into()));
         assert_eq!(reply.author().id, BOB);
+    }
+
+    #[tokio::test]
+    async fn a_reply_with_a_new_client_msg_id_is_stored_with_it_and_published() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find_by_client_msg_id()
+            .withf(|room, author, key| *room == DM.key() && *author == BOB && key.as_str() == "r-1")
+            .times(1)
+            .returning(|_, _, _| Ok(None));
+        m.store
+            .expect_find()
+            .returning(|_| Ok(Some(stored("p1", ALICE, DM, "original"))));
+        m.store
+            .expect_append()
+            .withf(|new| new.client_msg_id == Some(client_key("r-1")))
+            .times(1)
+            .returning(|new| Ok(Appended::New(new.stored_at(Seq::new(2)))));
+        m.bus.expect_publish().times(1).returning(|_| Ok(()));
+
+        let reply = use_case(m.build())
+            .execute(ReplyCommand {
+                client_msg_id: Some(client_key("r-1")),
+                ..command("p1")
+            })
+            .await;
+
+        assert_eq!(reply.expect("replied").seq(), Seq::new(2));
+    }
+
+    #[tokio::test]
+    async fn a_repeated_reply_gets_the_first_reply_even_after_its_parent_was_deleted() {
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_find_by_client_msg_id()
+            .returning(|_, _, _| Ok(Some(stored_with_key(BOB, DM, "r-1", 9))));
+        // The parent is not read again: a repeat is the first reply, whatever became of it.
+        m.store.expect_find().never();
+        m.store.expect_append().never();
+        m.bus.expect_publish().never();
+
+        let reply = use_case(m.build())
+            .execute(ReplyCommand {
+                client_msg_id: Some(client_key("r-1")),
+                ..command("p1")
+            })
+            .await;
+
+        let reply = reply.expect("answered like the first");
+        assert_eq!(reply.id().as_str(), "00000000000000000000beef");
+        assert_eq!(reply.seq(), Seq::new(9));
     }
 
     #[tokio::test]

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use domain::{
-    ChannelId, CommunityId, MessageBody, MessageId, NewMessage, RoomId, RoomRef, Seq, SessionId,
-    Timestamp, UserId, UserProfile,
+    ChannelId, ClientMsgId, CommunityId, MessageBody, MessageId, NewMessage, RoomId, RoomRef, Seq,
+    SessionId, Timestamp, UserId, UserProfile,
 };
 
 use crate::ports::outbound::{
@@ -161,9 +161,39 @@ pub(crate) fn stored(id: &str, author: UserId, room: RoomRef, text: &str) -> dom
         body: MessageBody::parse(text).expect("body"),
         parent: None,
         attachment: None,
+        client_msg_id: None,
         sent_at: Timestamp::from_unix_micros(1),
     }
     .stored_at(Seq::new(1))
+}
+
+/// A client's message key.
+pub(crate) fn client_key(text: &str) -> ClientMsgId {
+    ClientMsgId::parse(text).expect("key")
+}
+
+/// A message of `author` in `room` stored earlier under the client key `key`, at `seq`.
+pub(crate) fn stored_with_key(
+    author: UserId,
+    room: RoomRef,
+    key: &str,
+    seq: u64,
+) -> domain::Message {
+    NewMessage {
+        id: MessageId::parse("00000000000000000000beef").expect("id"),
+        room,
+        author: profile(author),
+        body: MessageBody::parse("sent before").expect("body"),
+        parent: None,
+        attachment: None,
+        client_msg_id: Some(client_key(key)),
+        sent_at: Timestamp::from_unix_micros(1),
+    }
+    .stored_at(Seq::new(seq))
+}
+
+pub(crate) fn bus_down() -> crate::ports::outbound::BusError {
+    crate::ports::outbound::BusError::Unavailable(anyhow::anyhow!("broker not available"))
 }
 
 pub(crate) fn store_down() -> StoreError {

@@ -49,6 +49,7 @@ pub fn posted(room: RoomRef, seq: u64, text: &str) -> ChatEvent {
             body: MessageBody::parse(text).expect("a valid body"),
             parent: None,
             attachment: None,
+            client_msg_id: None,
             sent_at: Timestamp::from_unix_micros(1_700_000_000_000_000),
         }
         .stored_at(Seq::new(seq)),

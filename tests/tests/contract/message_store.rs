@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use adapter_mongo::{MongoSettings, MongoStore};
-use application::ports::outbound::{MessageStore, ReadMarkers, StoreError};
+use application::ports::outbound::{Appended, MessageStore, ReadMarkers, StoreError};
 use chat_tests::services;
 use domain::{
-    MessageBody, MessageId, NewMessage, RoomId, RoomKey, RoomRef, Seq, Timestamp, UserId,
-    UserProfile,
+    ClientMsgId, MessageBody, MessageId, NewMessage, RoomId, RoomKey, RoomRef, Seq, Timestamp,
+    UserId, UserProfile,
 };
 use secrecy::ExposeSecret as _;
 
@@ -82,6 +82,9 @@ contract!(
     activities_of_no_rooms_or_empty_rooms_are_empty,
     concurrent_appends_to_one_room_get_distinct_numbers,
     a_reply_to_a_deleted_parent_keeps_that_mark,
+    a_message_stored_with_a_client_key_is_found_by_it,
+    a_second_append_with_the_same_key_returns_the_first_and_stores_nothing,
+    the_same_key_by_another_author_or_in_another_room_is_another_message,
 );
 
 mod mongo_only {
@@ -95,6 +98,7 @@ mod mongo_only {
             body: MessageBody::parse(text).expect("body"),
             parent: None,
             attachment: None,
+            client_msg_id: None,
             sent_at: Timestamp::from_unix_micros(1_700_000_000_000_000),
         }
     }
@@ -140,6 +144,7 @@ mod mongo_only {
                         ))
                         .await
                         .expect("append")
+                        .into_message()
                         .seq()
                         .get()
                 }));
@@ -156,6 +161,63 @@ mod mongo_only {
         assert_eq!(distinct, (1..=100).collect::<BTreeSet<_>>());
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_instances_appending_one_client_key_at_once_store_it_once() {
+        // Arrange: two clients on one database, as two server instances would be.
+        let settings = fresh_settings();
+        let (first, second) = (connect(&settings).await, connect(&settings).await);
+        let room = RoomRef::Direct(RoomId::new(chat_tests::unique_id()));
+        let key = ClientMsgId::parse("same-key").expect("key");
+
+        // Act: five appends from each, all with one key, all at once.
+        let mut tasks = Vec::new();
+        for store in [first.messages(), second.messages()] {
+            for n in 0..5 {
+                let (store, key) = (store.clone(), key.clone());
+                tasks.push(tokio::spawn(async move {
+                    store
+                        .append(NewMessage {
+                            client_msg_id: Some(key),
+                            ..new_message(room, &format!("attempt {n}"))
+                        })
+                        .await
+                        .expect("append")
+                }));
+            }
+        }
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.expect("task"));
+        }
+
+        // Assert: one stored, every answer names it.
+        let new: Vec<&Appended> = answers
+            .iter()
+            .filter(|a| matches!(a, Appended::New(_)))
+            .collect();
+        assert_eq!(new.len(), 1, "stored more than once: {answers:?}");
+        let stored = new[0].clone().into_message();
+        assert!(
+            answers.iter().all(|a| a.clone().into_message() == stored),
+            "{answers:?}"
+        );
+        let page = first
+            .messages()
+            .history(
+                room.key(),
+                application::ports::outbound::HistoryQuery {
+                    before: None,
+                    after: None,
+                    order: application::ports::outbound::HistoryOrder::OldestFirst,
+                    skip: 0,
+                    limit: 20,
+                },
+            )
+            .await
+            .expect("history");
+        assert_eq!(page, [stored]);
+    }
+
     #[tokio::test]
     async fn an_append_retried_with_the_same_id_returns_the_stored_message() {
         let store = fresh_mongo().await.messages();
@@ -165,7 +227,9 @@ mod mongo_only {
         let first = store.append(message.clone()).await.expect("append");
         let retried = store.append(message).await.expect("retried append");
 
+        // Still new to the caller: its first attempt failed, so it has published nothing.
         assert_eq!(retried, first);
+        let first = first.into_message();
         let page = store
             .history(
                 room.key(),

@@ -11,6 +11,7 @@ mod community_service;
 mod delivery_order;
 mod file_access;
 mod files;
+mod idempotent_sends;
 mod limits;
 mod lobby;
 mod migrate;

@@ -30,7 +30,9 @@ impl<O: OutboundSink> Session<O> {
                 .await;
         };
         let request = match parse_send(&destination) {
-            SendTarget::Chat(kind, verb) => parse_request(kind, verb, user, &frame.body),
+            SendTarget::Chat(kind, verb) => {
+                parse_request(kind, verb, user, &frame.body, frame.header("client-msg-id"))
+            }
             SendTarget::Lobby(action) => parse_lobby_request(action, user, &frame.body),
             SendTarget::Broker => Err(Refusal::new(
                 "forbidden_destination",

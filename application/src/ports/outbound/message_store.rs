@@ -1,4 +1,4 @@
-use domain::{Message, MessageId, NewMessage, RoomKey, Seq, Timestamp, UserId};
+use domain::{ClientMsgId, Message, MessageId, NewMessage, RoomKey, Seq, Timestamp, UserId};
 
 /// Durable store of messages and tombstones. The store, and only the store,
 /// assigns each room event its per-room [`Seq`].
@@ -9,9 +9,26 @@ use domain::{Message, MessageId, NewMessage, RoomKey, Seq, Timestamp, UserId};
 pub trait MessageStore: Send + Sync + 'static {
     /// Store a new message durably and give it the next sequence number of its room.
     ///
+    /// A message with a [`ClientMsgId`] is stored at most once per author, room and key,
+    /// whichever instance appends it, and the key is kept with it for good: when one is
+    /// already stored (a repeat that raced past [`find_by_client_msg_id`](Self::find_by_client_msg_id)),
+    /// nothing is stored and that one is returned as [`Appended::Existing`].
+    ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the store failed; nothing was stored.
-    async fn append(&self, message: NewMessage) -> Result<Message, StoreError>;
+    async fn append(&self, message: NewMessage) -> Result<Appended, StoreError>;
+
+    /// The message `author` posted in `room` under the client's `key`, if any. Asked before
+    /// an append, so that a repeat takes no sequence number.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store failed.
+    async fn find_by_client_msg_id(
+        &self,
+        room: RoomKey,
+        author: UserId,
+        key: &ClientMsgId,
+    ) -> Result<Option<Message>, StoreError>;
 
     /// The message with this id, live or tombstone.
     ///
@@ -65,6 +82,25 @@ pub trait MessageStore: Send + Sync + 'static {
         reader: UserId,
         rooms: &[(RoomKey, Option<Seq>)],
     ) -> Result<Vec<RoomActivity>, StoreError>;
+}
+
+/// What [`MessageStore::append`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored now, with the room's next sequence number.
+    New(Message),
+    /// Not stored: the author's message with the same client key in that room, as stored
+    /// before (already published, or being published, by whoever stored it).
+    Existing(Message),
+}
+
+impl Appended {
+    /// The stored message, new or not.
+    pub fn into_message(self) -> Message {
+        match self {
+            Self::New(message) | Self::Existing(message) => message,
+        }
+    }
 }
 
 /// Which way a history page runs.
