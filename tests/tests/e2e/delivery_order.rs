@@ -62,8 +62,8 @@ async fn publish(
             match client
                 .try_send_json_with(
                     "/kafka/send-direct-message",
-                    &body,
                     &[("client-msg-id", &client_msg_id)],
+                    &body,
                 )
                 .await
             {
