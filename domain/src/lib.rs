@@ -5,6 +5,7 @@
 //! Wire and storage shapes belong to the adapters that own them.
 
 mod attachment;
+mod catch_up;
 mod content;
 mod event;
 mod ids;
@@ -18,6 +19,7 @@ mod typing;
 mod user;
 
 pub use attachment::{Attachment, AttachmentError, FileType, FileUrl};
+pub use catch_up::{catch_up, catch_up_all};
 pub use content::{MessageBody, MessageBodyError};
 pub use event::ChatEvent;
 pub use ids::{ChannelId, CommunityId, IdError, MessageId, RoomId, SessionId, UserId};

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use application::ports::outbound::{
-    HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError,
+    ChangedMessage, HistoryOrder, HistoryQuery, MessageStore, RoomActivity, RoomChanges, StoreError,
 };
 use domain::{Message, MessageId, NewMessage, RoomKey, Seq, UserId};
 
@@ -16,6 +16,8 @@ struct Rooms {
     /// Each room's messages by posting sequence number: the history index.
     by_seq: HashMap<RoomKey, BTreeMap<Seq, MessageId>>,
     last_seq: HashMap<RoomKey, Seq>,
+    /// The seq of each message's last edit or delete, as Mongo's `changeSeq`.
+    last_change: HashMap<MessageId, Seq>,
 }
 
 impl Rooms {
@@ -94,6 +96,7 @@ impl MessageStore for MemoryMessageStore {
         }
         let seq = rooms.next_seq(message.room().key());
         rooms.messages.insert(message.id().clone(), message.clone());
+        rooms.last_change.insert(message.id().clone(), seq);
         Ok(seq)
     }
 
@@ -125,6 +128,29 @@ impl MessageStore for MemoryMessageStore {
                 .collect(),
         };
         Ok(page)
+    }
+
+    async fn events_since(
+        &self,
+        room: RoomKey,
+        after: Seq,
+        limit: usize,
+    ) -> Result<RoomChanges, StoreError> {
+        let rooms = lock(&self.rooms);
+        let changed: Vec<ChangedMessage> = rooms
+            .in_room(room)
+            .map(|message| (message, rooms.last_change.get(message.id()).copied()))
+            .filter(|(message, change)| message.seq() > after || change.is_some_and(|c| c > after))
+            .take(limit.saturating_add(1))
+            .map(|(message, last_change)| ChangedMessage {
+                message: message.clone(),
+                last_change,
+            })
+            .collect();
+        Ok(RoomChanges {
+            changed: (changed.len() <= limit).then_some(changed),
+            last_seq: rooms.last_seq.get(&room).copied(),
+        })
     }
 
     async fn activity(

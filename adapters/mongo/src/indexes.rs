@@ -16,6 +16,10 @@ const ROOM_HISTORY: &str = "room_history";
 /// on a partial index.
 const ROOM_SEQ_UNIQUE: &str = "room_seq_unique";
 
+/// Serves the replay of a room's edits and deletes since a seq (`changeSeq`, the
+/// seq of a message's last change).
+const ROOM_CHANGES: &str = "room_changes";
+
 /// Message lookup by id needs no index of ours: the id is the `_id`. `messageTime`
 /// and `roomSequence` are read by `_id` only.
 pub(crate) async fn create(database: &Database) -> anyhow::Result<()> {
@@ -28,6 +32,14 @@ pub(crate) async fn create(database: &Database) -> anyhow::Result<()> {
                     .options(
                         IndexOptions::builder()
                             .name(ROOM_HISTORY.to_owned())
+                            .build(),
+                    )
+                    .build(),
+                IndexModel::builder()
+                    .keys(doc! { "channelId": 1, "changeSeq": 1 })
+                    .options(
+                        IndexOptions::builder()
+                            .name(ROOM_CHANGES.to_owned())
                             .build(),
                     )
                     .build(),

@@ -14,7 +14,7 @@
 //! - `parentUserId`, `parentDeleted`: the parts of a reply's parent snapshot the seed
 //!   did not keep.
 //! - `changeSeq`: the sequence number of the last edit or delete (written by
-//!   [`state_update`], read by no one but the update filter).
+//!   [`state_update`]; read by the update filter and the replay since a seq).
 
 use domain::{
     Attachment, ChannelId, CommunityId, FileType, FileUrl, Message, MessageBody, MessageId,

@@ -23,7 +23,9 @@ pub use community_directory::{CommunityDirectory, DirectoryError};
 pub use event_bus::{BusError, EventBus, EventStream};
 pub use file_store::{ByteStream, FileStore, FileStoreError, FileUpload, StoredFile};
 pub use id_generator::IdGenerator;
-pub use message_store::{HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError};
+pub use message_store::{
+    ChangedMessage, HistoryOrder, HistoryQuery, MessageStore, RoomActivity, RoomChanges, StoreError,
+};
 pub use presence_store::{ClosedSession, PresenceError, PresenceStore};
 pub use rate_limiter::{Admission, LimiterError, Rate, RateLimiter, Rates, RequestKind};
 pub use read_markers::{MarkerError, ReadMarkers};

@@ -82,6 +82,9 @@ contract!(
     activities_of_no_rooms_or_empty_rooms_are_empty,
     concurrent_appends_to_one_room_get_distinct_numbers,
     a_reply_to_a_deleted_parent_keeps_that_mark,
+    events_since_returns_later_posts_and_later_changes_of_older_messages,
+    events_since_beyond_the_limit_returns_only_the_newest_seq,
+    events_since_the_newest_seq_is_empty,
 );
 
 mod mongo_only {
