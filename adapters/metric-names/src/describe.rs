@@ -80,6 +80,14 @@ fn describe_stomp() {
         stomp::SUBSCRIPTIONS_REVOKED,
         "Subscriptions ended because their user may no longer listen."
     );
+    describe_counter!(
+        stomp::EVENTS_REPLAYED,
+        "Room events replayed from the store to subscriptions resumed with x-since-seq."
+    );
+    describe_counter!(
+        stomp::RESUME_GAPS,
+        "Resumed subscriptions that missed more than stomp.resume_limit events (sent a gap)."
+    );
 }
 
 fn describe_bus() {
@@ -137,6 +145,8 @@ mod tests {
                 stomp::CONNECTIONS_REFUSED,
                 stomp::WRITE_TIMEOUTS,
                 stomp::SUBSCRIPTIONS_REVOKED,
+                stomp::EVENTS_REPLAYED,
+                stomp::RESUME_GAPS,
             ] {
                 metrics::counter!(counter).increment(1);
             }

@@ -87,12 +87,12 @@ impl ReplayRoom {
     pub async fn execute(&self, cmd: ReplayCommand) -> Result<Replay, ReplayError> {
         // The membership answer is usually cached, as the subscription just asked it.
         ensure_may_read(&*self.directory, cmd.reader, cmd.room).await?;
-        let changes = self
+        let since = self
             .store
             .events_since(cmd.room, cmd.seen, cmd.limit)
             .await?;
-        let newest = changes.last_seq.unwrap_or(Seq::new(0));
-        let Some(changed) = changes.changed else {
+        let newest = since.last_seq.unwrap_or(Seq::new(0));
+        let Some(changed) = since.changed else {
             return Ok(Replay::Gap {
                 from: cmd.seen.next(),
                 to: newest.max(cmd.seen),
