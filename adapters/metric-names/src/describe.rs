@@ -167,7 +167,7 @@ mod tests {
             .filter_map(|line| line.strip_prefix("# TYPE "))
             .filter_map(|line| line.split(' ').next())
             .collect();
-        assert_eq!(names.len(), 21, "{rendered}");
+        assert_eq!(names.len(), 23, "{rendered}");
         for name in names {
             let help = format!("# HELP {name} ");
             assert!(
