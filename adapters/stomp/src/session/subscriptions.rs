@@ -108,12 +108,10 @@ impl<O: OutboundSink> Session<O> {
                 }
                 self.server.hub.subscribe(&self.mailbox, &id, audience);
                 self.subscriptions.insert(id.clone(), audience);
-                if let Some(seen) = since
-                    && let Flow::Stop = self.replay(user, &id, audience, seen, receipt).await
-                {
-                    return Flow::Stop;
+                match since {
+                    Some((room, seen)) => self.replay(user, &id, room, seen, receipt).await,
+                    None => self.receipt(receipt).await,
                 }
-                self.receipt(receipt).await
             }
             Err(error) => {
                 self.refuse(&Refusal::from(error), Some(&destination), receipt)
@@ -123,22 +121,18 @@ impl<O: OutboundSink> Session<O> {
     }
 
     /// Sends a resumed subscription what it missed since `seen` (or a gap), then
-    /// the live events held meanwhile that the replay did not cover. A replay that
-    /// is refused ends the subscription; the refusal answers the SUBSCRIBE.
+    /// the live events held meanwhile that the replay did not cover, then the
+    /// SUBSCRIBE's RECEIPT. A replay that is refused ends the subscription; the
+    /// refusal answers the SUBSCRIBE instead of the RECEIPT.
     async fn replay(
         &mut self,
         user: UserId,
         id: &str,
-        audience: Audience,
+        room: RoomKey,
         seen: Seq,
         receipt: Option<&str>,
     ) -> Flow {
-        let room = match audience {
-            Audience::Direct(room) => RoomKey::Direct(room),
-            Audience::Group(channel) => RoomKey::Channel(channel),
-            // `since_seq` accepts room destinations only.
-            Audience::Community(_) => return Flow::Continue,
-        };
+        let audience = room.audience();
         let command = ReplayCommand {
             reader: user,
             room,
@@ -162,7 +156,8 @@ impl<O: OutboundSink> Session<O> {
         let through = replay.through();
         let replayed: Vec<Delivery> = match replay {
             Replay::Events { events, .. } => {
-                metrics::counter!(metric::EVENTS_REPLAYED).increment(events.len() as u64);
+                metrics::counter!(metric::EVENTS_REPLAYED)
+                    .increment(u64::try_from(events.len()).unwrap_or(u64::MAX));
                 events
                     .iter()
                     .map(|event| Delivery {
@@ -190,7 +185,7 @@ impl<O: OutboundSink> Session<O> {
                 return Flow::Stop;
             }
         }
-        Flow::Continue
+        self.receipt(receipt).await
     }
 
     pub(super) async fn unsubscribe(&mut self, frame: &Frame, receipt: Option<&str>) -> Flow {
@@ -274,18 +269,22 @@ impl<O: OutboundSink> Session<O> {
     }
 }
 
-/// The `x-since-seq` header of a SUBSCRIBE: the last seq the client has seen of a
-/// room (a decimal integer, 0 for none). Only room destinations have seqs.
-fn since_seq(frame: &Frame, audience: Audience) -> Result<Option<Seq>, Refusal> {
+/// The `x-since-seq` header of a SUBSCRIBE: the room and the last seq the client has
+/// seen of it (a decimal integer, 0 for none). Only room destinations have seqs.
+fn since_seq(frame: &Frame, audience: Audience) -> Result<Option<(RoomKey, Seq)>, Refusal> {
     let Some(raw) = frame.header("x-since-seq") else {
         return Ok(None);
     };
-    if matches!(audience, Audience::Community(_)) {
-        return Err(Refusal::new(
-            "invalid_since_seq",
-            "x-since-seq applies only to /topic/direct/{id} and /topic/group/{id}",
-        ));
-    }
+    let room = match audience {
+        Audience::Direct(room) => RoomKey::Direct(room),
+        Audience::Group(channel) => RoomKey::Channel(channel),
+        Audience::Community(_) => {
+            return Err(Refusal::new(
+                "invalid_since_seq",
+                "x-since-seq applies only to /topic/direct/{id} and /topic/group/{id}",
+            ));
+        }
+    };
     let digits = raw.trim();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Refusal::new(
@@ -298,7 +297,7 @@ fn since_seq(frame: &Frame, audience: Audience) -> Result<Option<Seq>, Refusal> 
     }
     digits
         .parse::<u64>()
-        .map(|n| Some(Seq::new(n)))
+        .map(|n| Some((room, Seq::new(n))))
         .map_err(|_| {
             Refusal::new(
                 "invalid_since_seq",

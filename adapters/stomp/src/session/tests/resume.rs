@@ -173,7 +173,7 @@ async fn a_bad_since_seq_is_refused_without_a_replay_or_a_subscription() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_replay_the_store_cannot_give_is_refused_and_ends_the_subscription() {
+async fn a_replay_the_store_cannot_give_is_refused_without_a_receipt_and_ends_the_subscription() {
     let disconnects = Disconnects::default();
     let mut chat = chat(Duration::from_secs(3600), &disconnects);
     chat.access
@@ -192,5 +192,10 @@ async fn a_replay_the_store_cannot_give_is_refused_and_ends_the_subscription() {
     let refusal = body(&client.next().await);
 
     assert_eq!(refusal["code"], "unavailable");
+    assert_eq!(
+        refusal["receipt-id"], "r",
+        "the refusal answers the SUBSCRIBE"
+    );
+    client.writes_nothing_for(A_MOMENT).await;
     assert_eq!(client.hub.subscription_count(), 0);
 }
