@@ -60,6 +60,7 @@ mod publish_stored;
 pub mod query_presence;
 pub mod read_history;
 mod repeated_send;
+pub mod replay_room;
 pub mod reply_to_message;
 pub mod send_typing;
 pub mod set_channel;
@@ -89,6 +90,7 @@ pub use post_file::{FileCommand, FileLimits, IncomingFile, PostFile, PostFileErr
 pub use post_message::{PostCommand, PostError, PostMessage};
 pub use query_presence::{PresenceQueryError, QueryPresence, UserPresence};
 pub use read_history::{HistoryCommand, HistoryError, HistoryPosition, ReadHistory};
+pub use replay_room::{Replay, ReplayCommand, ReplayError, ReplayRoom};
 pub use reply_to_message::{ReplyCommand, ReplyToMessage, ReplyToMessageError};
 pub use send_typing::{SendTyping, TypingCommand, TypingError};
 pub use set_channel::{SetChannel, SetChannelError};

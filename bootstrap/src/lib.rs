@@ -297,6 +297,7 @@ fn stomp_ports(chat: &Chat) -> adapter_stomp::ChatPorts {
         sessions: chat.sessions.clone(),
         messaging: chat.messaging.clone(),
         navigation: chat.navigation.clone(),
+        reading: chat.reading.clone(),
     }
 }
 

@@ -5,6 +5,7 @@
 //! Wire and storage shapes belong to the adapters that own them.
 
 mod attachment;
+mod catch_up;
 mod client_msg_id;
 mod content;
 mod event;
@@ -20,6 +21,7 @@ mod typing;
 mod user;
 
 pub use attachment::{Attachment, AttachmentError, FileType, FileUrl};
+pub use catch_up::{catch_up, catch_up_all};
 pub use client_msg_id::{ClientMsgId, ClientMsgIdError};
 pub use content::{MessageBody, MessageBodyError};
 pub use event::ChatEvent;

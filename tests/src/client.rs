@@ -185,6 +185,25 @@ impl StompClient {
         receipt
     }
 
+    /// Subscribes with `x-since-seq: since` and waits until the server confirms it; the
+    /// replayed events (they come before the RECEIPT) are kept for the `…event_on` reads.
+    pub async fn subscribe_since(&mut self, id: &str, destination: &str, since: u64) {
+        let receipt = self.next_receipt();
+        let since = since.to_string();
+        self.send(
+            "SUBSCRIBE",
+            &[
+                ("id", id),
+                ("destination", destination),
+                ("x-since-seq", &since),
+                ("receipt", &receipt),
+            ],
+            "",
+        )
+        .await;
+        self.expect_receipt(&receipt).await;
+    }
+
     /// Unsubscribes and waits until the server confirms it.
     pub async fn unsubscribe(&mut self, id: &str) {
         let receipt = self.next_receipt();

@@ -49,6 +49,10 @@ fi
 # The development secret is what turns development tokens on: make sure no
 # configuration of the caller's environment replaces it.
 unset CHAT_JWT__SECRET CHAT_CONFIG
+# The check posts more than a page of history at once, and makes a resume miss more
+# than the server replays.
+export CHAT_LIMITS__WRITE_BURST="${CHAT_LIMITS__WRITE_BURST:-200}"
+export CHAT_STOMP__RESUME_LIMIT="${CHAT_STOMP__RESUME_LIMIT:-20}"
 # shellcheck source=../start-server.sh
 . "$here/../start-server.sh"
 

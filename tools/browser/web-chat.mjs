@@ -7,7 +7,11 @@
 // the other online; alice edits her message (bob sees the edit, and his reply's quote
 // follows it) and deletes another (bob sees the tombstone); a refusal from the server
 // (content too long) is shown to alice; they chat in a community channel too; alice
-// reloads and reads the DM room back from the REST history; bob leaves and alice sees
+// reloads and reads the DM room back from the REST history; carol opens a room with
+// more than a page of history and loads older pages by scrolling up; her connection
+// drops while others post and the page resumes the room with x-since-seq (no REST
+// reload), and after missing more than the server replays (`stomp.resume_limit`, set
+// to 20 by run.sh) it gets a `gap` and reloads over REST; bob leaves and alice sees
 // him go offline. No page may log an error (a Content-Security-Policy violation would).
 // Saves a screenshot of bob's page.
 //
@@ -25,6 +29,8 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const WAIT_MS = 8000; // for any one expected change of a page
 const OVERALL_TIMEOUT_MS = 90000;
 const ROOM = 5;
+const LONG_ROOM = 6; // more than a page of history, for scrolling up and resuming
+const RESUME_LIMIT = 20; // run.sh starts the server with CHAT_STOMP__RESUME_LIMIT=20
 
 let passed = 0;
 let failed = 0;
@@ -91,6 +97,64 @@ async function post(page, text) {
   const box = page.locator('#composer [name=content]');
   await box.pressSequentially(text, { delay: 15 });
   await box.press('Enter');
+}
+
+// Posts `texts` to DM room `room` as the user logged in on `page`, over a STOMP
+// connection of its own (not the page's), waiting for the last one's RECEIPT.
+async function postAs(page, room, texts) {
+  await page.evaluate(async ({ room, texts }) => {
+    const { token, userId } = JSON.parse(sessionStorage.getItem('chat-server.session'));
+    const ws = new WebSocket(`ws://${location.host}/my-chat/websocket`, ['v12.stomp']);
+    await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+    const frame = (command, headers, body = '') =>
+      `${command}\n${Object.entries(headers).map(([k, v]) => `${k}:${v}`).join('\n')}\n\n${body}\0`;
+    const done = new Promise((resolve, reject) => {
+      ws.onmessage = (event) => {
+        if (event.data.includes('receipt-id:last')) resolve();
+        else if (event.data.startsWith('ERROR')) reject(new Error(event.data));
+      };
+      ws.onclose = () => reject(new Error('closed before the receipt'));
+    });
+    ws.send(frame('CONNECT', {
+      'accept-version': '1.2', 'access-token': token, 'user-id': userId, host: location.host,
+    }));
+    texts.forEach((text, i) => {
+      const headers = { destination: '/kafka/send-direct-message', 'content-type': 'application/json' };
+      if (i === texts.length - 1) headers.receipt = 'last';
+      ws.send(frame('SEND', headers, JSON.stringify({ content: text, channelId: String(room) })));
+    });
+    await done;
+    ws.onclose = null;
+    ws.send(frame('DISCONNECT', {}));
+    ws.close();
+  }, { room, texts });
+}
+
+const numbered = (prefix, count) =>
+  Array.from({ length: count }, (_, i) => `${prefix} ${String(i + 1).padStart(3, '0')}`);
+
+// Routes `page`'s WebSockets through the test, which records what each side sends
+// and can drop the connection and refuse new ones, as a lost network would.
+async function interceptWebSockets(page) {
+  const line = { toServer: [], toPage: [], sockets: [], blocked: false };
+  await page.routeWebSocket(/\/my-chat\/websocket/, (ws) => {
+    if (line.blocked) {
+      ws.close({ code: 4000, reason: 'network down' });
+      return;
+    }
+    const server = ws.connectToServer();
+    ws.onMessage((message) => { line.toServer.push(String(message)); server.send(message); });
+    server.onMessage((message) => { line.toPage.push(String(message)); ws.send(message); });
+    line.sockets.push(ws);
+  });
+  // Drops the page's connection and keeps it down while `whileDown` runs.
+  line.outage = async (whileDown) => {
+    line.blocked = true;
+    await line.sockets.at(-1).close({ code: 4000, reason: 'network down' });
+    await visible(page.locator('#status[data-state="offline"]'));
+    try { await whileDown(); } finally { line.blocked = false; }
+  };
+  return line;
 }
 
 async function act(page, text, action) {
@@ -218,6 +282,59 @@ async function main() {
       await visible(alice.locator('#messages li.msg.deleted'));
       await waitForText(message(alice, 'hi alice, nice page').locator('.parent'), 'alice: hello bob, edited');
       await visible(alice.locator('#rooms li', { hasText: `DM room ${ROOM}` }));
+    });
+
+    const carol = await openPage(context, 'carol', errors);
+    const line = await interceptWebSockets(carol);
+    const historyReads = [];
+    carol.on('request', (request) => {
+      if (request.url().includes(`/api/v1/direct/${LONG_ROOM}/messages`)) historyReads.push(request.url());
+    });
+
+    await check(`carol opens room ${LONG_ROOM} and loads older history as she scrolls up`, async () => {
+      await postAs(bob, LONG_ROOM, numbered('older', 70));
+      await logIn(carol, 3, 'carol');
+      await openRoom(carol, LONG_ROOM);
+      await visible(message(carol, 'older 070'));
+      if (await message(carol, 'older 001').count() !== 0) throw new Error('more than the newest page at first');
+      await carol.locator('#messages[data-older="more"]').waitFor({ state: 'attached' });
+      await carol.locator('#messages').evaluate((list) => { list.scrollTop = 0; });
+      await carol.locator('#messages[data-older="done"]').waitFor({ state: 'attached' });
+      await message(carol, 'older 001').waitFor({ state: 'attached' });
+      const shown = await carol.locator('#messages li.msg').count();
+      if (shown !== 70) throw new Error(`${shown} messages shown, not 70`);
+      const before = historyReads.filter((url) => url.includes('before=')).length;
+      if (before !== 1) throw new Error(`${before} older pages read, not 1`);
+    });
+
+    await check('after a lost connection carol resumes the room with x-since-seq and sees what she missed', async () => {
+      const reads = historyReads.length;
+      const sent = line.toServer.length;
+      await line.outage(() => postAs(bob, LONG_ROOM, numbered('missed', 3)));
+      await visible(carol.locator('#status[data-state="online"]'));
+      await visible(message(carol, 'missed 003'));
+      for (const text of numbered('missed', 3)) {
+        const count = await message(carol, text).count();
+        if (count !== 1) throw new Error(`${text} shown ${count} times`);
+      }
+      const resumed = line.toServer.slice(sent).find((frame) =>
+        frame.startsWith('SUBSCRIBE') && frame.includes(`destination:/topic/direct/${LONG_ROOM}`));
+      if (!/\nx-since-seq:\d+\n/.test(resumed ?? '')) throw new Error(`subscribed without x-since-seq: ${resumed}`);
+      if (historyReads.length !== reads) throw new Error('the history was read again instead of resumed');
+    });
+
+    await check(`after missing more than ${RESUME_LIMIT} events carol gets a gap and reloads over REST`, async () => {
+      const reads = historyReads.length;
+      const received = line.toPage.length;
+      await line.outage(() => postAs(bob, LONG_ROOM, numbered('away', RESUME_LIMIT + 5)));
+      await visible(carol.locator('#status[data-state="online"]'));
+      await visible(message(carol, `away ${String(RESUME_LIMIT + 5).padStart(3, '0')}`));
+      if (!line.toPage.slice(received).some((frame) => frame.includes('"type":"gap"'))) {
+        throw new Error('no gap event arrived');
+      }
+      if (historyReads.length === reads) throw new Error('the history was not read again');
+      await post(carol, 'live after the gap');
+      await visible(message(carol, 'live after the gap'));
     });
 
     await check('bob leaves and alice sees him go offline', async () => {

@@ -17,7 +17,9 @@
 // bob types; both clients must see each event exactly once, in the same order, with the
 // seed's JSON and strictly increasing `seq` on the stored events. It also checks the
 // refusals on /user/queue/errors (a SEND to a broker topic, an edit by a non-author) and
-// the presence events of a user going offline and coming back.
+// the presence events of a user going offline and coming back, and resuming after the
+// reconnect: bob posts while alice is away, and alice's SUBSCRIBE with `x-since-seq` (the
+// last seq she saw) gets those messages once, in order, before the live ones.
 //
 // Prints one line per check and a closing `N passed, M failed`; exits non-zero on any
 // failure, and stops by itself within OVERALL_TIMEOUT_MS. STOMP_DEBUG=1 logs every frame.
@@ -186,8 +188,11 @@ class Party {
     });
   }
 
-  /** SUBSCRIBE with a receipt, so that the subscription is live once this resolves. */
-  subscribe(destination) {
+  /**
+   * SUBSCRIBE with a receipt, so that the subscription is live once this resolves;
+   * `headers` go on the SUBSCRIBE (e.g. x-since-seq).
+   */
+  subscribe(destination, headers = {}) {
     this.inbox.set(destination, []);
     this.subCounter += 1;
     const id = `${this.name}-sub-${this.subCounter}`;
@@ -204,7 +209,7 @@ class Party {
         }
         this.inbox.get(destination).push({ headers: message.headers, body: message.body, json, id });
       },
-      { id, receipt },
+      { ...headers, id, receipt },
     );
     return answered;
   }
@@ -484,6 +489,46 @@ async function presence(url, alice, bob, aliceToken) {
   return again;
 }
 
+/** Posts `content` to `room` as `party` and waits for its RECEIPT. */
+function post(party, room, content) {
+  const receipt = party.nextReceipt('post');
+  const answered = party.awaitReceipt(receipt);
+  party.send(`${room.send}-message`, { content, ...room.ids }, { receipt });
+  return answered;
+}
+
+async function resume(alice, alice2, bob) {
+  const room = ROOMS[0];
+  const seqs = (party) => conversationEvents(party, room.topic)
+    .filter((m) => m.json && STORED.has(m.json.type))
+    .map((m) => m.json.seq);
+  const lastSeen = Math.max(...seqs(alice));
+  const missed = ['while alice was away 1', 'while alice was away 2', 'while alice was away 3'];
+
+  await check(`bob posts ${missed.length} messages in ${room.label} while alice is away`, async () => {
+    for (const content of missed) await post(bob, room, content);
+  });
+
+  await check(`alice subscribes again with x-since-seq:${lastSeen} and gets them before the RECEIPT`, async () => {
+    await alice2.subscribe(room.topic, { 'x-since-seq': String(lastSeen) });
+    const replayed = conversationEvents(alice2, room.topic).map((m) => m.json?.message);
+    assert.deepEqual(replayed, missed);
+  });
+
+  await check('then live events follow, each once, seq strictly increasing above what she saw', async () => {
+    await post(bob, room, 'after alice is back');
+    await alice2.waitFor(room.topic, 'the live message', (e) => e.message === 'after alice is back');
+    await sleep(SETTLE_MS);
+    const events = conversationEvents(alice2, room.topic).map((m) => m.json);
+    assert.deepEqual(events.map((e) => e.message), [...missed, 'after alice is back']);
+    const got = events.map((e) => e.seq);
+    assert.ok(got[0] > lastSeen, `first seq ${got[0]} above ${lastSeen}`);
+    assert.ok(got.every((seq, i) => i === 0 || seq > got[i - 1]), `seqs ${got} strictly increasing`);
+    const ids = new Set(events.map((e) => e.id));
+    assert.equal(ids.size, events.length, 'no message twice');
+  });
+}
+
 async function main() {
   const url = SOCKJS_TRANSPORT ? process.env.CHAT_SOCKJS_URL : process.env.CHAT_WS_URL;
   const aliceToken = process.env.ALICE_TOKEN;
@@ -545,6 +590,8 @@ async function main() {
   await refusedBrokerSend(alice, bob);
 
   const alice2 = await presence(url, alice, bob, aliceToken);
+
+  await resume(alice, alice2, bob);
 
   await check('no ERROR frame, no unexpected close, no unroutable frame on any client', () => {
     for (const party of [alice, bob, alice2]) {

@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use application::ports::outbound::{
-    Appended, HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError,
+    Appended, ChangedMessage, HistoryOrder, HistoryQuery, MessageStore, RoomActivity, RoomChanges,
+    StoreError,
 };
 use domain::{ClientMsgId, Message, MessageId, NewMessage, RoomKey, Seq, UserId};
 
@@ -19,6 +20,8 @@ struct Rooms {
     /// The message each author stored under each client key, per room, kept as long as
     /// the message.
     by_client_key: HashMap<(RoomKey, UserId, ClientMsgId), MessageId>,
+    /// The seq of each message's last edit or delete, as Mongo's `changeSeq`.
+    last_change: HashMap<MessageId, Seq>,
 }
 
 impl Rooms {
@@ -124,6 +127,7 @@ impl MessageStore for MemoryMessageStore {
         }
         let seq = rooms.next_seq(message.room().key());
         rooms.messages.insert(message.id().clone(), message.clone());
+        rooms.last_change.insert(message.id().clone(), seq);
         Ok(seq)
     }
 
@@ -155,6 +159,29 @@ impl MessageStore for MemoryMessageStore {
                 .collect(),
         };
         Ok(page)
+    }
+
+    async fn events_since(
+        &self,
+        room: RoomKey,
+        after: Seq,
+        limit: usize,
+    ) -> Result<RoomChanges, StoreError> {
+        let rooms = lock(&self.rooms);
+        let changed: Vec<ChangedMessage> = rooms
+            .in_room(room)
+            .map(|message| (message, rooms.last_change.get(message.id()).copied()))
+            .filter(|(message, change)| message.seq() > after || change.is_some_and(|c| c > after))
+            .take(limit.saturating_add(1))
+            .map(|(message, last_change)| ChangedMessage {
+                message: message.clone(),
+                last_change,
+            })
+            .collect();
+        Ok(RoomChanges {
+            changed: (changed.len() <= limit).then_some(changed),
+            last_seq: rooms.last_seq.get(&room).copied(),
+        })
     }
 
     async fn activity(

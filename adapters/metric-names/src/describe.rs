@@ -80,6 +80,14 @@ fn describe_stomp() {
         stomp::SUBSCRIPTIONS_REVOKED,
         "Subscriptions ended because their user may no longer listen."
     );
+    describe_counter!(
+        stomp::EVENTS_REPLAYED,
+        "Room events replayed from the store to subscriptions resumed with x-since-seq."
+    );
+    describe_counter!(
+        stomp::RESUME_GAPS,
+        "Resumed subscriptions that missed more than stomp.resume_limit events (sent a gap)."
+    );
 }
 
 fn describe_bus() {
@@ -137,6 +145,8 @@ mod tests {
                 stomp::CONNECTIONS_REFUSED,
                 stomp::WRITE_TIMEOUTS,
                 stomp::SUBSCRIPTIONS_REVOKED,
+                stomp::EVENTS_REPLAYED,
+                stomp::RESUME_GAPS,
             ] {
                 metrics::counter!(counter).increment(1);
             }
@@ -157,7 +167,7 @@ mod tests {
             .filter_map(|line| line.strip_prefix("# TYPE "))
             .filter_map(|line| line.split(' ').next())
             .collect();
-        assert_eq!(names.len(), 21, "{rendered}");
+        assert_eq!(names.len(), 23, "{rendered}");
         for name in names {
             let help = format!("# HELP {name} ");
             assert!(

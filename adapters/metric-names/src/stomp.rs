@@ -20,6 +20,10 @@ pub const CONNECTIONS_REFUSED: &str = "stomp_connections_refused_total";
 pub const WRITE_TIMEOUTS: &str = "stomp_write_timeouts_total";
 /// Counter: subscriptions ended because their user may no longer listen.
 pub const SUBSCRIPTIONS_REVOKED: &str = "stomp_subscriptions_revoked_total";
+/// Counter: room events replayed to resumed subscriptions (`x-since-seq`).
+pub const EVENTS_REPLAYED: &str = "stomp_events_replayed_total";
+/// Counter: resumed subscriptions that missed more than the replay limit (a `gap` event).
+pub const RESUME_GAPS: &str = "stomp_resume_gaps_total";
 
 /// Label key of the frame counters.
 pub const COMMAND: &str = "command";

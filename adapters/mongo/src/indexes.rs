@@ -24,6 +24,9 @@ const ROOM_CLIENT_KEY_UNIQUE: &str = "room_client_msg_id_unique";
 /// ms a lookup at 4,000 messages). The same fields in another order than the unique
 /// index's: MongoDB refuses two indexes on one pattern that differ only in their options.
 const ROOM_CLIENT_KEY: &str = "room_client_msg_id";
+/// Serves the replay of a room's edits and deletes since a seq (`changeSeq`, the
+/// seq of a message's last change).
+const ROOM_CHANGES: &str = "room_changes";
 
 /// Message lookup by id needs no index of ours: the id is the `_id`. `messageTime`
 /// and `roomSequence` are read by `_id` only.
@@ -37,6 +40,14 @@ pub(crate) async fn create(database: &Database) -> anyhow::Result<()> {
                     .options(
                         IndexOptions::builder()
                             .name(ROOM_HISTORY.to_owned())
+                            .build(),
+                    )
+                    .build(),
+                IndexModel::builder()
+                    .keys(doc! { "channelId": 1, "changeSeq": 1 })
+                    .options(
+                        IndexOptions::builder()
+                            .name(ROOM_CHANGES.to_owned())
                             .build(),
                     )
                     .build(),

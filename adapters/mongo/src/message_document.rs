@@ -14,7 +14,7 @@
 //! - `parentUserId`, `parentDeleted`: the parts of a reply's parent snapshot the seed
 //!   did not keep.
 //! - `changeSeq`: the sequence number of the last edit or delete (written by
-//!   [`state_update`], read by no one but the update filter).
+//!   [`state_update`]; read by the update filter and the replay since a seq).
 //! - `clientMsgId`: the sender's key for the message, when it gave one; unique per
 //!   room and author (`indexes.rs`), so a repeated send is stored once.
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use application::ports::outbound::{
-    Appended, HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError,
+    Appended, ChangedMessage, HistoryOrder, HistoryQuery, MessageStore, RoomActivity, RoomChanges,
+    StoreError,
 };
 use domain::{ClientMsgId, Message, MessageId, NewMessage, RoomKey, Seq, UserId};
 use futures::TryStreamExt as _;
@@ -247,6 +248,81 @@ impl MongoMessageStore {
             .into_iter()
             .filter_map(|document| readable(location.collection, document))
             .collect())
+    }
+
+    /// Two reads on the room's indexes, each capped at one more than `limit`: messages
+    /// posted after `after` (`room_history`), and older ones changed after it
+    /// (`room_changes`); with the room's counter, read alongside.
+    async fn changes_since(
+        &self,
+        room: RoomKey,
+        after: Seq,
+        limit: usize,
+    ) -> anyhow::Result<RoomChanges> {
+        let location = locate(room)?;
+        let collection = self.collection(location.collection);
+        let after_number = i64::try_from(after.get()).unwrap_or(i64::MAX);
+        let cap = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let posted = async {
+            collection
+                .find(
+                    doc! { "channelId": location.channel_id, "seq": seq_range(Some(after), None) },
+                )
+                .sort(doc! { "seq": 1 })
+                .limit(cap)
+                .await?
+                .try_collect::<Vec<Document>>()
+                .await
+        };
+        let changed = async {
+            collection
+                .find(doc! {
+                    "channelId": location.channel_id,
+                    "changeSeq": { "$gt": after_number },
+                    "seq": { "$gt": 0, "$lte": after_number },
+                })
+                .sort(doc! { "changeSeq": 1 })
+                .limit(cap)
+                .await?
+                .try_collect::<Vec<Document>>()
+                .await
+        };
+        let (posted, changed, last_seq) = tokio::try_join!(
+            async {
+                posted
+                    .await
+                    .context("cannot read the messages posted since")
+            },
+            async {
+                changed
+                    .await
+                    .context("cannot read the messages changed since")
+            },
+            self.sequences.current(room),
+        )?;
+        if posted.len().saturating_add(changed.len()) > limit {
+            return Ok(RoomChanges {
+                changed: None,
+                last_seq,
+            });
+        }
+        let changed = posted
+            .into_iter()
+            .chain(changed)
+            .filter_map(|document| {
+                let last_change = integer(&document, "changeSeq")
+                    .and_then(|raw| u64::try_from(raw).ok())
+                    .map(Seq::new);
+                readable(location.collection, document).map(|message| ChangedMessage {
+                    message,
+                    last_change,
+                })
+            })
+            .collect();
+        Ok(RoomChanges {
+            changed: Some(changed),
+            last_seq,
+        })
     }
 
     async fn room_activity(
@@ -514,6 +590,22 @@ impl MessageStore for MongoMessageStore {
         bounded(self.timeout, "history", self.page(room, query))
             .await
             .map_err(StoreError::Unavailable)
+    }
+
+    #[tracing::instrument(name = "mongo.events_since", skip_all, fields(room = %room, after = %after))]
+    async fn events_since(
+        &self,
+        room: RoomKey,
+        after: Seq,
+        limit: usize,
+    ) -> Result<RoomChanges, StoreError> {
+        bounded(
+            self.timeout,
+            "events_since",
+            self.changes_since(room, after, limit),
+        )
+        .await
+        .map_err(StoreError::Unavailable)
     }
 
     #[tracing::instrument(name = "mongo.activity", skip_all, fields(room = %room))]

@@ -49,6 +49,26 @@ impl RoomSequences {
             .with_context(|| format!("counter {key} vanished right after it was created"))
     }
 
+    /// The last number `room` handed out, without taking one; `None` before its first.
+    pub(crate) async fn current(&self, room: RoomKey) -> anyhow::Result<Option<Seq>> {
+        let key = sequence_key(room);
+        let counter = self
+            .counters
+            .find_one(doc! { "_id": &key })
+            .await
+            .with_context(|| format!("cannot read counter {key}"))?;
+        match counter {
+            // Just created, nothing handed out yet.
+            Some(counter)
+                if matches!(counter.get("seq"), Some(Bson::Int64(0) | Bson::Int32(0))) =>
+            {
+                Ok(None)
+            }
+            Some(counter) => read_counter(&counter, &key).map(Some),
+            None => Ok(None),
+        }
+    }
+
     async fn advance(&self, key: &str, count: i64) -> anyhow::Result<Option<Seq>> {
         let counter = self
             .counters

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use application::ports::inbound::{Access, Messaging, Navigation, Sessions};
+use application::ports::inbound::{Access, Messaging, Navigation, Reading, Sessions};
 
 /// The parts of the chat a STOMP session calls, each shared with the other inbound adapters.
 #[derive(Clone)]
@@ -15,4 +15,6 @@ pub struct ChatPorts {
     pub messaging: Arc<dyn Messaging>,
     /// Joining a room, a channel, home or a voice channel.
     pub navigation: Arc<dyn Navigation>,
+    /// What a resumed subscription (`x-since-seq`) missed.
+    pub reading: Arc<dyn Reading>,
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use application::ports::outbound::RoomBroadcaster;
 use bytes::Bytes;
-use domain::{Audience, ChatEvent};
+use domain::{Audience, ChatEvent, Seq};
 use metric_names::stomp as metric;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -35,6 +35,9 @@ pub(crate) struct Delivery {
     pub(crate) destination: Arc<str>,
     pub(crate) subscription: Arc<str>,
     pub(crate) body: Bytes,
+    /// The room event's seq (none for typing, presence, voice), so a resumed
+    /// subscription can drop what its replay already sent.
+    pub(crate) seq: Option<Seq>,
 }
 
 #[derive(Debug, Clone)]
@@ -192,6 +195,7 @@ impl SubscriptionHub {
 impl RoomBroadcaster for SubscriptionHub {
     fn deliver(&self, audiences: &[Audience], event: &ChatEvent) {
         let body = event_body(event);
+        let seq = event.seq();
         let mut delivered: u64 = 0;
         let map = self.read();
         for audience in audiences {
@@ -204,6 +208,7 @@ impl RoomBroadcaster for SubscriptionHub {
                     destination: destination.clone(),
                     subscription: subscriber.subscription.clone(),
                     body: body.clone(),
+                    seq,
                 };
                 match subscriber.queue.try_send(delivery) {
                     Ok(()) => delivered += 1,

@@ -7,13 +7,15 @@
 //!   over both carriers: `websocket` (raw STOMP over WebSocket) and [`sockjs`];
 //! - [`SubscriptionHub`]: local subscribers, and the `RoomBroadcaster` port that
 //!   delivers bus events to them;
-//! - `payload` / `event_json`: the seed's JSON shapes, owned here and nowhere else.
+//! - `payload` / `event_json`: the seed's JSON shapes, owned here and nowhere else;
+//!   `gap_notice`: the one event we add, for a resume that missed too much.
 
 mod caps;
 mod chat_ports;
 mod destination;
 mod event_json;
 pub mod frame;
+mod gap_notice;
 mod heartbeat;
 mod hub;
 mod lobby_payload;

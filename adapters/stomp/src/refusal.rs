@@ -7,7 +7,7 @@
 
 use application::usecases::{
     ChangeLocationError, DeleteMessageError, EditMessageError, EnterVoiceError, ListenError,
-    PostError, RateLimited, ReplyToMessageError, TypingError,
+    PostError, RateLimited, ReplayError, ReplyToMessageError, TypingError,
 };
 use domain::{DeleteError, EditError, MessageBodyError, ReplyError};
 use serde::Serialize;
@@ -255,6 +255,16 @@ impl From<TypingError> for Refusal {
             TypingError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
             TypingError::UnknownChannel(_) => Self::new("unknown_channel", err.to_string()),
             TypingError::Unavailable(cause) => Self::unavailable(cause),
+        }
+    }
+}
+
+impl From<ReplayError> for Refusal {
+    fn from(err: ReplayError) -> Self {
+        match &err {
+            ReplayError::Forbidden(_) => Self::new("not_a_member", err.to_string()),
+            ReplayError::UnknownChannel(_) => Self::new("unknown_channel", err.to_string()),
+            ReplayError::Unavailable(cause) => Self::unavailable(cause),
         }
     }
 }

@@ -15,11 +15,12 @@
 //!
 //! This file holds the [`Session`] itself, its loop, timers and dispatch of client
 //! frames; each concern it dispatches to has its own file: `handshake` (CONNECT,
-//! DISCONNECT), `subscriptions`, `sends`, `refusals` (refused requests and fatal
+//! DISCONNECT), `subscriptions` (and `seams`, for resumed ones), `sends`, `refusals` (refused requests and fatal
 //! errors) and `writing` (every write and the close, with their deadline).
 
 mod handshake;
 mod refusals;
+mod seams;
 mod sends;
 mod subscriptions;
 mod writing;
@@ -70,6 +71,8 @@ pub(crate) struct Session<O: OutboundSink> {
     mailbox: Mailbox,
     open: Option<Open>,
     subscriptions: HashMap<String, Audience>,
+    /// Resumed subscriptions: the seam between their replay and live events.
+    seams: seams::Seams,
     error_queue: Option<String>,
     sent_messages: u64,
     heart_beats: HeartBeats,
@@ -107,6 +110,7 @@ impl<O: OutboundSink> Session<O> {
             mailbox,
             open: None,
             subscriptions: HashMap::new(),
+            seams: seams::Seams::new(settings.outbound_queue),
             error_queue: None,
             sent_messages: 0,
             heart_beats: HeartBeats::default(),

@@ -37,6 +37,9 @@ pub struct StompSettings {
     pub refusal_burst: u32,
     /// Refusals per second a session may provoke, sustained.
     pub refusals_per_second: f64,
+    /// Most room events replayed to a SUBSCRIBE with `x-since-seq`; a client that
+    /// missed more gets one `gap` event and reloads over REST.
+    pub resume_limit: usize,
     /// The SockJS endpoint (`[stomp.sockjs]`).
     pub sockjs: SockJsSettings,
 }
@@ -57,6 +60,7 @@ impl Default for StompSettings {
             max_unauthenticated: 1_000,
             refusal_burst: 50,
             refusals_per_second: 1.0,
+            resume_limit: 500,
             sockjs: SockJsSettings::default(),
         }
     }

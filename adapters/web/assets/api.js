@@ -1,8 +1,9 @@
 // The server's HTTP side as this page uses it: the page configuration, development
-// tokens, and the REST API under /api/v1 (history, room lists, presence). Every
+// tokens, and the REST API under /api/v1 (history pages, room lists, presence). Every
 // call has a timeout; failures throw an Error carrying the server's message.
 
 const TIMEOUT_MS = 8000;
+export const HISTORY_PAGE = 50;
 
 async function call(method, path, { token, body } = {}) {
   const headers = {};
@@ -40,8 +41,11 @@ export const api = {
   config: () => call('GET', '/web/config.json'),
   devToken: (userId, name) => call('POST', '/dev/token', { body: { userId, name } }),
   rooms: (token) => call('GET', '/api/v1/rooms', { token }),
-  history: (token, room) =>
-    call('GET', `${roomPath(room)}/messages?limit=50&order=newest`, { token }),
+  // The newest page, or the page before message `before`; newest first.
+  history: (token, room, before = null) => {
+    const cursor = before ? `&before=${encodeURIComponent(before)}` : '';
+    return call('GET', `${roomPath(room)}/messages?limit=${HISTORY_PAGE}&order=newest${cursor}`, { token });
+  },
   presence: (token, users) => {
     const query = users.slice(0, 200).map((u) => `user=${encodeURIComponent(u)}`).join('&');
     return call('GET', `/api/v1/presence?${query}`, { token });

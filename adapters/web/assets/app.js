@@ -1,9 +1,11 @@
 // The web chat page: log in (a development token, or a pasted one), open a DM room
-// or a community channel, read its history over REST, then chat live over STOMP:
-// send, reply, edit and delete one's own messages, typing, who is online, and the
-// server's refusals from /user/queue/errors.
+// or a community channel, read its history over REST (older pages as the user
+// scrolls up), then chat live over STOMP: send, reply, edit and delete one's own
+// messages, typing, who is online, and the server's refusals from
+// /user/queue/errors. After a lost connection the room is resumed from the last
+// `seq` seen (x-since-seq); a `gap` answer reloads it over REST.
 
-import { api } from './api.js';
+import { HISTORY_PAGE, api } from './api.js';
 import { StompClient } from './stomp.js';
 import { $, h, messageItem, toast, upsertMessage } from './view.js';
 
@@ -11,6 +13,7 @@ const TYPING_SHOWN_MS = 3500; // how long "x is typing" stays after the last typ
 const TYPING_EVERY_MS = 2000; // at most one typing event sent per this period
 const PRESENCE_REFRESH_MS = 30000;
 const SESSION_KEY = 'chat-server.session';
+const OLDER_WITHIN_PX = 120; // older history loads when the list is scrolled this close to its top
 
 // A form control by name (form.id and form.name would be the form's own attributes).
 const field = (form, name) => form.elements.namedItem(name);
@@ -26,6 +29,10 @@ const state = {
   replyTo: null,
   lastTypingSent: 0,
   retries: 0,
+  lastSeq: 0, // the highest room `seq` seen in the open room (events and history)
+  oldestId: null, // the oldest message loaded: the cursor of the next older page
+  olderDone: false, // the oldest page has been loaded
+  loadingOlder: false,
 };
 
 // ------------------------------------------------------------------ models
@@ -147,8 +154,14 @@ setInterval(() => state.room && refreshPresence(), PRESENCE_REFRESH_MS);
 
 // ------------------------------------------------------------------ events
 
+// Remembers the highest room `seq` seen, where a resume starts from.
+function saw(seq) {
+  if (Number.isSafeInteger(seq) && seq > state.lastSeq) state.lastSeq = seq;
+}
+
 function onRoomEvent(e) {
   if (typeof e !== 'object' || e === null) return;
+  saw(e.seq);
   switch (e.type) {
     case 'message':
     case 'reply': {
@@ -181,6 +194,10 @@ function onRoomEvent(e) {
         know(e.userId, e.name);
         renderTyping();
       }
+      break;
+    case 'gap':
+      // More was missed than the server replays: read the room again over REST.
+      reloadRoom();
       break;
     case 'connect':
     case 'disconnect':
@@ -218,16 +235,26 @@ function send(action, body) {
   }
 }
 
-async function openRoom(room) {
+// Opens `room`: subscribes, then reads its newest history page. With `resume` (a
+// reconnect to the room already shown), subscribes with x-since-seq instead and keeps
+// what is shown: the server replays what was missed, or answers `gap`.
+async function openRoom(room, { resume = false } = {}) {
+  const list = $('#messages');
+  const resuming = resume && state.room && roomKey(state.room) === roomKey(room)
+    && list.dataset.loaded === roomKey(room);
   for (const stop of state.unsubscribe) stop();
   state.unsubscribe = [];
   state.room = room;
-  state.messages.clear();
-  state.typing.clear();
-  state.people = new Map([[String(state.me.userId), { name: state.me.name, online: true }]]);
-  cancelReply();
-  $('#messages').replaceChildren();
-  delete $('#messages').dataset.loaded;
+  if (!resuming) {
+    state.messages.clear();
+    state.typing.clear();
+    state.people = new Map([[String(state.me.userId), { name: state.me.name, online: true }]]);
+    cancelReply();
+    list.replaceChildren();
+    delete list.dataset.loaded;
+    Object.assign(state, { lastSeq: 0, oldestId: null, olderDone: false, loadingOlder: false });
+    delete list.dataset.older;
+  }
   $('#room-title').textContent = roomLabel(room);
   $('#room-info').textContent = room.kind === 'channel' ? `community ${room.community}` : '';
   $('#composer [name=content]').placeholder = `Message ${roomLabel(room)}`;
@@ -238,7 +265,8 @@ async function openRoom(room) {
   // Subscribe first, then read history: nothing posted in between is missed, and
   // duplicates are merged by message id.
   const topic = room.kind === 'direct' ? `/topic/direct/${room.id}` : `/topic/group/${room.id}`;
-  state.unsubscribe.push(state.client.subscribe(topic, onRoomEvent));
+  const since = resuming ? { 'x-since-seq': String(state.lastSeq) } : {};
+  state.unsubscribe.push(state.client.subscribe(topic, onRoomEvent, since));
   if (room.kind === 'channel') {
     state.unsubscribe.push(state.client.subscribe(`/topic/community/${room.community}`, onRoomEvent));
   }
@@ -248,21 +276,82 @@ async function openRoom(room) {
     });
   } catch { /* only marks the room read */ }
   setComposer(true);
-  try {
-    const { messages } = await api.history(state.me.token, room);
-    if (roomKey(state.room) !== roomKey(room)) return;
-    for (const m of messages.reverse().map(fromRest)) {
-      if (!state.messages.has(m.id)) render(m);
-      know(m.authorId, m.authorName);
-    }
-    $('#messages').scrollTop = $('#messages').scrollHeight;
-    $('#messages').dataset.loaded = roomKey(room);
-  } catch (error) {
-    toast('History not loaded', error.message);
-  }
+  if (!resuming) await loadNewest(room);
   refreshPresence();
   loadRooms();
 }
+
+// Reads the newest history page of `room` into the list (merged by message id).
+async function loadNewest(room) {
+  const list = $('#messages');
+  try {
+    const { messages } = await api.history(state.me.token, room);
+    if (roomKey(state.room) !== roomKey(room)) return;
+    for (const m of [...messages].reverse().map(fromRest)) {
+      saw(m.seq);
+      if (!state.messages.has(m.id)) render(m);
+      know(m.authorId, m.authorName);
+    }
+    state.oldestId = messages.at(-1)?.id ?? null;
+    state.olderDone = messages.length < HISTORY_PAGE;
+    list.dataset.older = state.olderDone ? 'done' : 'more';
+    list.scrollTop = list.scrollHeight;
+    list.dataset.loaded = roomKey(room);
+  } catch (error) {
+    toast('History not loaded', error.message);
+    return;
+  }
+  loadOlderIfAtTop();
+}
+
+// The server answered a resume with `gap`: show the room as the history has it now.
+function reloadRoom() {
+  const room = state.room;
+  if (!room) return;
+  const list = $('#messages');
+  state.messages.clear();
+  list.replaceChildren();
+  Object.assign(state, { oldestId: null, olderDone: false });
+  delete list.dataset.older;
+  loadNewest(room);
+}
+
+// Reads the page of history before the oldest message shown, keeping the view still.
+async function loadOlder() {
+  const room = state.room;
+  if (!room || state.loadingOlder || state.olderDone || !state.oldestId) return;
+  state.loadingOlder = true;
+  const list = $('#messages');
+  try {
+    const { messages } = await api.history(state.me.token, room, state.oldestId);
+    if (roomKey(state.room) !== roomKey(room)) return;
+    const fromBottom = list.scrollHeight - list.scrollTop;
+    for (const m of messages.map(fromRest)) {
+      if (!state.messages.has(m.id)) {
+        state.messages.set(m.id, m);
+        upsertMessage(list, messageItem(m, isMine(m)));
+      }
+      know(m.authorId, m.authorName);
+    }
+    list.scrollTop = list.scrollHeight - fromBottom;
+    state.oldestId = messages.at(-1)?.id ?? state.oldestId;
+    state.olderDone = messages.length < HISTORY_PAGE;
+    list.dataset.older = state.olderDone ? 'done' : 'more';
+  } catch (error) {
+    toast('Older messages not loaded', error.message);
+    return;
+  } finally {
+    state.loadingOlder = false;
+  }
+  // A page that did not fill the view leaves nothing to scroll: read on.
+  loadOlderIfAtTop();
+}
+
+function loadOlderIfAtTop() {
+  if ($('#messages').scrollTop < OLDER_WITHIN_PX) loadOlder();
+}
+
+$('#messages').addEventListener('scroll', loadOlderIfAtTop, { passive: true });
 
 let knownRooms = [];
 function renderRooms() {
@@ -439,7 +528,7 @@ async function connect() {
     setComposer(false);
     scheduleReconnect('connection lost');
   };
-  if (state.room) openRoom(state.room);
+  if (state.room) openRoom(state.room, { resume: true });
 }
 
 function scheduleReconnect(reason) {
@@ -465,7 +554,7 @@ function enter(me) {
 function logout(message = '') {
   sessionStorage.removeItem(SESSION_KEY);
   state.client?.disconnect();
-  Object.assign(state, { me: null, client: null, room: null, unsubscribe: [] });
+  Object.assign(state, { me: null, client: null, room: null, unsubscribe: [], lastSeq: 0 });
   knownRooms = [];
   $('#chat').hidden = true;
   $('#login').hidden = false;

@@ -1,6 +1,6 @@
 // A minimal STOMP 1.2 client over the browser's WebSocket: CONNECT with headers,
 // SUBSCRIBE, SEND, heart-beats both ways, DISCONNECT. Enough for this page; it
-// keeps no queue while disconnected (the page reconnects and reloads history).
+// keeps no queue while disconnected (the page reconnects and resumes its room).
 
 const NUL = '\0';
 const OFFER_MS = 10000; // the heart-beat period offered both ways
@@ -108,14 +108,15 @@ export class StompClient {
   }
 
   // Calls onMessage(json, frame) for each MESSAGE; returns a function that unsubscribes.
-  subscribe(destination, onMessage) {
+  // `headers` go on the SUBSCRIBE (e.g. x-since-seq to resume a room).
+  subscribe(destination, onMessage, headers = {}) {
     const id = `sub-${this.nextId++}`;
     this.handlers.set(id, (frame) => {
       let body;
       try { body = JSON.parse(frame.body); } catch { body = frame.body; }
       onMessage(body, frame);
     });
-    this.ws.send(encode('SUBSCRIBE', { id, destination, ack: 'auto' }));
+    this.ws.send(encode('SUBSCRIBE', { ...headers, id, destination, ack: 'auto' }));
     return () => {
       this.handlers.delete(id);
       if (this.ws.readyState === 1) this.ws.send(encode('UNSUBSCRIBE', { id }));

@@ -24,7 +24,8 @@ pub use event_bus::{BusError, EventBus, EventStream};
 pub use file_store::{ByteStream, FileStore, FileStoreError, FileUpload, StoredFile};
 pub use id_generator::IdGenerator;
 pub use message_store::{
-    Appended, HistoryOrder, HistoryQuery, MessageStore, RoomActivity, StoreError,
+    Appended, ChangedMessage, HistoryOrder, HistoryQuery, MessageStore, RoomActivity, RoomChanges,
+    StoreError,
 };
 pub use presence_store::{ClosedSession, PresenceError, PresenceStore};
 pub use rate_limiter::{Admission, LimiterError, Rate, RateLimiter, Rates, RequestKind};

@@ -1,18 +1,19 @@
 //! The [`Reading`] port over its use cases.
 
-use domain::{Audience, Message, MessageId, RoomKey, Seq, UserId};
+use domain::{Audience, ChatEvent, Message, MessageId, RoomKey, Seq, UserId};
 
 use super::Adapters;
 use crate::ports::inbound::Reading;
 use crate::usecases::{
     CountUnread, FileLinks, GetMessage, GetMessageError, HistoryCommand, HistoryError, ListRooms,
     ListRoomsError, MarkRead, MarkReadError, PresenceQueryError, QueryPresence, ReadHistory,
-    RoomUnread, UnreadError, UserPresence,
+    Replay, ReplayCommand, ReplayError, ReplayRoom, RoomUnread, UnreadError, UserPresence,
 };
 
 /// The use cases behind [`Reading`].
 pub(super) struct ReadingUseCases {
     history: ReadHistory,
+    replay: ReplayRoom,
     message: GetMessage,
     rooms: ListRooms,
     unread: CountUnread,
@@ -25,6 +26,7 @@ impl ReadingUseCases {
     pub(super) fn new(a: &Adapters) -> Self {
         Self {
             history: ReadHistory::new(a.directory.clone(), a.store.clone()),
+            replay: ReplayRoom::new(a.directory.clone(), a.store.clone()),
             message: GetMessage::new(a.directory.clone(), a.store.clone()),
             rooms: ListRooms::new(a.directory.clone()),
             unread: CountUnread::new(a.directory.clone(), a.store.clone(), a.markers.clone()),
@@ -40,6 +42,23 @@ impl Reading for ReadingUseCases {
     async fn history(&self, cmd: HistoryCommand) -> Result<Vec<Message>, HistoryError> {
         let page = self.history.execute(cmd).await?;
         Ok(self.links.all(page).await)
+    }
+    async fn replay(&self, cmd: ReplayCommand) -> Result<Replay, ReplayError> {
+        let replay = self.replay.execute(cmd).await?;
+        let Replay::Events { events, through } = replay else {
+            return Ok(replay);
+        };
+        let mut linked = Vec::with_capacity(events.len());
+        for event in events {
+            linked.push(match event {
+                ChatEvent::Posted(message) => ChatEvent::Posted(self.links.execute(message).await),
+                other => other,
+            });
+        }
+        Ok(Replay::Events {
+            events: linked,
+            through,
+        })
     }
     async fn message(&self, reader: UserId, id: MessageId) -> Result<Message, GetMessageError> {
         let message = self.message.execute(reader, id).await?;

@@ -156,6 +156,7 @@ mod tests {
                 parent: None,
                 attachment: None,
                 sent_at: Timestamp::from_unix_micros(1),
+                client_msg_id: None,
             }
             .stored_at(Seq::new(seq)),
         )

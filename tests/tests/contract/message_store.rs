@@ -85,6 +85,9 @@ contract!(
     a_message_stored_with_a_client_key_is_found_by_it,
     a_second_append_with_the_same_key_returns_the_first_and_stores_nothing,
     the_same_key_by_another_author_or_in_another_room_is_another_message,
+    events_since_returns_later_posts_and_later_changes_of_older_messages,
+    events_since_beyond_the_limit_returns_only_the_newest_seq,
+    events_since_the_newest_seq_is_empty,
 );
 
 mod mongo_only {

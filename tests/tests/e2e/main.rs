@@ -20,6 +20,7 @@ mod operations;
 mod protocol;
 mod refusals;
 mod rest;
+mod resume;
 mod revocation;
 mod secure_defaults;
 mod shutdown;

@@ -1,16 +1,22 @@
-//! SUBSCRIBE and UNSUBSCRIBE, and authorising subscriptions again (periodically,
+//! SUBSCRIBE (with `x-since-seq`, a replay of what the client missed) and
+//! UNSUBSCRIBE, and authorising subscriptions again (periodically,
 //! and when a group's member list changes), so a removed member stops hearing it.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use application::ports::inbound::RequestKind;
-use application::usecases::ListenError;
-use domain::{Audience, UserId};
+use application::usecases::{ListenError, Replay, ReplayCommand};
+use domain::{Audience, RoomKey, Seq, UserId};
 
 use super::{Flow, Session};
 use crate::destination::{Listen, audience_destination, parse_listen};
+use crate::event_json::event_body;
 use crate::frame::{Frame, Version};
+use crate::gap_notice::gap_body;
+use crate::hub::Delivery;
 use crate::refusal::{Fatal, Refusal};
 use crate::refusal_budget::quoted;
 use crate::transport::OutboundSink;
@@ -61,6 +67,10 @@ impl<O: OutboundSink> Session<O> {
                 return self.refuse(&refusal, Some(&destination), receipt).await;
             }
         };
+        let since = match since_seq(frame, audience) {
+            Ok(since) => since,
+            Err(refusal) => return self.refuse(&refusal, Some(&destination), receipt).await,
+        };
         if self.subscriptions.contains_key(&id) {
             let refusal = Refusal::new(
                 "duplicate_subscription",
@@ -92,15 +102,90 @@ impl<O: OutboundSink> Session<O> {
             .await
         {
             Ok(()) => {
+                if since.is_some() {
+                    // Before the hub sees it, so no live event passes the seam unheld.
+                    self.seams.replaying(&id);
+                }
                 self.server.hub.subscribe(&self.mailbox, &id, audience);
-                self.subscriptions.insert(id, audience);
-                self.receipt(receipt).await
+                self.subscriptions.insert(id.clone(), audience);
+                match since {
+                    Some((room, seen)) => self.replay(user, &id, room, seen, receipt).await,
+                    None => self.receipt(receipt).await,
+                }
             }
             Err(error) => {
                 self.refuse(&Refusal::from(error), Some(&destination), receipt)
                     .await
             }
         }
+    }
+
+    /// Sends a resumed subscription what it missed since `seen` (or a gap), then
+    /// the live events held meanwhile that the replay did not cover, then the
+    /// SUBSCRIBE's RECEIPT. A replay that is refused ends the subscription; the
+    /// refusal answers the SUBSCRIBE instead of the RECEIPT.
+    async fn replay(
+        &mut self,
+        user: UserId,
+        id: &str,
+        room: RoomKey,
+        seen: Seq,
+        receipt: Option<&str>,
+    ) -> Flow {
+        let audience = room.audience();
+        let command = ReplayCommand {
+            reader: user,
+            room,
+            seen,
+            limit: self.server.settings.resume_limit,
+        };
+        let replay = match self.server.chat.reading.replay(command).await {
+            Ok(replay) => replay,
+            Err(error) => {
+                self.subscriptions.remove(id);
+                self.server.hub.unsubscribe(self.mailbox.id, id, audience);
+                self.seams.forget(id);
+                let destination = audience_destination(audience);
+                return self
+                    .refuse(&Refusal::from(error), Some(&destination), receipt)
+                    .await;
+            }
+        };
+        let destination: Arc<str> = Arc::from(audience_destination(audience));
+        let subscription: Arc<str> = Arc::from(id);
+        let through = replay.through();
+        let replayed: Vec<Delivery> = match replay {
+            Replay::Events { events, .. } => {
+                metrics::counter!(metric::EVENTS_REPLAYED)
+                    .increment(u64::try_from(events.len()).unwrap_or(u64::MAX));
+                events
+                    .iter()
+                    .map(|event| Delivery {
+                        destination: destination.clone(),
+                        subscription: subscription.clone(),
+                        body: event_body(event),
+                        seq: event.seq(),
+                    })
+                    .collect()
+            }
+            Replay::Gap { from, to } => {
+                metrics::counter!(metric::RESUME_GAPS).increment(1);
+                tracing::info!(%audience, %from, %to, "resume beyond the replay limit: gap");
+                vec![Delivery {
+                    destination: destination.clone(),
+                    subscription: subscription.clone(),
+                    body: gap_body(audience, from, to),
+                    seq: None,
+                }]
+            }
+        };
+        let released = self.seams.caught_up(id, through);
+        for delivery in replayed.into_iter().chain(released) {
+            if let Flow::Stop = self.write_delivery(delivery).await {
+                return Flow::Stop;
+            }
+        }
+        self.receipt(receipt).await
     }
 
     pub(super) async fn unsubscribe(&mut self, frame: &Frame, receipt: Option<&str>) -> Flow {
@@ -117,6 +202,7 @@ impl<O: OutboundSink> Session<O> {
             self.error_queue = None;
         } else if let Some(audience) = self.subscriptions.remove(id) {
             self.server.hub.unsubscribe(self.mailbox.id, id, audience);
+            self.seams.forget(id);
         }
         self.receipt(receipt).await
     }
@@ -166,6 +252,7 @@ impl<O: OutboundSink> Session<O> {
                 continue;
             }
             self.server.hub.unsubscribe(self.mailbox.id, &id, audience);
+            self.seams.forget(&id);
             metrics::counter!(metric::SUBSCRIPTIONS_REVOKED).increment(1);
             tracing::info!(%audience, %error, "subscription revoked");
             let notice = Refusal::new(
@@ -180,4 +267,41 @@ impl<O: OutboundSink> Session<O> {
         }
         Flow::Continue
     }
+}
+
+/// The `x-since-seq` header of a SUBSCRIBE: the room and the last seq the client has
+/// seen of it (a decimal integer, 0 for none). Only room destinations have seqs.
+fn since_seq(frame: &Frame, audience: Audience) -> Result<Option<(RoomKey, Seq)>, Refusal> {
+    let Some(raw) = frame.header("x-since-seq") else {
+        return Ok(None);
+    };
+    let room = match audience {
+        Audience::Direct(room) => RoomKey::Direct(room),
+        Audience::Group(channel) => RoomKey::Channel(channel),
+        Audience::Community(_) => {
+            return Err(Refusal::new(
+                "invalid_since_seq",
+                "x-since-seq applies only to /topic/direct/{id} and /topic/group/{id}",
+            ));
+        }
+    };
+    let digits = raw.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Refusal::new(
+            "invalid_since_seq",
+            format!(
+                "x-since-seq must be a non-negative integer, got `{}`",
+                quoted(raw)
+            ),
+        ));
+    }
+    digits
+        .parse::<u64>()
+        .map(|n| Some((room, Seq::new(n))))
+        .map_err(|_| {
+            Refusal::new(
+                "invalid_since_seq",
+                format!("x-since-seq `{}` is too large", quoted(raw)),
+            )
+        })
 }

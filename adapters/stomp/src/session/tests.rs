@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use application::ports::inbound::{
-    MockAccess, MockMessaging, MockNavigation, MockSessions, RequestKind, VerifiedToken,
+    MockAccess, MockMessaging, MockNavigation, MockReading, MockSessions, RequestKind,
+    VerifiedToken,
 };
 use application::usecases::{Connected, ListenError, RateLimited};
 use domain::{
@@ -98,6 +99,7 @@ struct MockChat {
     sessions: MockSessions,
     messaging: MockMessaging,
     navigation: MockNavigation,
+    reading: MockReading,
 }
 
 impl MockChat {
@@ -113,6 +115,7 @@ impl MockChat {
             sessions: Arc::new(self.sessions),
             messaging: Arc::new(self.messaging),
             navigation: Arc::new(self.navigation),
+            reading: Arc::new(self.reading),
         }
     }
 }
@@ -159,7 +162,11 @@ fn alice_connects(mut chat: MockChat, valid_for: Duration, disconnects: &Disconn
 }
 
 fn start(chat: MockChat, settings: StompSettings) -> Client {
-    let hub = Arc::new(SubscriptionHub::default());
+    start_on(Arc::new(SubscriptionHub::default()), chat, settings)
+}
+
+/// `start` on a hub the test holds already (e.g. for a mock to deliver through).
+fn start_on(hub: Arc<SubscriptionHub>, chat: MockChat, settings: StompSettings) -> Client {
     let server = StompServer::new(
         chat.into_ports(),
         hub.clone(),
@@ -292,6 +299,8 @@ impl Client {
         self.task.await.expect("the session task ended cleanly");
     }
 }
+
+mod resume;
 
 #[tokio::test(start_paused = true)]
 async fn a_client_that_reads_nothing_is_disconnected_after_the_write_timeout() {

@@ -4,6 +4,7 @@
 
 use tokio::time::Instant;
 
+use super::seams::Offer;
 use super::{Flow, Session, count_frame};
 use crate::frame::{Command, Frame, to_bytes};
 use crate::hub::Delivery;
@@ -39,7 +40,20 @@ impl<O: OutboundSink> Session<O> {
         self.write_frame(&frame).await
     }
 
+    /// A live delivery from the hub, through the seam of a resumed subscription.
     pub(super) async fn deliver(&mut self, delivery: Delivery) -> Flow {
+        match self.seams.offer(delivery) {
+            Offer::Deliver(delivery) => self.write_delivery(delivery).await,
+            Offer::Absorbed => Flow::Continue,
+            Offer::Overflow => {
+                self.mailbox.overflow.cancel();
+                Flow::Continue
+            }
+        }
+    }
+
+    /// Writes a MESSAGE frame.
+    pub(super) async fn write_delivery(&mut self, delivery: Delivery) -> Flow {
         self.sent_messages += 1;
         let frame = Frame::new(Command::Message)
             .with_header("destination", &*delivery.destination)

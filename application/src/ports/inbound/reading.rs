@@ -5,7 +5,7 @@ use domain::{Audience, Message, MessageId, RoomKey, Seq, UserId};
 pub use crate::ports::outbound::HistoryOrder;
 use crate::usecases::{
     GetMessageError, HistoryCommand, HistoryError, ListRoomsError, MarkReadError,
-    PresenceQueryError, RoomUnread, UnreadError, UserPresence,
+    PresenceQueryError, Replay, ReplayCommand, ReplayError, RoomUnread, UnreadError, UserPresence,
 };
 
 /// History, one message, the user's rooms, unread counts and how far the user has read,
@@ -17,6 +17,8 @@ use crate::usecases::{
 pub trait Reading: Send + Sync + 'static {
     /// A page of a room's history. See [`HistoryError`].
     async fn history(&self, cmd: HistoryCommand) -> Result<Vec<Message>, HistoryError>;
+    /// The events of a room a reader missed since a seq, or a gap. See [`ReplayError`].
+    async fn replay(&self, cmd: ReplayCommand) -> Result<Replay, ReplayError>;
     /// One message. See [`GetMessageError`].
     async fn message(&self, reader: UserId, id: MessageId) -> Result<Message, GetMessageError>;
     /// The user's DM rooms and communities. See [`ListRoomsError`].

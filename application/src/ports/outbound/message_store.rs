@@ -59,6 +59,21 @@ pub trait MessageStore: Send + Sync + 'static {
     async fn history(&self, room: RoomKey, query: HistoryQuery)
     -> Result<Vec<Message>, StoreError>;
 
+    /// What became of `room` since the event numbered `after`: every message posted
+    /// after it, and every message posted at or before it whose last edit or delete
+    /// came after it, each with the seq of its last change; in no particular order.
+    /// When more than `limit` messages match, none is returned (the caller sends the
+    /// reader to the history instead). Also the room's newest assigned seq.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store failed.
+    async fn events_since(
+        &self,
+        room: RoomKey,
+        after: Seq,
+        limit: usize,
+    ) -> Result<RoomChanges, StoreError>;
+
     /// What `reader` has not read in `room`: live messages of others posted after
     /// `read_up_to`, and when the room's last message was posted.
     ///
@@ -125,6 +140,25 @@ pub struct HistoryQuery {
     pub skip: usize,
     /// Most messages returned.
     pub limit: usize,
+}
+
+/// A stored message with the seq of its last edit or delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedMessage {
+    /// The message as it is now, live or tombstone.
+    pub message: Message,
+    /// The seq of its last edit or delete; `None` if it was never changed.
+    pub last_change: Option<Seq>,
+}
+
+/// The answer of [`MessageStore::events_since`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RoomChanges {
+    /// The messages changed since, or `None` when there are more than the limit.
+    pub changed: Option<Vec<ChangedMessage>>,
+    /// The room's newest assigned seq (posts, edits and deletes alike); `None` for a
+    /// room without events.
+    pub last_seq: Option<Seq>,
 }
 
 /// Unread messages and recency of a room for one reader.
