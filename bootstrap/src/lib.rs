@@ -117,7 +117,11 @@ impl App {
         } = wired;
         let supervisor = Supervisor::new();
         readiness.watch_tasks(supervisor.health());
-        let deliver = DeliverEvent::new(hub.clone(), settings.delivery.limits());
+        let deliver = DeliverEvent::new(
+            hub.clone(),
+            adapters.store.clone(),
+            settings.delivery.limits(),
+        );
         supervisor.spawn(EVENT_DELIVERY, async move { deliver.run(events).await });
         if let Some(every) = lease_renewal {
             keep_sessions_alive(&adapters, every, &supervisor).await;

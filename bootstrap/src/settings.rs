@@ -96,6 +96,8 @@ pub struct DeliverySettings {
     pub order_hold_ms: u64,
     /// Longest wait of the first event seen of a room with history for an older one.
     pub first_event_hold_ms: u64,
+    /// How long a missing seq is waited for on the bus before it is looked up in the store.
+    pub probe_after_ms: u64,
     /// Most events held in one room before its oldest gap is skipped at once.
     pub max_held_per_room: usize,
     /// Most rooms whose delivery position is remembered.
@@ -108,6 +110,7 @@ impl Default for DeliverySettings {
         Self {
             order_hold_ms: millis(limits.hold),
             first_event_hold_ms: millis(limits.first_hold),
+            probe_after_ms: millis(limits.probe_after),
             max_held_per_room: limits.max_held_per_room,
             max_rooms: limits.max_rooms,
         }
@@ -124,6 +127,7 @@ impl DeliverySettings {
         domain::OrderLimits {
             hold: std::time::Duration::from_millis(self.order_hold_ms),
             first_hold: std::time::Duration::from_millis(self.first_event_hold_ms),
+            probe_after: std::time::Duration::from_millis(self.probe_after_ms),
             max_held_per_room: self.max_held_per_room.max(1),
             max_rooms: self.max_rooms.max(1),
         }

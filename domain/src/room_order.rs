@@ -9,6 +9,13 @@
 //! arrives or the hold expires; then the missing seq is skipped (its message, if stored, is in
 //! history). An event older than what its room already released is late and is not released.
 //!
+//! A missing seq is usually a message that was stored and is only slow to come through the
+//! bus (a broker hiccup, a writer killed between store and publish, a publish that failed
+//! and was refused): after `probe_after` the caller is asked to look the gap up in the store
+//! ([`RoomOrder::due_probes`]) and hands back what it found ([`RoomOrder::probed`]), which is
+//! released in its place; its bus copy, if it ever comes, is then late. Only a seq whose
+//! message is not in the store (its writer died before storing it) waits the whole hold.
+//!
 //! A room not seen before (after a restart, or forgotten after long silence) has no known
 //! position: its first event is held for a shorter bounded time (`first_hold`, long enough
 //! for two writers racing, not for a broker outage) unless it is the room's first (`seq` 1),
@@ -28,6 +35,9 @@ pub struct OrderLimits {
     pub hold: Duration,
     /// Longest time the first event seen of a room waits for an older one.
     pub first_hold: Duration,
+    /// How long a gap waits before the store is asked for it (and again after each answer
+    /// that did not fill it).
+    pub probe_after: Duration,
     /// Most events held in one room; beyond it the oldest gap is skipped at once, so a
     /// busy room behind a dead writer cannot grow memory without bound.
     pub max_held_per_room: usize,
@@ -64,7 +74,20 @@ struct Line<E> {
     held: BTreeMap<Seq, E>,
     /// When the held events stop waiting.
     hold_until: Option<Instant>,
+    /// When the store is next asked for the gap; `None` while a probe is out.
+    probe_at: Option<Instant>,
     last_seen: Instant,
+}
+
+/// Missing seqs of a room to look up in the store: those after `after` and before `before`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    /// The room.
+    pub room: RoomKey,
+    /// The last seq released.
+    pub after: Seq,
+    /// The oldest seq held.
+    pub before: Seq,
 }
 
 /// The delivery position of every room recently seen, and the events held back.
@@ -99,6 +122,7 @@ impl<E> RoomOrder<E> {
             next: (seq == Seq::FIRST).then_some(Seq::FIRST),
             held: BTreeMap::new(),
             hold_until: None,
+            probe_at: None,
             last_seen: now,
         });
         line.last_seen = now;
@@ -114,8 +138,52 @@ impl<E> RoomOrder<E> {
         }
         if line.held.is_empty() {
             line.hold_until = None;
+            line.probe_at = None;
         } else if line.hold_until.is_none() {
             line.hold_until = Some(now + hold);
+            line.probe_at = line.next.map(|_| now + self.limits.probe_after);
+        }
+        released
+    }
+
+    /// The gaps whose probe is due by `now`; each is marked as being probed until
+    /// [`probed`](Self::probed) answers it.
+    pub fn due_probes(&mut self, now: Instant) -> Vec<Gap> {
+        let mut gaps = Vec::new();
+        for (room, line) in &mut self.rooms {
+            if line.probe_at.is_none_or(|at| at > now) {
+                continue;
+            }
+            line.probe_at = None;
+            if let (Some(after), Some((&before, _))) = (line.next, line.held.first_key_value()) {
+                gaps.push(Gap {
+                    room: *room,
+                    after: Seq::new(after.get() - 1),
+                    before,
+                });
+            }
+        }
+        gaps
+    }
+
+    /// The store's answer to the probe of `room`'s gap: the events it holds there, each with
+    /// its seq. They are released in their place; a gap still open is probed again later.
+    pub fn probed(&mut self, room: RoomKey, found: Vec<(Seq, E)>, now: Instant) -> Released<E> {
+        let mut released = Released::default();
+        let Some(line) = self.rooms.get_mut(&room) else {
+            return released;
+        };
+        for (seq, event) in found {
+            if line.next.is_some_and(|next| seq >= next) {
+                line.held.entry(seq).or_insert(event);
+            }
+        }
+        line.release_ready(&mut released);
+        if line.held.is_empty() {
+            line.hold_until = None;
+            line.probe_at = None;
+        } else {
+            line.probe_at = Some(now + self.limits.probe_after);
         }
         released
     }
@@ -128,6 +196,7 @@ impl<E> RoomOrder<E> {
             while line.hold_until.is_some_and(|until| until <= now) {
                 line.skip_to_oldest_held(&mut released);
                 line.hold_until = (!line.held.is_empty()).then_some(now + hold);
+                line.probe_at = line.hold_until.map(|_| now + self.limits.probe_after);
             }
         }
         released
@@ -135,7 +204,11 @@ impl<E> RoomOrder<E> {
 
     /// When the earliest hold expires, if any event is held.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.rooms.values().filter_map(|line| line.hold_until).min()
+        self.rooms
+            .values()
+            .flat_map(|line| [line.hold_until, line.probe_at])
+            .flatten()
+            .min()
     }
 
     /// How many rooms are remembered.
@@ -198,6 +271,7 @@ mod tests {
 
     const HOLD: Duration = Duration::from_secs(5);
     const FIRST_HOLD: Duration = Duration::from_millis(300);
+    const PROBE_AFTER: Duration = Duration::from_millis(500);
     const ROOM: RoomKey = RoomKey::Direct(RoomId::new(5));
     const OTHER: RoomKey = RoomKey::Direct(RoomId::new(6));
 
@@ -205,6 +279,7 @@ mod tests {
         RoomOrder::new(OrderLimits {
             hold: HOLD,
             first_hold: FIRST_HOLD,
+            probe_after: PROBE_AFTER,
             max_held_per_room: 100,
             max_rooms: 1_000,
         })
@@ -236,7 +311,7 @@ mod tests {
         known_at(&mut order, 4, t);
 
         assert!(offer(&mut order, ROOM, 6, t).is_empty());
-        assert_eq!(order.next_deadline(), Some(t + HOLD));
+        assert_eq!(order.next_deadline(), Some(t + PROBE_AFTER));
         assert_eq!(offer(&mut order, ROOM, 5, t), [5, 6]);
         assert_eq!(order.next_deadline(), None);
     }
@@ -288,10 +363,74 @@ mod tests {
 
         let first = order.expire(t + HOLD);
         assert_eq!(first.events, [3]);
-        assert_eq!(order.next_deadline(), Some(t + HOLD * 2));
+        assert_eq!(order.next_deadline(), Some(t + HOLD + PROBE_AFTER));
         let second = order.expire(t + HOLD * 2);
         assert_eq!(second.events, [5]);
         assert_eq!(first.skipped + second.skipped, 2);
+    }
+
+    #[test]
+    fn a_gap_is_looked_up_in_the_store_and_what_is_found_is_released_in_its_place() {
+        let (mut order, t) = (order(), Instant::now());
+        known_at(&mut order, 4, t);
+        offer(&mut order, ROOM, 7, t);
+
+        assert!(order.due_probes(t).is_empty(), "not yet");
+        let gaps = order.due_probes(t + PROBE_AFTER);
+        assert_eq!(
+            gaps,
+            [Gap {
+                room: ROOM,
+                after: Seq::new(4),
+                before: Seq::new(7)
+            }]
+        );
+        assert!(
+            order.due_probes(t + PROBE_AFTER).is_empty(),
+            "one probe at a time"
+        );
+        let released = order.probed(
+            ROOM,
+            vec![(Seq::new(5), 5), (Seq::new(6), 6)],
+            t + PROBE_AFTER,
+        );
+
+        assert_eq!(released.events, [5, 6, 7]);
+        assert_eq!(order.next_deadline(), None);
+        assert_eq!(
+            order.offer(ROOM, Seq::new(5), 5, t + HOLD).late,
+            1,
+            "the bus copy is late"
+        );
+    }
+
+    #[test]
+    fn a_gap_the_store_cannot_fill_is_probed_again_then_skipped_at_the_hold() {
+        let (mut order, t) = (order(), Instant::now());
+        known_at(&mut order, 4, t);
+        offer(&mut order, ROOM, 6, t);
+        order.due_probes(t + PROBE_AFTER);
+
+        assert!(
+            order
+                .probed(ROOM, Vec::new(), t + PROBE_AFTER)
+                .events
+                .is_empty()
+        );
+        assert_eq!(order.next_deadline(), Some(t + PROBE_AFTER * 2));
+        assert_eq!(order.due_probes(t + PROBE_AFTER * 2).len(), 1);
+        let released = order.expire(t + HOLD);
+        assert_eq!(released.events, [6]);
+        assert_eq!(released.skipped, 1);
+    }
+
+    #[test]
+    fn the_first_event_seen_of_a_room_is_not_probed_for() {
+        let (mut order, t) = (order(), Instant::now());
+        offer(&mut order, ROOM, 41, t);
+
+        assert!(order.due_probes(t + FIRST_HOLD).is_empty());
+        assert_eq!(order.next_deadline(), Some(t + FIRST_HOLD));
     }
 
     #[test]
@@ -329,6 +468,7 @@ mod tests {
         let mut order = RoomOrder::new(OrderLimits {
             hold: HOLD,
             first_hold: FIRST_HOLD,
+            probe_after: PROBE_AFTER,
             max_held_per_room: 2,
             max_rooms: 10,
         });
@@ -348,6 +488,7 @@ mod tests {
         let mut order = RoomOrder::new(OrderLimits {
             hold: HOLD,
             first_hold: FIRST_HOLD,
+            probe_after: PROBE_AFTER,
             max_held_per_room: 10,
             max_rooms: 2,
         });

@@ -5,25 +5,36 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::{ChatEvent, OrderLimits, Released, RoomOrder};
+use domain::{ChatEvent, Gap, OrderLimits, Released, RoomKey, RoomOrder, Seq, catch_up_all};
 use futures::StreamExt as _;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
 use tokio::time::Instant;
 
-use crate::ports::outbound::{EventStream, RoomBroadcaster};
+use crate::ports::outbound::{EventStream, MessageStore, RoomBroadcaster, RoomChanges};
+
+/// A probe's answer: the room and the stored events found in its gap, each with its seq.
+type Found = (RoomKey, Vec<(Seq, ChatEvent)>);
 
 /// Delivers each bus event to the local subscribers of its audiences: a room's stored events
-/// in seq order (holding one that overtook an earlier one, at most `limits.hold`), typing,
-/// presence and occupancy at once.
+/// in seq order (holding one that overtook an earlier one, looking the missing ones up in the
+/// store, skipping them after `limits.hold`), typing, presence and occupancy at once.
 pub struct DeliverEvent {
     broadcaster: Arc<dyn RoomBroadcaster>,
+    store: Arc<dyn MessageStore>,
     limits: OrderLimits,
 }
 
 impl DeliverEvent {
-    /// Wires the use case to the local broadcaster.
-    pub fn new(broadcaster: Arc<dyn RoomBroadcaster>, limits: OrderLimits) -> Self {
+    /// Wires the use case to the local broadcaster and the store gaps are looked up in.
+    pub fn new(
+        broadcaster: Arc<dyn RoomBroadcaster>,
+        store: Arc<dyn MessageStore>,
+        limits: OrderLimits,
+    ) -> Self {
         Self {
             broadcaster,
+            store,
             limits,
         }
     }
@@ -41,6 +52,7 @@ impl DeliverEvent {
     /// each room's numbered ones in seq order.
     pub async fn run(&self, mut events: EventStream) {
         let mut order = RoomOrder::new(self.limits);
+        let mut probes: FuturesUnordered<BoxFuture<'static, Found>> = FuturesUnordered::new();
         loop {
             let deadline = order.next_deadline().map(Instant::from_std);
             tokio::select! {
@@ -48,13 +60,49 @@ impl DeliverEvent {
                     Some(event) => self.accept(&mut order, event),
                     None => break,
                 },
-                () = sleep_until(deadline), if deadline.is_some() => {
-                    let released = order.expire(Instant::now().into_std());
+                Some((room, found)) = probes.next(), if !probes.is_empty() => {
+                    let released = order.probed(room, found, Instant::now().into_std());
                     self.release(&released, &order);
+                }
+                () = sleep_until(deadline), if deadline.is_some() => {
+                    let now = Instant::now().into_std();
+                    let released = order.expire(now);
+                    self.release(&released, &order);
+                    probes.extend(order.due_probes(now).into_iter().map(|gap| self.probe(gap)));
                 }
             }
         }
         tracing::info!(held = order.held(), "event stream ended");
+    }
+
+    /// Looks `gap` up in the store: the events stored there (a writer slow to publish, or
+    /// one that stored and then died or gave up), as the live events would have been.
+    fn probe(&self, gap: Gap) -> BoxFuture<'static, Found> {
+        let store = Arc::clone(&self.store);
+        // Every message posted or changed since the gap: the gap's own and those held after it.
+        let limit = self.limits.max_held_per_room
+            + usize::try_from(gap.before.get() - gap.after.get()).unwrap_or(usize::MAX);
+        Box::pin(async move {
+            let found = match store.events_since(gap.room, gap.after, limit).await {
+                Ok(RoomChanges {
+                    changed: Some(changed),
+                    ..
+                }) => catch_up_all(
+                    gap.after,
+                    changed.into_iter().map(|c| (c.message, c.last_change)),
+                )
+                .into_iter()
+                .filter_map(|event| event.seq().map(|seq| (seq, event)))
+                .filter(|(seq, _)| *seq < gap.before)
+                .collect(),
+                Ok(RoomChanges { changed: None, .. }) => Vec::new(),
+                Err(error) => {
+                    tracing::warn!(room = %gap.room, error = %anyhow::Error::from(error), "a gap could not be looked up in the store");
+                    Vec::new()
+                }
+            };
+            (gap.room, found)
+        })
     }
 
     fn accept(&self, order: &mut RoomOrder<ChatEvent>, event: ChatEvent) {
@@ -96,12 +144,15 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// The delivery order defaults. `hold` outlasts a writer's publish (Kafka's default delivery
-/// timeout is 5 s), so a message whose publish was only slow is still delivered in its place;
+/// The delivery order defaults. A gap is looked up in the store after `probe_after`, so a
+/// message that was stored but is slow to come through the bus (or never will) is delivered
+/// in its place within about that; `hold` only bounds the wait for a seq whose message is not
+/// stored (a writer that died between numbering and storing it, or a slow store write);
 /// `first_hold` covers two writers racing when a room is first seen.
 pub const DEFAULT_ORDER_LIMITS: OrderLimits = OrderLimits {
-    hold: Duration::from_secs(6),
+    hold: Duration::from_secs(3),
     first_hold: Duration::from_millis(300),
+    probe_after: Duration::from_millis(500),
     max_held_per_room: 10_000,
     max_rooms: 100_000,
 };
@@ -111,12 +162,12 @@ mod tests {
     use std::sync::Mutex;
 
     use domain::{
-        Audience, MessageBody, MessageId, NewMessage, PresenceChange, PresenceStatus, RoomId, Seq,
-        Timestamp,
+        Audience, Message, MessageBody, MessageId, NewMessage, PresenceChange, PresenceStatus,
+        RoomId, Seq, Timestamp,
     };
 
     use super::*;
-    use crate::ports::outbound::MockRoomBroadcaster;
+    use crate::ports::outbound::{ChangedMessage, MockMessageStore, MockRoomBroadcaster};
     use crate::usecases::test_support::{ALICE, DM, profile, stored};
 
     #[test]
@@ -128,7 +179,7 @@ mod tests {
             .times(1)
             .return_const(());
 
-        DeliverEvent::new(Arc::new(broadcaster), DEFAULT_ORDER_LIMITS)
+        DeliverEvent::new(Arc::new(broadcaster), empty_store(), DEFAULT_ORDER_LIMITS)
             .execute(&ChatEvent::Posted(stored("m1", ALICE, DM, "hi")));
     }
 
@@ -137,7 +188,7 @@ mod tests {
         let mut broadcaster = MockRoomBroadcaster::new();
         broadcaster.expect_deliver().never();
 
-        DeliverEvent::new(Arc::new(broadcaster), DEFAULT_ORDER_LIMITS).execute(
+        DeliverEvent::new(Arc::new(broadcaster), empty_store(), DEFAULT_ORDER_LIMITS).execute(
             &ChatEvent::Presence(PresenceChange {
                 user: ALICE,
                 status: PresenceStatus::Online,
@@ -146,8 +197,24 @@ mod tests {
         );
     }
 
+    /// A store with nothing in any gap.
+    fn empty_store() -> Arc<dyn MessageStore> {
+        let mut store = MockMessageStore::new();
+        store.expect_events_since().returning(|_, _, _| {
+            Ok(RoomChanges {
+                changed: Some(Vec::new()),
+                last_seq: None,
+            })
+        });
+        Arc::new(store)
+    }
+
     fn posted(id: &str, seq: u64) -> ChatEvent {
-        ChatEvent::Posted(
+        ChatEvent::Posted(message(id, seq))
+    }
+
+    fn message(id: &str, seq: u64) -> Message {
+        {
             NewMessage {
                 id: MessageId::parse(id).expect("id"),
                 room: DM,
@@ -158,8 +225,8 @@ mod tests {
                 sent_at: Timestamp::from_unix_micros(1),
                 client_msg_id: None,
             }
-            .stored_at(Seq::new(seq)),
-        )
+            .stored_at(Seq::new(seq))
+        }
     }
 
     /// A broadcaster that records the message ids (or `typing`) it is given, in order.
@@ -186,7 +253,7 @@ mod tests {
         let (broadcaster, seen) = recording();
         let events = futures::stream::iter(vec![posted("m1", 1), posted("m2", 2)]).boxed();
 
-        DeliverEvent::new(Arc::new(broadcaster), DEFAULT_ORDER_LIMITS)
+        DeliverEvent::new(Arc::new(broadcaster), empty_store(), DEFAULT_ORDER_LIMITS)
             .run(events)
             .await;
 
@@ -199,7 +266,7 @@ mod tests {
         let events =
             futures::stream::iter(vec![posted("m1", 1), posted("m3", 3), posted("m2", 2)]).boxed();
 
-        DeliverEvent::new(Arc::new(broadcaster), DEFAULT_ORDER_LIMITS)
+        DeliverEvent::new(Arc::new(broadcaster), empty_store(), DEFAULT_ORDER_LIMITS)
             .run(events)
             .await;
 
@@ -210,7 +277,7 @@ mod tests {
     async fn a_seq_whose_event_never_comes_is_skipped_after_the_hold_and_typing_is_not_held() {
         let (broadcaster, seen) = recording();
         let (tx, rx) = futures::channel::mpsc::unbounded();
-        let deliver = DeliverEvent::new(Arc::new(broadcaster), DEFAULT_ORDER_LIMITS);
+        let deliver = DeliverEvent::new(Arc::new(broadcaster), empty_store(), DEFAULT_ORDER_LIMITS);
         let task = tokio::spawn(async move { deliver.run(rx.boxed()).await });
         tx.unbounded_send(posted("m1", 1)).expect("send");
         tx.unbounded_send(posted("m3", 3)).expect("send");
@@ -232,6 +299,51 @@ mod tests {
             taken(&seen),
             ["m1", "Typing", "m3"],
             "late: not delivered live"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_gap_whose_message_is_stored_is_filled_from_the_store_in_its_place() {
+        let (broadcaster, seen) = recording();
+        let mut store = MockMessageStore::new();
+        store
+            .expect_events_since()
+            .withf(|room, after, _| *room == DM.key() && *after == Seq::new(1))
+            .times(1)
+            .returning(|_, _, _| {
+                Ok(RoomChanges {
+                    changed: Some(
+                        [("m2", 2), ("m3", 3)]
+                            .map(|(id, seq)| ChangedMessage {
+                                message: message(id, seq),
+                                last_change: None,
+                            })
+                            .to_vec(),
+                    ),
+                    last_seq: Some(Seq::new(3)),
+                })
+            });
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        let deliver =
+            DeliverEvent::new(Arc::new(broadcaster), Arc::new(store), DEFAULT_ORDER_LIMITS);
+        let task = tokio::spawn(async move { deliver.run(rx.boxed()).await });
+        tx.unbounded_send(posted("m1", 1)).expect("send");
+        tx.unbounded_send(posted("m3", 3)).expect("send");
+
+        tokio::time::sleep(DEFAULT_ORDER_LIMITS.probe_after * 2).await;
+        assert_eq!(
+            taken(&seen),
+            ["m1", "m2", "m3"],
+            "m2 read from the store, m3 once"
+        );
+
+        tx.unbounded_send(posted("m2", 2)).expect("send");
+        drop(tx);
+        task.await.expect("delivery ends with the stream");
+        assert_eq!(
+            taken(&seen),
+            ["m1", "m2", "m3"],
+            "the bus copy of m2 is late"
         );
     }
 }
