@@ -81,6 +81,15 @@ impl StompServer {
         drop(self.sessions.spawn(future));
     }
 
+    /// Spawns `future` as a task that shutdown waits for, and gives its handle.
+    pub(crate) fn spawn_joinable<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.sessions.spawn(future)
+    }
+
     /// The heart-beats a full-duplex transport offers: the configured ones.
     pub(crate) fn websocket_offer(&self) -> HeartBeatOffer {
         HeartBeatOffer {

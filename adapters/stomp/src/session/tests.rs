@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use application::ports::inbound::{
-    MockAccess, MockMessaging, MockNavigation, MockSessions, RequestKind, VerifiedToken,
+    Messaging, MockAccess, MockMessaging, MockNavigation, MockSessions, RequestKind, VerifiedToken,
 };
 use application::usecases::{Connected, ListenError, RateLimited};
 use domain::{
@@ -22,6 +22,8 @@ use crate::server::StompServer;
 use crate::settings::StompSettings;
 use crate::transport::{Close, Inbound, InboundSource, OutboundSink, TransportClosed};
 use application::ports::outbound::RoomBroadcaster as _;
+
+mod pipelining;
 
 const ALICE: UserId = UserId::new(1);
 const DM: Audience = Audience::Direct(RoomId::new(5));
@@ -59,11 +61,17 @@ impl OutboundSink for FakeOut {
     }
 }
 
-struct FakeIn(mpsc::UnboundedReceiver<Vec<u8>>);
+/// The client's bytes, and how many times the session read some.
+struct FakeIn {
+    messages: mpsc::UnboundedReceiver<Vec<u8>>,
+    reads: Arc<AtomicUsize>,
+}
 
 impl InboundSource for FakeIn {
     async fn next(&mut self) -> Inbound {
-        self.0.recv().await.map_or(Inbound::Closed, Inbound::Data)
+        let message = self.messages.recv().await;
+        self.reads.fetch_add(1, Ordering::AcqRel);
+        message.map_or(Inbound::Closed, Inbound::Data)
     }
 }
 
@@ -74,6 +82,7 @@ struct Client {
     send: mpsc::UnboundedSender<Vec<u8>>,
     written: mpsc::UnboundedReceiver<Written>,
     stuck: Arc<AtomicBool>,
+    reads: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -113,6 +122,14 @@ impl MockChat {
             sessions: Arc::new(self.sessions),
             messaging: Arc::new(self.messaging),
             navigation: Arc::new(self.navigation),
+        }
+    }
+
+    /// The ports a server is built over, with `messaging` instead of the mock.
+    fn into_ports_with(self, messaging: Arc<dyn Messaging>) -> ChatPorts {
+        ChatPorts {
+            messaging,
+            ..self.into_ports()
         }
     }
 }
@@ -159,13 +176,12 @@ fn alice_connects(mut chat: MockChat, valid_for: Duration, disconnects: &Disconn
 }
 
 fn start(chat: MockChat, settings: StompSettings) -> Client {
+    start_over(chat.into_ports(), settings)
+}
+
+fn start_over(ports: ChatPorts, settings: StompSettings) -> Client {
     let hub = Arc::new(SubscriptionHub::default());
-    let server = StompServer::new(
-        chat.into_ports(),
-        hub.clone(),
-        settings,
-        CancellationToken::new(),
-    );
+    let server = StompServer::new(ports, hub.clone(), settings, CancellationToken::new());
     let (send, inbound) = mpsc::unbounded_channel();
     let (written_tx, written) = mpsc::unbounded_channel();
     let stuck = Arc::new(AtomicBool::new(false));
@@ -176,17 +192,19 @@ fn start(chat: MockChat, settings: StompSettings) -> Client {
     let permit = server.caps.admit_socket(None).expect("admitted");
     // What a WebSocket offers: the heart-beats of `settings`.
     let offer = server.websocket_offer();
-    let task = tokio::spawn(
-        server
-            .clone()
-            .run_session(out, FakeIn(inbound), offer, permit),
-    );
+    let reads = Arc::new(AtomicUsize::new(0));
+    let inbound = FakeIn {
+        messages: inbound,
+        reads: reads.clone(),
+    };
+    let task = tokio::spawn(server.clone().run_session(out, inbound, offer, permit));
     Client {
         server,
         hub,
         send,
         written,
         stuck,
+        reads,
         task,
     }
 }
