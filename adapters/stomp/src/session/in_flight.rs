@@ -72,7 +72,7 @@ impl InFlight {
     ) where
         W: Future<Output = Result<Option<Stored>, Refusal>> + Send + 'static,
     {
-        let task = server.spawn_joinable(work);
+        let task = server.spawn_send(work);
         let answer = async move {
             let outcome = task.await.unwrap_or_else(|failed| {
                 Err(Refusal::unavailable(&anyhow::anyhow!(
