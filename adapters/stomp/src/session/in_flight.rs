@@ -16,6 +16,7 @@ use application::ports::inbound::{SendLine, SendTurn};
 use futures::StreamExt as _;
 use futures::future::{self, BoxFuture, FutureExt as _};
 use futures::stream::FuturesOrdered;
+use tracing::Instrument as _;
 
 use super::sends::Stored;
 use crate::refusal::Refusal;
@@ -72,7 +73,8 @@ impl InFlight {
     ) where
         W: Future<Output = Result<Option<Stored>, Refusal>> + Send + 'static,
     {
-        let task = server.spawn_send(work);
+        // Its log lines stay in the session's span (the peer's address).
+        let task = server.spawn_send(work.in_current_span());
         let answer = async move {
             let outcome = task.await.unwrap_or_else(|failed| {
                 Err(Refusal::unavailable(&anyhow::anyhow!(
