@@ -319,3 +319,23 @@ async fn the_receipt_of_a_disconnect_comes_after_those_of_the_sends_before_it() 
     client.ended().await;
     assert_eq!(disconnects.count(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_client_is_not_timed_out_for_silence_while_the_server_does_not_read_it() {
+    let slow = Arc::new(SlowMessaging::default());
+    let mut one = heart_beats(0, 10_000);
+    one.max_sends_in_flight = 1;
+    let (mut client, disconnects) = start_slow(&slow, one);
+    client.connect_with_heart_beat("10000,0").await;
+
+    client.post("held", "r-1");
+    // Far beyond twice the heart-beat interval, but the server is not reading.
+    client.writes_nothing_for(Duration::from_secs(60)).await;
+    slow.release("held");
+    client.receipt("r-1").await;
+    assert_eq!(disconnects.count(), 0);
+
+    // Reading again: the silence counts from the moment the server reads.
+    let error = client.next_due_in(Duration::from_secs(20)).await;
+    assert!(error.contains("\nmessage:heart-beat timeout\n"), "{error}");
+}
