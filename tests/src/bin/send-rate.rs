@@ -1,11 +1,12 @@
 //! Load tool: durable sends per second (SEND with a receipt to its RECEIPT, which the server
 //! writes once the message is stored and published) that one connection, and that many
 //! connections together, reach against one cluster-mode instance. Every connection keeps up
-//! to `window` SENDs unanswered, all to one DM room. Prints figures; asserts nothing about speed.
+//! to `window` SENDs unanswered, to one DM room shared by all (`rooms` = `shared`) or to its
+//! own (`own`). Prints figures; asserts nothing about speed.
 //!
 //! `scripts/services up && . target/services/env && cargo build --release -p chat-bootstrap
 //!  --bin chat-server --features cluster &&
-//!  cargo run --release -p chat-tests --bin send-rate -- [connections] [messages] [window]`
+//!  cargo run --release -p chat-tests --bin send-rate -- [connections] [messages] [window] [rooms]`
 //! (`connections` may list several counts, `1,20`; `messages` is per connection).
 //! `CHAT_TEST_SERVER_BIN=<path>` measures another build of the server.
 
@@ -68,10 +69,11 @@ async fn pipeline(
     latencies
 }
 
-async fn run(url: &str, room: u64, connections: usize, messages: usize, window: usize) {
+async fn run(url: &str, rooms: &[u64], connections: usize, messages: usize, window: usize) {
     let mut clients = Vec::with_capacity(connections);
     for i in 0..connections {
         let user = 1 + i as u64;
+        let room = rooms[i % rooms.len()];
         let mut client = StompClient::connect(url, user, &format!("user{user}")).await;
         for _ in 0..WARM_UP {
             client
@@ -81,12 +83,12 @@ async fn run(url: &str, room: u64, connections: usize, messages: usize, window: 
                 )
                 .await;
         }
-        clients.push(client);
+        clients.push((client, room));
     }
     let started = Instant::now();
     let tasks: Vec<_> = clients
         .into_iter()
-        .map(|mut client| {
+        .map(|(mut client, room)| {
             tokio::spawn(async move {
                 let latencies = pipeline(&mut client, room, messages, window).await;
                 (client, latencies)
@@ -127,12 +129,22 @@ async fn main() {
         .collect();
     let messages: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(500);
     let window: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);
+    let own_rooms = args.next().is_some_and(|a| a == "own");
     let most = counts.iter().copied().max().unwrap_or(1) as u64;
-    let rooms: Vec<u64> = counts.iter().map(|_| unique_id()).collect();
+    // The rooms of each run: one shared by its connections, or one per connection.
+    let rooms: Vec<Vec<u64>> = counts
+        .iter()
+        .map(|&n| {
+            (0..if own_rooms { n } else { 1 })
+                .map(|_| unique_id())
+                .collect()
+        })
+        .collect();
     let service = FakeCommunityService::start(CommunityData {
         room_lists: HashMap::new(),
         room_members: rooms
             .iter()
+            .flatten()
             .map(|room| (*room, (1..=most).collect()))
             .collect(),
         community_members: HashMap::new(),
@@ -152,10 +164,15 @@ async fn main() {
     )
     .await;
     println!(
-        "one cluster-mode instance: one Kafka (Tansu), MongoDB (SecantusDB), Redis; one DM room per run"
+        "one cluster-mode instance: one Kafka (Tansu), MongoDB (SecantusDB), Redis; {}",
+        if own_rooms {
+            "a DM room per connection"
+        } else {
+            "one DM room per run"
+        }
     );
     let url = cluster.node(0).ws_url();
-    for (connections, room) in counts.into_iter().zip(rooms) {
-        run(&url, room, connections, messages, window).await;
+    for (connections, rooms) in counts.into_iter().zip(rooms) {
+        run(&url, &rooms, connections, messages, window).await;
     }
 }
