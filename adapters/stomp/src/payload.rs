@@ -32,6 +32,16 @@ pub(crate) enum Request {
     },
 }
 
+impl Request {
+    /// Whether it changes a room's messages (and so takes its place in the connection's line).
+    pub(crate) fn changes_messages(&self) -> bool {
+        matches!(
+            self,
+            Self::Post(_) | Self::Reply(_) | Self::Edit(_) | Self::Delete(_)
+        )
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ChatPayload {

@@ -32,7 +32,7 @@ impl Refusal {
         record_error(self.code);
     }
 
-    fn unavailable(cause: &anyhow::Error) -> Self {
+    pub(crate) fn unavailable(cause: &anyhow::Error) -> Self {
         tracing::error!(error = ?cause, "request failed on a dependency");
         Self::new(
             "unavailable",

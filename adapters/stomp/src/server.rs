@@ -29,6 +29,8 @@ pub struct StompServer {
     pub(crate) shutdown: CancellationToken,
     pub(crate) caps: Arc<ConnectionCaps>,
     sessions: TaskTracker,
+    /// SENDs running beside their sessions, which may outlive them.
+    sends: TaskTracker,
 }
 
 impl StompServer {
@@ -51,13 +53,17 @@ impl StompServer {
             shutdown,
             caps,
             sessions: TaskTracker::new(),
+            sends: TaskTracker::new(),
         })
     }
 
-    /// Waits until every session task has ended (after `shutdown` was cancelled).
+    /// Waits until every session task, and every SEND one started, has ended (after
+    /// `shutdown` was cancelled).
     pub async fn drained(&self) {
         self.sessions.close();
         self.sessions.wait().await;
+        self.sends.close();
+        self.sends.wait().await;
     }
 
     /// Sessions currently running.
@@ -79,6 +85,15 @@ impl StompServer {
         F: Future<Output = ()> + Send + 'static,
     {
         drop(self.sessions.spawn(future));
+    }
+
+    /// Spawns a session's SEND as a task that shutdown waits for, and gives its handle.
+    pub(crate) fn spawn_send<F>(&self, send: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.sends.spawn(send)
     }
 
     /// The heart-beats a full-duplex transport offers: the configured ones.

@@ -6,6 +6,12 @@
 //! slow-consumer overflow or server shutdown. Whatever the reason, the session is
 //! closed exactly once through the chat's disconnect use case.
 //!
+//! SENDs run beside the loop (`in_flight`), so a slow store or bus never stops the
+//! deliveries and heart-beats of the connection; they are answered in the order received,
+//! and while `stomp.max_sends_in_flight` of them run, the socket is not read. Before the
+//! session's last frame (ERROR, the DISCONNECT's RECEIPT, the shutdown close) the running
+//! SENDs are waited for and answered; when the client is gone they still finish, unanswered.
+//!
 //! Bounds, so no client can hold a task or a user's presence forever: every write
 //! and close has a deadline (`stomp.write_timeout_ms`; on shutdown a write is given
 //! up at once), the session ends at its token's expiry, each subscription is
@@ -15,10 +21,12 @@
 //!
 //! This file holds the [`Session`] itself, its loop, timers and dispatch of client
 //! frames; each concern it dispatches to has its own file: `handshake` (CONNECT,
-//! DISCONNECT), `subscriptions` (and `seams`, for resumed ones), `sends`, `refusals` (refused requests and fatal
-//! errors) and `writing` (every write and the close, with their deadline).
+//! DISCONNECT), `subscriptions` (and `seams`, for resumed ones), `sends` and `in_flight`
+//! (running SENDs), `refusals` (refused requests and fatal errors) and `writing` (every write
+//! and the close, with their deadline).
 
 mod handshake;
+mod in_flight;
 mod refusals;
 mod seams;
 mod sends;
@@ -42,6 +50,7 @@ use crate::refusal::{Fatal, Refusal};
 use crate::refusal_budget::RefusalBudget;
 use crate::server::StompServer;
 use crate::transport::{Close, HeartBeatOffer, Inbound, InboundSource, OutboundSink};
+use in_flight::InFlight;
 
 /// What the loop does after handling something.
 enum Flow {
@@ -85,6 +94,8 @@ pub(crate) struct Session<O: OutboundSink> {
     reauthorize_at: Option<Instant>,
     /// A write timed out: the client reads nothing, so nothing more is written.
     stuck: bool,
+    /// SENDs running beside the loop, answered in the order received.
+    sends: InFlight,
 }
 
 impl<O: OutboundSink> Session<O> {
@@ -120,6 +131,7 @@ impl<O: OutboundSink> Session<O> {
             refusals,
             reauthorize_at: None,
             stuck: false,
+            sends: InFlight::new(settings.max_sends_in_flight),
             server,
             out,
             offer,
@@ -135,16 +147,22 @@ impl<O: OutboundSink> Session<O> {
         let membership = self.mailbox.membership.clone();
         loop {
             let deadline = self.next_deadline(started, connect_timeout);
+            // Back-pressure: with the line of SENDs full, the socket waits.
+            let reading = !self.sends.is_full();
             let flow = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => {
+                    self.settle().await;
                     self.close(Close::GOING_AWAY, "server shutting down").await;
                     Flow::Stop
                 }
                 () = overflow.cancelled() => {
                     self.fail(Fatal::SlowConsumer, "too many undelivered messages; reconnect to catch up", None).await
                 }
-                incoming = inbound.next() => match incoming {
+                Some(answer) = self.sends.next(), if !self.sends.is_empty() => {
+                    self.answered(answer, !reading).await
+                }
+                incoming = inbound.next(), if reading => match incoming {
                     Inbound::Data(data) => self.received(&data).await,
                     Inbound::Alive => {
                         self.last_received = Instant::now();
@@ -165,6 +183,8 @@ impl<O: OutboundSink> Session<O> {
         self.release().await;
     }
 
+    /// Releases what the session held. SENDs still running finish in their own tasks,
+    /// unanswered: there is nobody left to answer.
     async fn release(&mut self) {
         self.server
             .hub
@@ -187,6 +207,7 @@ impl<O: OutboundSink> Session<O> {
         let silence = self
             .heart_beats
             .expect_every
+            .filter(|_| !self.sends.is_full())
             .map(|every| self.last_received + every * 2);
         let heart_beat = self
             .heart_beats
@@ -226,7 +247,9 @@ impl<O: OutboundSink> Session<O> {
                 )
                 .await;
         }
+        // While the socket is not read (back-pressure), the client's silence is not its own.
         if let Some(expect) = self.heart_beats.expect_every
+            && !self.sends.is_full()
             && now.duration_since(self.last_received) >= expect * 2
         {
             return self
@@ -248,7 +271,25 @@ impl<O: OutboundSink> Session<O> {
     async fn received(&mut self, bytes: &[u8]) -> Flow {
         self.last_received = Instant::now();
         self.buffer.extend_from_slice(bytes);
-        loop {
+        self.decode_buffered().await
+    }
+
+    /// A running SEND is done: its answer, then the frames already read but left waiting
+    /// while the line was full (they come before anything new from the socket).
+    async fn answered(&mut self, answer: in_flight::Answer, was_full: bool) -> Flow {
+        if was_full {
+            // The socket is read again: the client's silence is counted from now.
+            self.last_received = Instant::now();
+        }
+        if let Flow::Stop = self.answer(answer).await {
+            return Flow::Stop;
+        }
+        self.decode_buffered().await
+    }
+
+    /// Handles the complete frames in the buffer, as long as the line of SENDs has room.
+    async fn decode_buffered(&mut self) -> Flow {
+        while !self.sends.is_full() {
             match self.decoder.decode(&mut self.buffer) {
                 Ok(Some(Decoded::HeartBeat)) => {
                     count_frame(metric::FRAMES_RECEIVED, metric::HEARTBEAT);
@@ -262,6 +303,7 @@ impl<O: OutboundSink> Session<O> {
                 Err(error) => return self.malformed(&error).await,
             }
         }
+        Flow::Continue
     }
 
     async fn malformed(&mut self, error: &FrameError) -> Flow {

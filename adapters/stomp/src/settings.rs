@@ -16,6 +16,9 @@ pub struct StompSettings {
     pub connect_timeout_ms: u64,
     /// Frames waiting for a slow client before it is disconnected.
     pub outbound_queue: usize,
+    /// SENDs of one connection running at once; with that many running, the
+    /// connection's socket is not read until one is answered.
+    pub max_sends_in_flight: usize,
     /// Largest frame accepted (bytes); also the WebSocket message limit.
     pub max_frame_bytes: usize,
     /// Subscriptions one connection may hold.
@@ -51,6 +54,7 @@ impl Default for StompSettings {
             heartbeat_receive_ms: 10_000,
             connect_timeout_ms: 10_000,
             outbound_queue: 256,
+            max_sends_in_flight: 32,
             max_frame_bytes: 64 * 1024,
             max_subscriptions: 256,
             write_timeout_ms: 10_000,

@@ -15,6 +15,8 @@
 //! implementation of each over the use cases. The driven ports' types these signatures and
 //! the use cases' commands carry ([`RequestKind`], [`VerifiedToken`], [`HistoryOrder`], …) are
 //! re-exported here, so an inbound adapter names only this module and [`crate::usecases`].
+//! [`SendLine`] hands out the [`SendTurn`]s that keep one connection's concurrent message
+//! changes ([`Messaging`]) in the order it sent them.
 
 mod access;
 mod file_sharing;
@@ -22,6 +24,7 @@ mod messaging;
 mod navigation;
 mod reading;
 mod roster;
+mod send_turn;
 mod sessions;
 
 pub use access::{Access, RequestKind, TokenError, VerifiedToken};
@@ -30,6 +33,7 @@ pub use messaging::Messaging;
 pub use navigation::Navigation;
 pub use reading::{HistoryOrder, Reading};
 pub use roster::Roster;
+pub use send_turn::{SendLine, SendTurn};
 pub use sessions::Sessions;
 
 #[cfg(any(test, feature = "mocks"))]

@@ -3,7 +3,7 @@
 use domain::Message;
 
 use super::Adapters;
-use crate::ports::inbound::Messaging;
+use crate::ports::inbound::{Messaging, SendTurn};
 use crate::usecases::{
     DeleteCommand, DeleteMessage, DeleteMessageError, EditCommand, EditMessage, EditMessageError,
     PostCommand, PostError, PostMessage, ReplyCommand, ReplyToMessage, ReplyToMessageError,
@@ -58,17 +58,25 @@ impl MessagingUseCases {
 
 #[async_trait::async_trait]
 impl Messaging for MessagingUseCases {
-    async fn post(&self, cmd: PostCommand) -> Result<Message, PostError> {
-        self.post.execute(cmd).await
+    async fn post(&self, cmd: PostCommand, turn: SendTurn) -> Result<Message, PostError> {
+        self.post.execute_in_turn(cmd, turn).await
     }
-    async fn reply(&self, cmd: ReplyCommand) -> Result<Message, ReplyToMessageError> {
-        self.reply.execute(cmd).await
+    async fn reply(
+        &self,
+        cmd: ReplyCommand,
+        turn: SendTurn,
+    ) -> Result<Message, ReplyToMessageError> {
+        self.reply.execute_in_turn(cmd, turn).await
     }
-    async fn edit(&self, cmd: EditCommand) -> Result<Message, EditMessageError> {
-        self.edit.execute(cmd).await
+    async fn edit(&self, cmd: EditCommand, turn: SendTurn) -> Result<Message, EditMessageError> {
+        self.edit.execute_in_turn(cmd, turn).await
     }
-    async fn delete(&self, cmd: DeleteCommand) -> Result<Message, DeleteMessageError> {
-        self.delete.execute(cmd).await
+    async fn delete(
+        &self,
+        cmd: DeleteCommand,
+        turn: SendTurn,
+    ) -> Result<Message, DeleteMessageError> {
+        self.delete.execute_in_turn(cmd, turn).await
     }
     async fn typing(&self, cmd: TypingCommand) -> Result<(), TypingError> {
         self.typing.execute(cmd).await

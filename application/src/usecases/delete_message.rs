@@ -6,6 +6,7 @@ use domain::{ChatEvent, DeleteError, Message, MessageId, RoomRef, UserId};
 
 use super::access::ensure_may_post;
 use super::publish_stored::publish_stored;
+use crate::ports::inbound::SendTurn;
 use crate::ports::outbound::{
     BusError, Clock, CommunityDirectory, EventBus, MessageStore, StoreError,
 };
@@ -69,10 +70,21 @@ impl DeleteMessage {
         }
     }
 
-    /// Runs the use case.
-    #[tracing::instrument(name = "delete_message", skip_all, fields(room = %cmd.room, deleter = %cmd.deleter, message = %cmd.message))]
+    /// Runs the use case outside any connection's order (a [`SendTurn::free`] turn).
     pub async fn execute(&self, cmd: DeleteCommand) -> Result<Message, DeleteMessageError> {
+        self.execute_in_turn(cmd, SendTurn::free()).await
+    }
+
+    /// Runs the use case with its store step in `turn`, passed on as soon as that step is done.
+    #[tracing::instrument(name = "delete_message", skip_all, fields(room = %cmd.room, deleter = %cmd.deleter, message = %cmd.message))]
+    pub async fn execute_in_turn(
+        &self,
+        cmd: DeleteCommand,
+        mut turn: SendTurn,
+    ) -> Result<Message, DeleteMessageError> {
         ensure_may_post(&*self.directory, cmd.deleter, cmd.room).await?;
+        // From the lookup on: a delete sent right after the post finds the message.
+        turn.wait().await;
         let stored = self
             .store
             .find(&cmd.message)
@@ -81,6 +93,7 @@ impl DeleteMessage {
             .ok_or_else(|| DeleteMessageError::NotFound(cmd.message.clone()))?;
         let tombstone = stored.deleted(cmd.deleter, self.clock.now())?;
         let seq = self.store.update(&tombstone).await?;
+        turn.pass();
         publish_stored(
             &*self.bus,
             &ChatEvent::Deleted {

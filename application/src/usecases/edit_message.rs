@@ -8,6 +8,7 @@ use domain::{
 
 use super::access::ensure_may_post;
 use super::publish_stored::publish_stored;
+use crate::ports::inbound::SendTurn;
 use crate::ports::outbound::{
     BusError, Clock, CommunityDirectory, EventBus, MessageStore, StoreError,
 };
@@ -76,11 +77,22 @@ impl EditMessage {
         }
     }
 
-    /// Runs the use case.
-    #[tracing::instrument(name = "edit_message", skip_all, fields(room = %cmd.room, editor = %cmd.editor, message = %cmd.message))]
+    /// Runs the use case outside any connection's order (a [`SendTurn::free`] turn).
     pub async fn execute(&self, cmd: EditCommand) -> Result<Message, EditMessageError> {
+        self.execute_in_turn(cmd, SendTurn::free()).await
+    }
+
+    /// Runs the use case with its store step in `turn`, passed on as soon as that step is done.
+    #[tracing::instrument(name = "edit_message", skip_all, fields(room = %cmd.room, editor = %cmd.editor, message = %cmd.message))]
+    pub async fn execute_in_turn(
+        &self,
+        cmd: EditCommand,
+        mut turn: SendTurn,
+    ) -> Result<Message, EditMessageError> {
         let body = MessageBody::parse(&cmd.body)?;
         ensure_may_post(&*self.directory, cmd.editor, cmd.room).await?;
+        // From the lookup on: an edit sent right after the post finds the message.
+        turn.wait().await;
         let stored = self
             .store
             .find(&cmd.message)
@@ -89,6 +101,7 @@ impl EditMessage {
             .ok_or_else(|| EditMessageError::NotFound(cmd.message.clone()))?;
         let edited = stored.edited(cmd.editor, body, self.clock.now())?;
         let seq = self.store.update(&edited).await?;
+        turn.pass();
         publish_stored(
             &*self.bus,
             &ChatEvent::Edited {
@@ -103,9 +116,14 @@ impl EditMessage {
 
 #[cfg(test)]
 mod tests {
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
     use domain::Seq;
+    use futures::poll;
 
     use super::*;
+    use crate::ports::inbound::SendLine;
     use crate::usecases::test_support::{
         ALICE, BOB, DM, Mocks, MocksBuilder, OTHER_DM, bus_down, stored,
     };
@@ -220,5 +238,37 @@ mod tests {
         let err = use_case(m.build()).execute(command(ALICE)).await;
 
         assert!(matches!(err, Err(EditMessageError::Unavailable(_))));
+    }
+
+    #[tokio::test]
+    async fn an_edit_sent_right_after_a_post_looks_the_message_up_only_once_the_post_is_stored() {
+        let posted = Arc::new(AtomicBool::new(false));
+        let mut m = MocksBuilder::new().member_everywhere();
+        let seen = posted.clone();
+        m.store.expect_find().times(1).returning(move |_| {
+            assert!(
+                seen.load(Ordering::Acquire),
+                "looked up before the post was stored"
+            );
+            Ok(Some(stored("m1", ALICE, DM, "original")))
+        });
+        m.store
+            .expect_update()
+            .times(1)
+            .returning(|_| Ok(Seq::new(2)));
+        m.bus.expect_publish().times(1).returning(|_| Ok(()));
+        let sut = use_case(m.build());
+        let mut line = SendLine::new();
+        let (post_turn, edit_turn) = (line.next_turn(), line.next_turn());
+
+        let mut edit = pin!(sut.execute_in_turn(command(ALICE), edit_turn));
+        assert!(
+            poll!(&mut edit).is_pending(),
+            "the post is still being stored"
+        );
+        posted.store(true, Ordering::Release);
+        post_turn.pass();
+
+        edit.await.expect("edited");
     }
 }

@@ -7,6 +7,7 @@ use domain::{ClientMsgId, Message, MessageBody, MessageBodyError, NewMessage, Ro
 use super::ChannelBinding;
 use super::access::ensure_may_post_or_bind;
 use super::repeated_send::{earlier_send, publish_if_new};
+use crate::ports::inbound::SendTurn;
 use crate::ports::outbound::{
     BusError, Clock, CommunityDirectory, EventBus, IdGenerator, MessageStore, StoreError,
     UserDirectory, UserDirectoryError,
@@ -83,18 +84,29 @@ impl PostMessage {
         }
     }
 
-    /// Runs the use case.
-    #[tracing::instrument(name = "post_message", skip_all, fields(room = %cmd.room, author = %cmd.author))]
+    /// Runs the use case outside any connection's order (a [`SendTurn::free`] turn).
     pub async fn execute(&self, cmd: PostCommand) -> Result<Message, PostError> {
+        self.execute_in_turn(cmd, SendTurn::free()).await
+    }
+
+    /// Runs the use case with its store step in `turn`, passed on as soon as that step is done.
+    #[tracing::instrument(name = "post_message", skip_all, fields(room = %cmd.room, author = %cmd.author))]
+    pub async fn execute_in_turn(
+        &self,
+        cmd: PostCommand,
+        mut turn: SendTurn,
+    ) -> Result<Message, PostError> {
         let body = MessageBody::parse(&cmd.body)?;
         ensure_may_post_or_bind(&*self.directory, self.binding, cmd.author, cmd.room).await?;
+        let author = self.users.profile(cmd.author).await?;
+        // The lookup of a repeat is in the turn too: the original may be the SEND just before.
+        turn.wait().await;
         let key = cmd.client_msg_id;
         if let Some(original) =
             earlier_send(&*self.store, cmd.room, cmd.author, key.as_ref()).await?
         {
             return Ok(original);
         }
-        let author = self.users.profile(cmd.author).await?;
         let appended = self
             .store
             .append(NewMessage {
@@ -108,16 +120,21 @@ impl PostMessage {
                 sent_at: self.clock.now(),
             })
             .await?;
+        turn.pass();
         Ok(publish_if_new(&*self.bus, appended).await?)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::pin::pin;
+
     use domain::{ChatEvent, CommunityId, Seq};
+    use futures::poll;
     use mockall::Sequence;
 
     use super::*;
+    use crate::ports::inbound::SendLine;
     use crate::ports::outbound::Appended;
     use crate::usecases::test_support::{
         ALICE, CHANNEL, CHANNEL_ID, COMMUNITY, DM, Mocks, MocksBuilder, OTHER_COMMUNITY, bus_down,
@@ -475,5 +492,59 @@ mod tests {
             .await;
 
         assert!(matches!(err, Err(PostError::UnknownChannel(_))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn posts_of_one_connection_are_stored_in_their_turns_order_whichever_runs_first() {
+        let mut order = Sequence::new();
+        let mut m = MocksBuilder::new().member_everywhere();
+        for (body, seq) in [("first", 1), ("second", 2)] {
+            m.store
+                .expect_append()
+                .withf(move |new| new.body.as_str() == body)
+                .times(1)
+                .in_sequence(&mut order)
+                .returning(move |new| Ok(Appended::New(new.stored_at(Seq::new(seq)))));
+        }
+        m.bus.expect_publish().times(2).returning(|_| Ok(()));
+        let sut = use_case(m.build());
+        let mut line = SendLine::new();
+        let (first_turn, second_turn) = (line.next_turn(), line.next_turn());
+
+        let mut second = pin!(sut.execute_in_turn(command("second"), second_turn));
+        assert!(
+            poll!(&mut second).is_pending(),
+            "the second waits for the first's store step"
+        );
+        let first = sut.execute_in_turn(command("first"), first_turn).await;
+
+        assert_eq!(first.expect("posted").seq(), Seq::new(1));
+        assert_eq!(second.await.expect("posted").seq(), Seq::new(2));
+    }
+
+    #[tokio::test]
+    async fn a_post_whose_store_step_fails_still_lets_the_next_turn_go() {
+        let mut order = Sequence::new();
+        let mut m = MocksBuilder::new().member_everywhere();
+        m.store
+            .expect_append()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_| Err(store_down()));
+        m.store
+            .expect_append()
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|new| Ok(Appended::New(new.stored_at(Seq::new(1)))));
+        m.bus.expect_publish().times(1).returning(|_| Ok(()));
+        let sut = use_case(m.build());
+        let mut line = SendLine::new();
+        let (first_turn, second_turn) = (line.next_turn(), line.next_turn());
+
+        let first = sut.execute_in_turn(command("first"), first_turn).await;
+        let second = sut.execute_in_turn(command("second"), second_turn).await;
+
+        assert!(matches!(first, Err(PostError::Unavailable(_))), "{first:?}");
+        assert!(second.is_ok(), "{second:?}");
     }
 }

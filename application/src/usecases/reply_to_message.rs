@@ -9,6 +9,7 @@ use domain::{
 
 use super::access::ensure_may_post;
 use super::repeated_send::{earlier_send, publish_if_new};
+use crate::ports::inbound::SendTurn;
 use crate::ports::outbound::{
     BusError, Clock, CommunityDirectory, EventBus, IdGenerator, MessageStore, StoreError,
     UserDirectory, UserDirectoryError,
@@ -92,11 +93,25 @@ impl ReplyToMessage {
         }
     }
 
-    /// Runs the use case.
-    #[tracing::instrument(name = "reply_to_message", skip_all, fields(room = %cmd.room, author = %cmd.author, parent = %cmd.parent))]
+    /// Runs the use case outside any connection's order (a [`SendTurn::free`] turn).
     pub async fn execute(&self, cmd: ReplyCommand) -> Result<Message, ReplyToMessageError> {
+        self.execute_in_turn(cmd, SendTurn::free()).await
+    }
+
+    /// Runs the use case with its store step in `turn`, passed on as soon as that step is done.
+    #[tracing::instrument(name = "reply_to_message", skip_all, fields(room = %cmd.room, author = %cmd.author, parent = %cmd.parent))]
+    pub async fn execute_in_turn(
+        &self,
+        cmd: ReplyCommand,
+        mut turn: SendTurn,
+    ) -> Result<Message, ReplyToMessageError> {
         let body = MessageBody::parse(&cmd.body)?;
         ensure_may_post(&*self.directory, cmd.author, cmd.room).await?;
+        // Looked up before the turn, so that only store steps wait in line.
+        let author = self.users.profile(cmd.author).await?;
+        // From the repeat's and the parent's lookups on: a reply sent right after its parent
+        // (or after its own first copy) finds it.
+        turn.wait().await;
         let key = cmd.client_msg_id;
         if let Some(original) =
             earlier_send(&*self.store, cmd.room, cmd.author, key.as_ref()).await?
@@ -109,7 +124,6 @@ impl ReplyToMessage {
             .await?
             .ok_or_else(|| ReplyToMessageError::ParentNotFound(cmd.parent.clone()))?;
         let snapshot = parent.snapshot_for_reply_in(cmd.room)?;
-        let author = self.users.profile(cmd.author).await?;
         let appended = self
             .store
             .append(NewMessage {
@@ -123,15 +137,21 @@ impl ReplyToMessage {
                 sent_at: self.clock.now(),
             })
             .await?;
+        turn.pass();
         Ok(publish_if_new(&*self.bus, appended).await?)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
     use domain::{ParentContent, Seq};
+    use futures::poll;
 
     use super::*;
+    use crate::ports::inbound::SendLine;
     use crate::ports::outbound::Appended;
     use crate::usecases::test_support::{
         ALICE, BOB, DM, Mocks, MocksBuilder, OTHER_DM, client_key, stored, stored_with_key,
@@ -276,5 +296,37 @@ mod tests {
         let err = use_case(m.build()).execute(command("p1")).await;
 
         assert!(matches!(err, Err(ReplyToMessageError::Unavailable(_))));
+    }
+
+    #[tokio::test]
+    async fn a_reply_sent_right_after_its_parent_looks_the_parent_up_only_once_it_is_stored() {
+        let posted = Arc::new(AtomicBool::new(false));
+        let mut m = MocksBuilder::new().member_everywhere();
+        let seen = posted.clone();
+        m.store.expect_find().times(1).returning(move |_| {
+            assert!(
+                seen.load(Ordering::Acquire),
+                "looked up before the parent was stored"
+            );
+            Ok(Some(stored("p1", ALICE, DM, "original")))
+        });
+        m.store
+            .expect_append()
+            .times(1)
+            .returning(|new| Ok(Appended::New(new.stored_at(Seq::new(2)))));
+        m.bus.expect_publish().times(1).returning(|_| Ok(()));
+        let sut = use_case(m.build());
+        let mut line = SendLine::new();
+        let (parent_turn, reply_turn) = (line.next_turn(), line.next_turn());
+
+        let mut reply = pin!(sut.execute_in_turn(command("p1"), reply_turn));
+        assert!(
+            poll!(&mut reply).is_pending(),
+            "the parent is still being stored"
+        );
+        posted.store(true, Ordering::Release);
+        parent_turn.pass();
+
+        reply.await.expect("replied");
     }
 }

@@ -223,3 +223,46 @@ async fn the_receipt_of_a_send_names_the_stored_message_and_its_seq() {
     assert_eq!(edited.header("message-id"), event["id"].as_str());
     assert_eq!(edited.header("seq"), None, "an edit names no posting seq");
 }
+
+#[tokio::test]
+async fn sends_pipelined_on_one_connection_are_answered_and_numbered_in_the_order_sent() {
+    let server = TestServer::start();
+    let room = unique_id();
+    let mut alice = StompClient::connect(&server.ws_url(), 1, "alice").await;
+
+    // Twenty SENDs without waiting for any RECEIPT (within the default write burst).
+    for n in 0..20 {
+        let body = json!({"content": format!("m{n}"), "channelId": room});
+        alice
+            .send(
+                "SEND",
+                &[
+                    ("destination", "/kafka/send-direct-message"),
+                    ("receipt", &format!("r-{n}")),
+                ],
+                &body.to_string(),
+            )
+            .await;
+    }
+    let mut seqs = Vec::new();
+    for n in 0..20 {
+        let receipt = alice.next_frame().await;
+        assert_eq!(receipt.command, "RECEIPT", "{receipt:?}");
+        assert_eq!(
+            receipt.header("receipt-id"),
+            Some(format!("r-{n}").as_str())
+        );
+        seqs.push(
+            receipt
+                .header("seq")
+                .expect("a seq")
+                .parse::<u64>()
+                .expect("a number"),
+        );
+    }
+
+    assert!(
+        seqs.windows(2).all(|pair| pair[0] < pair[1]),
+        "seqs increase in the order sent: {seqs:?}"
+    );
+}

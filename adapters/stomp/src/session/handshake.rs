@@ -107,7 +107,9 @@ impl<O: OutboundSink> Session<O> {
         }
     }
 
+    /// The SENDs before the DISCONNECT are answered first: its RECEIPT confirms them all.
     pub(super) async fn disconnect(&mut self, receipt: Option<&str>) -> Flow {
+        self.settle().await;
         if let Some(open) = self.open.take()
             && let Err(error) = self.server.chat.sessions.disconnect(open.session).await
         {

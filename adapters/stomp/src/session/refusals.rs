@@ -59,8 +59,10 @@ impl<O: OutboundSink> Session<O> {
         self.write_frame(&frame).await
     }
 
-    /// A fatal error: an ERROR frame, then the socket closes.
+    /// A fatal error: the SENDs received before it are answered, then an ERROR frame,
+    /// then the socket closes.
     pub(super) async fn fail(&mut self, fatal: Fatal, detail: &str, receipt: Option<&str>) -> Flow {
+        self.settle().await;
         let message = fatal.message();
         tracing::info!(message, detail, "closing session with ERROR");
         fatal.record();

@@ -1,8 +1,10 @@
-//! SEND: a destination and body become a request to the chat service, or a refusal.
+//! SEND: a destination and body become a request to the chat service, run beside the
+//! session's loop (`in_flight`), or a refusal.
 
-use application::ports::inbound::RequestKind;
+use application::ports::inbound::{RequestKind, SendTurn};
 use domain::{Message, MessageId, Seq, UserId};
 
+use super::in_flight::Answer;
 use super::{Flow, Session};
 use crate::ChatPorts;
 use crate::destination::{SendTarget, parse_send};
@@ -14,6 +16,9 @@ use crate::refusal_budget::quoted;
 use crate::transport::OutboundSink;
 
 impl<O: OutboundSink> Session<O> {
+    /// Starts a SEND beside the session's loop; its answer comes, in the order SENDs were
+    /// received, through [`Session::answered`]. Only a SEND without a destination ends the
+    /// session (after the SENDs before it are answered).
     pub(super) async fn send(
         &mut self,
         user: UserId,
@@ -46,70 +51,126 @@ impl<O: OutboundSink> Session<O> {
                 format!("unknown destination `{}`", quoted(&destination)),
             )),
         };
-        let outcome = match request {
-            Ok(request) => self.execute(user, request).await,
-            Err(refusal) => Err(refusal),
-        };
+        let receipt = receipt.map(str::to_owned);
+        match request {
+            Ok(request) => {
+                // Only changes to a room's messages wait in line; typing and moves need no order.
+                let turn = if request.changes_messages() {
+                    self.sends.next_turn()
+                } else {
+                    SendTurn::free()
+                };
+                let server = self.server.clone();
+                let work = async move { execute(&server.chat, user, request, turn).await };
+                self.sends.run(&self.server, receipt, destination, work);
+            }
+            Err(refusal) => self.sends.answer_now(Answer {
+                receipt,
+                destination,
+                outcome: Err(refusal),
+            }),
+        }
+        Flow::Continue
+    }
+
+    /// Answers a finished SEND: its RECEIPT, or its refusal.
+    pub(super) async fn answer(&mut self, answer: Answer) -> Flow {
+        let Answer {
+            receipt,
+            destination,
+            outcome,
+        } = answer;
         match outcome {
-            Ok(stored) => self.send_receipt(receipt, stored.as_ref()).await,
-            Err(refusal) => self.refuse(&refusal, Some(&destination), receipt).await,
+            Ok(stored) => self.send_receipt(receipt.as_deref(), stored.as_ref()).await,
+            Err(refusal) => {
+                self.refuse(&refusal, Some(&destination), receipt.as_deref())
+                    .await
+            }
         }
     }
 
-    /// Carries out `request`; for a message posted, replied, edited or deleted, what its
-    /// RECEIPT names.
-    async fn execute(&self, user: UserId, request: Request) -> Result<Option<Stored>, Refusal> {
-        let ChatPorts {
-            access,
-            messaging,
-            navigation,
-            ..
-        } = &self.server.chat;
-        access
-            .admit(user, RequestKind::Write)
-            .await
-            .map_err(Refusal::from)?;
-        match request {
-            Request::Post(cmd) => messaging
-                .post(cmd)
-                .await
-                .map(|message| Some(Stored::posted(&message)))
-                .map_err(Refusal::from),
-            Request::Reply(cmd) => messaging
-                .reply(cmd)
-                .await
-                .map(|message| Some(Stored::posted(&message)))
-                .map_err(Refusal::from),
-            Request::Edit(cmd) => messaging
-                .edit(cmd)
-                .await
-                .map(|message| Some(Stored::changed(&message)))
-                .map_err(Refusal::from),
-            Request::Delete(cmd) => messaging
-                .delete(cmd)
-                .await
-                .map(|message| Some(Stored::changed(&message)))
-                .map_err(Refusal::from),
-            Request::Typing(cmd) => messaging
-                .typing(cmd)
-                .await
-                .map(|()| None)
-                .map_err(Refusal::from),
-            Request::ChangeLocation(user, to) => navigation
-                .change_location(user, to)
-                .await
-                .map(|_| None)
-                .map_err(Refusal::from),
-            Request::EnterVoice {
-                user,
-                community,
-                channel,
-            } => navigation
-                .enter_voice(user, community, channel)
-                .await
-                .map(|_| None)
-                .map_err(Refusal::from),
+    /// Waits for every running SEND and answers each, in order: what the client sent before
+    /// the session's last frame is answered before it. Refusals here spend no budget, so
+    /// settling never ends the session a second time.
+    pub(super) async fn settle(&mut self) {
+        while let Some(answer) = self.sends.next().await {
+            match answer.outcome {
+                Ok(stored) => {
+                    self.send_receipt(answer.receipt.as_deref(), stored.as_ref())
+                        .await;
+                }
+                Err(refusal) => {
+                    refusal.record();
+                    self.tell_error(
+                        &refusal,
+                        Some(&answer.destination),
+                        answer.receipt.as_deref(),
+                    )
+                    .await;
+                }
+            }
         }
+    }
+}
+
+/// Carries out `request`; for a message posted, replied, edited or deleted, what its
+/// RECEIPT names.
+async fn execute(
+    chat: &ChatPorts,
+    user: UserId,
+    request: Request,
+    turn: SendTurn,
+) -> Result<Option<Stored>, Refusal> {
+    let ChatPorts {
+        access,
+        messaging,
+        navigation,
+        ..
+    } = chat;
+    access
+        .admit(user, RequestKind::Write)
+        .await
+        .map_err(Refusal::from)?;
+    match request {
+        Request::Post(cmd) => messaging
+            .post(cmd, turn)
+            .await
+            .map(|message| Some(Stored::posted(&message)))
+            .map_err(Refusal::from),
+        Request::Reply(cmd) => messaging
+            .reply(cmd, turn)
+            .await
+            .map(|message| Some(Stored::posted(&message)))
+            .map_err(Refusal::from),
+        Request::Edit(cmd) => messaging
+            .edit(cmd, turn)
+            .await
+            .map(|message| Some(Stored::changed(&message)))
+            .map_err(Refusal::from),
+        Request::Delete(cmd) => messaging
+            .delete(cmd, turn)
+            .await
+            .map(|message| Some(Stored::changed(&message)))
+            .map_err(Refusal::from),
+        Request::Typing(cmd) => messaging
+            .typing(cmd)
+            .await
+            .map(|()| None)
+            .map_err(Refusal::from),
+        Request::ChangeLocation(user, to) => navigation
+            .change_location(user, to)
+            .await
+            .map(|_| None)
+            .map_err(Refusal::from),
+        Request::EnterVoice {
+            user,
+            community,
+            channel,
+        } => navigation
+            .enter_voice(user, community, channel)
+            .await
+            .map(|_| None)
+            .map_err(Refusal::from),
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use application::ports::inbound::{
-    MockAccess, MockMessaging, MockNavigation, MockReading, MockSessions, RequestKind,
+    Messaging, MockAccess, MockMessaging, MockNavigation, MockReading, MockSessions, RequestKind,
     VerifiedToken,
 };
 use application::usecases::{Connected, ListenError, RateLimited};
@@ -23,6 +23,8 @@ use crate::server::StompServer;
 use crate::settings::StompSettings;
 use crate::transport::{Close, Inbound, InboundSource, OutboundSink, TransportClosed};
 use application::ports::outbound::RoomBroadcaster as _;
+
+mod pipelining;
 
 const ALICE: UserId = UserId::new(1);
 const DM: Audience = Audience::Direct(RoomId::new(5));
@@ -60,11 +62,17 @@ impl OutboundSink for FakeOut {
     }
 }
 
-struct FakeIn(mpsc::UnboundedReceiver<Vec<u8>>);
+/// The client's bytes, and how many times the session read some.
+struct FakeIn {
+    messages: mpsc::UnboundedReceiver<Vec<u8>>,
+    reads: Arc<AtomicUsize>,
+}
 
 impl InboundSource for FakeIn {
     async fn next(&mut self) -> Inbound {
-        self.0.recv().await.map_or(Inbound::Closed, Inbound::Data)
+        let message = self.messages.recv().await;
+        self.reads.fetch_add(1, Ordering::AcqRel);
+        message.map_or(Inbound::Closed, Inbound::Data)
     }
 }
 
@@ -75,6 +83,7 @@ struct Client {
     send: mpsc::UnboundedSender<Vec<u8>>,
     written: mpsc::UnboundedReceiver<Written>,
     stuck: Arc<AtomicBool>,
+    reads: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -116,6 +125,14 @@ impl MockChat {
             messaging: Arc::new(self.messaging),
             navigation: Arc::new(self.navigation),
             reading: Arc::new(self.reading),
+        }
+    }
+
+    /// The ports a server is built over, with `messaging` instead of the mock.
+    fn into_ports_with(self, messaging: Arc<dyn Messaging>) -> ChatPorts {
+        ChatPorts {
+            messaging,
+            ..self.into_ports()
         }
     }
 }
@@ -167,12 +184,16 @@ fn start(chat: MockChat, settings: StompSettings) -> Client {
 
 /// `start` on a hub the test holds already (e.g. for a mock to deliver through).
 fn start_on(hub: Arc<SubscriptionHub>, chat: MockChat, settings: StompSettings) -> Client {
-    let server = StompServer::new(
-        chat.into_ports(),
-        hub.clone(),
-        settings,
-        CancellationToken::new(),
-    );
+    start_with(hub, chat.into_ports(), settings)
+}
+
+/// `start` over ports a test assembled itself.
+fn start_over(ports: ChatPorts, settings: StompSettings) -> Client {
+    start_with(Arc::new(SubscriptionHub::default()), ports, settings)
+}
+
+fn start_with(hub: Arc<SubscriptionHub>, ports: ChatPorts, settings: StompSettings) -> Client {
+    let server = StompServer::new(ports, hub.clone(), settings, CancellationToken::new());
     let (send, inbound) = mpsc::unbounded_channel();
     let (written_tx, written) = mpsc::unbounded_channel();
     let stuck = Arc::new(AtomicBool::new(false));
@@ -183,17 +204,19 @@ fn start_on(hub: Arc<SubscriptionHub>, chat: MockChat, settings: StompSettings) 
     let permit = server.caps.admit_socket(None).expect("admitted");
     // What a WebSocket offers: the heart-beats of `settings`.
     let offer = server.websocket_offer();
-    let task = tokio::spawn(
-        server
-            .clone()
-            .run_session(out, FakeIn(inbound), offer, permit),
-    );
+    let reads = Arc::new(AtomicUsize::new(0));
+    let inbound = FakeIn {
+        messages: inbound,
+        reads: reads.clone(),
+    };
+    let task = tokio::spawn(server.clone().run_session(out, inbound, offer, permit));
     Client {
         server,
         hub,
         send,
         written,
         stuck,
+        reads,
         task,
     }
 }
