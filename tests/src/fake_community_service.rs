@@ -109,6 +109,18 @@ impl FakeCommunityService {
         Self { addr }
     }
 
+    /// Serves one DM room, `room`, whose members are users 1, 2 and 3 (each listing it).
+    pub async fn room_of_three(room: u64) -> Self {
+        let rooms = vec![format!("direct/{room}")];
+        Self::start(CommunityData {
+            room_lists: (1..=3).map(|user| (user, rooms.clone())).collect(),
+            room_members: HashMap::from([(room, vec![1, 2, 3])]),
+            community_members: HashMap::new(),
+            channel_communities: HashMap::new(),
+        })
+        .await
+    }
+
     /// The base URL to configure the chat server with.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)

@@ -3,14 +3,13 @@
 //! delivery is recorded; no acknowledged message may be lost or doubled, every subscriber must
 //! see the room in strictly increasing seq, all in one order, and history must show it so.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chat_tests::{
-    ClusterServices, CommunityData, FakeCommunityService, PrivateKafka, StompClient, TestCluster,
-    token, unique_id,
+    ClusterServices, FakeCommunityService, PrivateKafka, StompClient, TestCluster, token, unique_id,
 };
 use serde_json::json;
 
@@ -155,15 +154,8 @@ async fn history(cluster: &TestCluster, node: usize, room: u64) -> Vec<Heard> {
 #[tokio::test]
 async fn three_instances_with_a_killed_one_and_a_broker_outage_deliver_one_order_without_loss_or_doubles()
  {
-    let (room, community) = (unique_id(), unique_id());
-    let rooms = vec![format!("direct/{room}"), format!("community/{community}")];
-    let service = FakeCommunityService::start(CommunityData {
-        room_lists: (1..=3).map(|user| (user, rooms.clone())).collect(),
-        room_members: HashMap::from([(room, vec![1, 2, 3])]),
-        community_members: HashMap::from([(community, vec![1, 2, 3])]),
-        channel_communities: HashMap::new(),
-    })
-    .await;
+    let room = unique_id();
+    let service = FakeCommunityService::room_of_three(room).await;
     let mut kafka = PrivateKafka::start();
     let on = ClusterServices {
         kafka_brokers: kafka.brokers(),

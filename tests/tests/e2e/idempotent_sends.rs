@@ -2,26 +2,13 @@
 //! any instance, is the first one's message (one stored, one event, the same RECEIPT
 //! headers), also when the first one's publish failed after the store write.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use chat_tests::{
-    ClusterServices, CommunityData, FakeCommunityService, Frame, PrivateKafka, StompClient,
-    TestCluster, token, unique_id,
+    ClusterServices, FakeCommunityService, Frame, PrivateKafka, StompClient, TestCluster, token,
+    unique_id,
 };
 use serde_json::{Value, json};
-
-/// Users 1, 2 and 3 share DM room `room`.
-async fn room_of_three(room: u64) -> FakeCommunityService {
-    let rooms = vec![format!("direct/{room}")];
-    FakeCommunityService::start(CommunityData {
-        room_lists: HashMap::from([(1, rooms.clone()), (2, rooms.clone()), (3, rooms)]),
-        room_members: HashMap::from([(room, vec![1, 2, 3])]),
-        community_members: HashMap::new(),
-        channel_communities: HashMap::new(),
-    })
-    .await
-}
 
 /// The message and reply events on `topic` up to the one whose text is `last`, in order.
 async fn messages_until(client: &mut StompClient, topic: &str, last: &str) -> Vec<Value> {
@@ -66,7 +53,7 @@ fn names_one_message(receipt: &Frame) -> (String, String) {
 #[tokio::test]
 async fn the_same_client_msg_id_sent_to_two_instances_is_stored_once_and_heard_once() {
     let room = unique_id();
-    let service = room_of_three(room).await;
+    let service = FakeCommunityService::room_of_three(room).await;
     let cluster = TestCluster::start(3, &service.base_url()).await;
     let dm = format!("/topic/direct/{room}");
     let mut subscribers = Vec::new();
@@ -128,7 +115,7 @@ async fn the_same_client_msg_id_sent_to_two_instances_is_stored_once_and_heard_o
 #[tokio::test]
 async fn a_send_whose_publish_failed_is_stored_once_and_its_retries_get_it_without_a_copy() {
     let room = unique_id();
-    let service = room_of_three(room).await;
+    let service = FakeCommunityService::room_of_three(room).await;
     let kafka = PrivateKafka::start();
     let on = ClusterServices {
         kafka_brokers: kafka.brokers(),

@@ -2,25 +2,10 @@
 //! missed from the store, once and in order, then live events with no gap or repeat,
 //! on a three-instance cluster; beyond `stomp.resume_limit`, one `gap` event.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use chat_tests::{
-    ClusterServices, CommunityData, FakeCommunityService, StompClient, TestCluster, unique_id,
-};
+use chat_tests::{ClusterServices, FakeCommunityService, StompClient, TestCluster, unique_id};
 use serde_json::{Value, json};
-
-/// Users 1, 2 and 3 share DM room `room`.
-async fn room_of_three(room: u64) -> FakeCommunityService {
-    let rooms = vec![format!("direct/{room}")];
-    FakeCommunityService::start(CommunityData {
-        room_lists: HashMap::from([(1, rooms.clone()), (2, rooms.clone()), (3, rooms)]),
-        room_members: HashMap::from([(room, vec![1, 2, 3])]),
-        community_members: HashMap::new(),
-        channel_communities: HashMap::new(),
-    })
-    .await
-}
 
 /// The next event on `topic` that is a room event (presence is left out).
 async fn next_room_event(client: &mut StompClient, topic: &str) -> Value {
@@ -57,7 +42,7 @@ async fn post(client: &mut StompClient, room: u64, text: &str) -> u64 {
 #[tokio::test]
 async fn a_reconnecting_client_gets_what_it_missed_once_in_order_then_live_events() {
     let room = unique_id();
-    let service = room_of_three(room).await;
+    let service = FakeCommunityService::room_of_three(room).await;
     let cluster = TestCluster::start(3, &service.base_url()).await;
     let dm = format!("/topic/direct/{room}");
     let mut alice = StompClient::connect(&cluster.node(0).ws_url(), 1, "alice").await;
@@ -136,7 +121,7 @@ async fn a_reconnecting_client_gets_what_it_missed_once_in_order_then_live_event
 #[tokio::test]
 async fn a_client_that_missed_more_than_the_limit_gets_one_gap_then_live_events() {
     let room = unique_id();
-    let service = room_of_three(room).await;
+    let service = FakeCommunityService::room_of_three(room).await;
     let cluster = TestCluster::start_with(
         2,
         &service.base_url(),
