@@ -120,7 +120,7 @@ impl App {
         let deliver = DeliverEvent::new(
             hub.clone(),
             adapters.store.clone(),
-            settings.delivery.limits(),
+            settings.delivery.limits(settings.stomp.outbound_queue),
         );
         supervisor.spawn(EVENT_DELIVERY, async move { deliver.run(events).await });
         if let Some(every) = lease_renewal {

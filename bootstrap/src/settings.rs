@@ -98,7 +98,8 @@ pub struct DeliverySettings {
     pub first_event_hold_ms: u64,
     /// How long a missing seq is waited for on the bus before it is looked up in the store.
     pub probe_after_ms: u64,
-    /// Most events held in one room before its oldest gap is skipped at once.
+    /// Most events held in one room before its oldest gap is skipped at once; at most half
+    /// of `stomp.outbound_queue` is used, so that a released hold fits in a subscriber's queue.
     pub max_held_per_room: usize,
     /// Most rooms whose delivery position is remembered.
     pub max_rooms: usize,
@@ -122,13 +123,14 @@ fn millis(duration: std::time::Duration) -> u64 {
 }
 
 impl DeliverySettings {
-    /// The limits the delivery use case applies.
-    pub fn limits(&self) -> domain::OrderLimits {
+    /// The limits the delivery use case applies, for subscribers whose outbound queues hold
+    /// `outbound_queue` frames.
+    pub fn limits(&self, outbound_queue: usize) -> domain::OrderLimits {
         domain::OrderLimits {
             hold: std::time::Duration::from_millis(self.order_hold_ms),
             first_hold: std::time::Duration::from_millis(self.first_event_hold_ms),
             probe_after: std::time::Duration::from_millis(self.probe_after_ms),
-            max_held_per_room: self.max_held_per_room.max(1),
+            max_held_per_room: self.max_held_per_room.min(outbound_queue / 2).max(1),
             max_rooms: self.max_rooms.max(1),
         }
     }

@@ -39,7 +39,8 @@ pub struct OrderLimits {
     /// that did not fill it).
     pub probe_after: Duration,
     /// Most events held in one room; beyond it the oldest gap is skipped at once, so a
-    /// busy room behind a dead writer cannot grow memory without bound.
+    /// busy room behind a dead writer cannot grow memory without bound, and a released hold
+    /// fits in a subscriber's outbound queue. Half full, the gap is looked up at once.
     pub max_held_per_room: usize,
     /// Most rooms whose position is remembered; the longest-silent are forgotten first.
     pub max_rooms: usize,
@@ -135,6 +136,13 @@ impl<E> RoomOrder<E> {
         line.release_ready(&mut released);
         if line.held.len() > max_held {
             line.skip_to_oldest_held(&mut released);
+        }
+        // A busy room fills its hold before `probe_after`: ask the store at once, while there
+        // is still room to wait for the answer.
+        if line.held.len() >= max_held.div_ceil(2)
+            && let Some(at) = line.probe_at
+        {
+            line.probe_at = Some(at.min(now));
         }
         if line.held.is_empty() {
             line.hold_until = None;
@@ -481,6 +489,25 @@ mod tests {
 
         assert_eq!(released.events, [3, 4, 5]);
         assert_eq!(released.skipped, 1);
+    }
+
+    #[test]
+    fn a_room_whose_hold_is_half_full_asks_the_store_at_once() {
+        let mut order = RoomOrder::new(OrderLimits {
+            hold: HOLD,
+            first_hold: FIRST_HOLD,
+            probe_after: PROBE_AFTER,
+            max_held_per_room: 4,
+            max_rooms: 10,
+        });
+        let t = Instant::now();
+        known_at(&mut order, 1, t);
+        offer(&mut order, ROOM, 3, t);
+        assert!(order.due_probes(t).is_empty());
+
+        offer(&mut order, ROOM, 4, t);
+
+        assert_eq!(order.due_probes(t).len(), 1);
     }
 
     #[test]

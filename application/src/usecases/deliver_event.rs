@@ -153,7 +153,7 @@ pub const DEFAULT_ORDER_LIMITS: OrderLimits = OrderLimits {
     hold: Duration::from_secs(3),
     first_hold: Duration::from_millis(300),
     probe_after: Duration::from_millis(500),
-    max_held_per_room: 10_000,
+    max_held_per_room: 128,
     max_rooms: 100_000,
 };
 

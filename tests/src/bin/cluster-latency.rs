@@ -147,6 +147,17 @@ async fn main() {
         );
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
+    // One message first, so that every instance knows the room's position before the
+    // measured ones (the first event an instance sees of a room may wait for an older one).
+    clients[0]
+        .send_json(
+            "/kafka/send-direct-message",
+            &json!({"content": "warm-up", "channelId": room.to_string()}),
+        )
+        .await;
+    for subscriber in &mut subscribers {
+        subscriber.next_event_on(&topic).await;
+    }
 
     let started = Instant::now();
     let mut receivers: Vec<_> = subscribers
