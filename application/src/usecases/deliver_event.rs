@@ -79,9 +79,11 @@ impl DeliverEvent {
     /// one that stored and then died or gave up), as the live events would have been.
     fn probe(&self, gap: Gap) -> BoxFuture<'static, Found> {
         let store = Arc::clone(&self.store);
-        // Every message posted or changed since the gap: the gap's own and those held after it.
-        let limit = self.limits.max_held_per_room
-            + usize::try_from(gap.before.get() - gap.after.get()).unwrap_or(usize::MAX);
+        // Every message posted or changed since the gap: the gap's own, those held after it,
+        // and those stored since and not yet delivered (the store answers nothing beyond it).
+        let limit = (self.limits.max_held_per_room * 4).saturating_add(
+            usize::try_from(gap.before.get() - gap.after.get()).unwrap_or(usize::MAX),
+        );
         Box::pin(async move {
             let found = match store.events_since(gap.room, gap.after, limit).await {
                 Ok(RoomChanges {

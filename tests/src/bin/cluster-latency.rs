@@ -45,6 +45,25 @@ fn report(label: &str, mut samples: Vec<Duration>) {
     );
 }
 
+/// One message first, so that every instance knows the room's position before the measured
+/// ones (the first event an instance sees of a room with history may wait for an older one).
+async fn warm_up(
+    sender: &mut StompClient,
+    subscribers: &mut [StompClient],
+    topic: &str,
+    room: u64,
+) {
+    sender
+        .send_json(
+            "/kafka/send-direct-message",
+            &json!({"content": "warm-up", "channelId": room.to_string()}),
+        )
+        .await;
+    for subscriber in subscribers {
+        subscriber.next_event_on(topic).await;
+    }
+}
+
 /// Sends `count` messages as sender `k`, one every `gap`, recording when each was sent.
 async fn send(
     mut sender: StompClient,
@@ -147,17 +166,7 @@ async fn main() {
         );
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    // One message first, so that every instance knows the room's position before the
-    // measured ones (the first event an instance sees of a room may wait for an older one).
-    clients[0]
-        .send_json(
-            "/kafka/send-direct-message",
-            &json!({"content": "warm-up", "channelId": room.to_string()}),
-        )
-        .await;
-    for subscriber in &mut subscribers {
-        subscriber.next_event_on(&topic).await;
-    }
+    warm_up(&mut clients[0], &mut subscribers, &topic, room).await;
 
     let started = Instant::now();
     let mut receivers: Vec<_> = subscribers
