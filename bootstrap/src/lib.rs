@@ -120,6 +120,7 @@ impl App {
         let deliver = DeliverEvent::new(
             hub.clone(),
             adapters.store.clone(),
+            Arc::new(metrics::MetricsDeliveryMonitor),
             settings.delivery.limits(settings.stomp.outbound_queue),
         );
         supervisor.spawn(EVENT_DELIVERY, async move { deliver.run(events).await });

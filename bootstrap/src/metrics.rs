@@ -9,6 +9,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use application::ports::outbound::{DeliveryMonitor, OrderReport};
 use metric_names::http::{METHOD, REQUEST_DURATION, REQUESTS, ROUTE, STATUS};
 use metrics::{Label, SharedString};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -384,5 +385,26 @@ mod tests {
             body.contains(r#"stomp_frames_received_total{command="SEND"} 3"#),
             "{body}"
         );
+    }
+}
+
+/// Reports delivery's room order as the `chat_delivery_*` metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MetricsDeliveryMonitor;
+
+impl DeliveryMonitor for MetricsDeliveryMonitor {
+    fn report(&self, report: OrderReport) {
+        use metric_names::delivery::{FILLED, HELD, LATE, SKIPPED};
+        for (counter, count) in [
+            (SKIPPED, report.skipped),
+            (LATE, report.late),
+            (FILLED, report.filled),
+        ] {
+            if count > 0 {
+                metrics::counter!(counter).increment(count);
+            }
+        }
+        #[expect(clippy::cast_precision_loss, reason = "a gauge of held events")]
+        metrics::gauge!(HELD).set(report.held as f64);
     }
 }

@@ -2,7 +2,7 @@
 
 use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
 
-use crate::{bus, dependency, errors, http, stomp, tasks, uploads};
+use crate::{bus, delivery, dependency, errors, http, stomp, tasks, uploads};
 
 /// Describes every metric of the server to the installed `metrics` recorder; call it once,
 /// after installing the recorder.
@@ -41,6 +41,29 @@ pub fn describe_all() {
     );
     describe_stomp();
     describe_bus();
+    describe_delivery();
+}
+
+fn describe_delivery() {
+    describe_counter!(
+        delivery::SKIPPED,
+        Unit::Count,
+        "Missing room seqs skipped after delivery.order_hold_ms: a writer died before storing its message."
+    );
+    describe_counter!(
+        delivery::LATE,
+        Unit::Count,
+        "Room events not delivered live because their room had moved past them (in history)."
+    );
+    describe_counter!(
+        delivery::FILLED,
+        Unit::Count,
+        "Room events delivered from the store in place of missing ones: writers that stored and did not publish in time."
+    );
+    describe_gauge!(
+        delivery::HELD,
+        "Room events waiting for a missing seq on this instance, over every room."
+    );
 }
 
 fn describe_stomp() {
@@ -134,7 +157,7 @@ mod tests {
             error_code("empty_content").increment(1);
             uploads_in_progress().increment(1.0);
             task_stopped("event_delivery").increment(1);
-            for gauge in [stomp::CONNECTIONS, stomp::SUBSCRIPTIONS] {
+            for gauge in [stomp::CONNECTIONS, stomp::SUBSCRIPTIONS, delivery::HELD] {
                 metrics::gauge!(gauge).increment(1.0);
             }
             for counter in [
@@ -147,6 +170,9 @@ mod tests {
                 stomp::SUBSCRIPTIONS_REVOKED,
                 stomp::EVENTS_REPLAYED,
                 stomp::RESUME_GAPS,
+                delivery::SKIPPED,
+                delivery::LATE,
+                delivery::FILLED,
             ] {
                 metrics::counter!(counter).increment(1);
             }
@@ -167,7 +193,7 @@ mod tests {
             .filter_map(|line| line.strip_prefix("# TYPE "))
             .filter_map(|line| line.split(' ').next())
             .collect();
-        assert_eq!(names.len(), 23, "{rendered}");
+        assert_eq!(names.len(), 27, "{rendered}");
         for name in names {
             let help = format!("# HELP {name} ");
             assert!(

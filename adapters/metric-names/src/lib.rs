@@ -13,10 +13,12 @@
 //! * `uploads`: uploads in progress (REST).
 //! * `stomp`: sessions, subscriptions, frames and caps of the STOMP adapter.
 //! * `bus`: events published and received through Kafka, by topic.
+//! * `delivery`: the room order of event delivery (skipped, late, filled, held).
 //! * `tasks`: supervised background tasks that stopped (bootstrap's supervisor).
 //! * `describe`: [`describe_all`].
 
 pub mod bus;
+pub mod delivery;
 pub mod dependency;
 mod describe;
 pub mod errors;

@@ -11,7 +11,9 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use tokio::time::Instant;
 
-use crate::ports::outbound::{EventStream, MessageStore, RoomBroadcaster, RoomChanges};
+use crate::ports::outbound::{
+    DeliveryMonitor, EventStream, MessageStore, OrderReport, RoomBroadcaster, RoomChanges,
+};
 
 /// A probe's answer: the room and the stored events found in its gap, each with its seq.
 type Found = (RoomKey, Vec<(Seq, ChatEvent)>);
@@ -22,19 +24,23 @@ type Found = (RoomKey, Vec<(Seq, ChatEvent)>);
 pub struct DeliverEvent {
     broadcaster: Arc<dyn RoomBroadcaster>,
     store: Arc<dyn MessageStore>,
+    monitor: Arc<dyn DeliveryMonitor>,
     limits: OrderLimits,
 }
 
 impl DeliverEvent {
-    /// Wires the use case to the local broadcaster and the store gaps are looked up in.
+    /// Wires the use case to the local broadcaster, the store gaps are looked up in, and
+    /// where the order's work is reported.
     pub fn new(
         broadcaster: Arc<dyn RoomBroadcaster>,
         store: Arc<dyn MessageStore>,
+        monitor: Arc<dyn DeliveryMonitor>,
         limits: OrderLimits,
     ) -> Self {
         Self {
             broadcaster,
             store,
+            monitor,
             limits,
         }
     }
@@ -61,13 +67,14 @@ impl DeliverEvent {
                     None => break,
                 },
                 Some((room, found)) = probes.next(), if !probes.is_empty() => {
+                    let filled = u64::try_from(found.len()).unwrap_or(u64::MAX);
                     let released = order.probed(room, found, Instant::now().into_std());
-                    self.release(&released, &order);
+                    self.release(&released, &order, filled);
                 }
                 () = sleep_until(deadline), if deadline.is_some() => {
                     let now = Instant::now().into_std();
                     let released = order.expire(now);
-                    self.release(&released, &order);
+                    self.release(&released, &order, 0);
                     probes.extend(order.due_probes(now).into_iter().map(|gap| self.probe(gap)));
                 }
             }
@@ -120,10 +127,12 @@ impl DeliverEvent {
                  delivery.order_hold_ms); not delivered live, it is in history"
             );
         }
-        self.release(&released, order);
+        self.release(&released, order, 0);
     }
 
-    fn release(&self, released: &Released<ChatEvent>, order: &RoomOrder<ChatEvent>) {
+    fn release(&self, released: &Released<ChatEvent>, order: &RoomOrder<ChatEvent>, filled: u64) {
+        self.monitor
+            .report(OrderReport::of(released, filled, order.held()));
         if released.skipped > 0 {
             tracing::warn!(
                 skipped = released.skipped,
@@ -169,7 +178,9 @@ mod tests {
     };
 
     use super::*;
-    use crate::ports::outbound::{ChangedMessage, MockMessageStore, MockRoomBroadcaster};
+    use crate::ports::outbound::{
+        ChangedMessage, MockDeliveryMonitor, MockMessageStore, MockRoomBroadcaster,
+    };
     use crate::usecases::test_support::{ALICE, DM, profile, stored};
 
     #[test]
@@ -181,8 +192,13 @@ mod tests {
             .times(1)
             .return_const(());
 
-        DeliverEvent::new(Arc::new(broadcaster), empty_store(), DEFAULT_ORDER_LIMITS)
-            .execute(&ChatEvent::Posted(stored("m1", ALICE, DM, "hi")));
+        DeliverEvent::new(
+            Arc::new(broadcaster),
+            empty_store(),
+            quiet(),
+            DEFAULT_ORDER_LIMITS,
+        )
+        .execute(&ChatEvent::Posted(stored("m1", ALICE, DM, "hi")));
     }
 
     #[test]
@@ -190,13 +206,39 @@ mod tests {
         let mut broadcaster = MockRoomBroadcaster::new();
         broadcaster.expect_deliver().never();
 
-        DeliverEvent::new(Arc::new(broadcaster), empty_store(), DEFAULT_ORDER_LIMITS).execute(
-            &ChatEvent::Presence(PresenceChange {
-                user: ALICE,
-                status: PresenceStatus::Online,
-                audiences: vec![],
-            }),
-        );
+        DeliverEvent::new(
+            Arc::new(broadcaster),
+            empty_store(),
+            quiet(),
+            DEFAULT_ORDER_LIMITS,
+        )
+        .execute(&ChatEvent::Presence(PresenceChange {
+            user: ALICE,
+            status: PresenceStatus::Online,
+            audiences: vec![],
+        }));
+    }
+
+    /// A monitor that takes every report.
+    fn quiet() -> Arc<dyn DeliveryMonitor> {
+        let mut monitor = MockDeliveryMonitor::new();
+        monitor.expect_report().return_const(());
+        Arc::new(monitor)
+    }
+
+    /// A monitor that adds every report up (`held`: the last one's).
+    fn summing() -> (Arc<dyn DeliveryMonitor>, Arc<Mutex<OrderReport>>) {
+        let total = Arc::new(Mutex::new(OrderReport::default()));
+        let sum = Arc::clone(&total);
+        let mut monitor = MockDeliveryMonitor::new();
+        monitor.expect_report().returning(move |report| {
+            let mut sum = sum.lock().expect("sum");
+            sum.skipped += report.skipped;
+            sum.late += report.late;
+            sum.filled += report.filled;
+            sum.held = report.held;
+        });
+        (Arc::new(monitor), total)
     }
 
     /// A store with nothing in any gap.
@@ -255,9 +297,14 @@ mod tests {
         let (broadcaster, seen) = recording();
         let events = futures::stream::iter(vec![posted("m1", 1), posted("m2", 2)]).boxed();
 
-        DeliverEvent::new(Arc::new(broadcaster), empty_store(), DEFAULT_ORDER_LIMITS)
-            .run(events)
-            .await;
+        DeliverEvent::new(
+            Arc::new(broadcaster),
+            empty_store(),
+            quiet(),
+            DEFAULT_ORDER_LIMITS,
+        )
+        .run(events)
+        .await;
 
         assert_eq!(taken(&seen), ["m1", "m2"]);
     }
@@ -268,18 +315,30 @@ mod tests {
         let events =
             futures::stream::iter(vec![posted("m1", 1), posted("m3", 3), posted("m2", 2)]).boxed();
 
-        DeliverEvent::new(Arc::new(broadcaster), empty_store(), DEFAULT_ORDER_LIMITS)
-            .run(events)
-            .await;
+        DeliverEvent::new(
+            Arc::new(broadcaster),
+            empty_store(),
+            quiet(),
+            DEFAULT_ORDER_LIMITS,
+        )
+        .run(events)
+        .await;
 
         assert_eq!(taken(&seen), ["m1", "m2", "m3"]);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_seq_whose_event_never_comes_is_skipped_after_the_hold_and_typing_is_not_held() {
+    async fn a_seq_whose_event_never_comes_is_skipped_after_the_hold_and_typing_is_not_held_and_both_are_reported()
+     {
         let (broadcaster, seen) = recording();
         let (tx, rx) = futures::channel::mpsc::unbounded();
-        let deliver = DeliverEvent::new(Arc::new(broadcaster), empty_store(), DEFAULT_ORDER_LIMITS);
+        let (monitor, reported) = summing();
+        let deliver = DeliverEvent::new(
+            Arc::new(broadcaster),
+            empty_store(),
+            monitor,
+            DEFAULT_ORDER_LIMITS,
+        );
         let task = tokio::spawn(async move { deliver.run(rx.boxed()).await });
         tx.unbounded_send(posted("m1", 1)).expect("send");
         tx.unbounded_send(posted("m3", 3)).expect("send");
@@ -302,10 +361,12 @@ mod tests {
             ["m1", "Typing", "m3"],
             "late: not delivered live"
         );
+        let reported = *reported.lock().expect("sum");
+        assert_eq!((reported.skipped, reported.late, reported.held), (1, 1, 0));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_gap_whose_message_is_stored_is_filled_from_the_store_in_its_place() {
+    async fn a_gap_whose_message_is_stored_is_filled_from_the_store_in_its_place_and_reported() {
         let (broadcaster, seen) = recording();
         let mut store = MockMessageStore::new();
         store
@@ -325,9 +386,14 @@ mod tests {
                     last_seq: Some(Seq::new(3)),
                 })
             });
+        let (monitor, reported) = summing();
         let (tx, rx) = futures::channel::mpsc::unbounded();
-        let deliver =
-            DeliverEvent::new(Arc::new(broadcaster), Arc::new(store), DEFAULT_ORDER_LIMITS);
+        let deliver = DeliverEvent::new(
+            Arc::new(broadcaster),
+            Arc::new(store),
+            monitor,
+            DEFAULT_ORDER_LIMITS,
+        );
         let task = tokio::spawn(async move { deliver.run(rx.boxed()).await });
         tx.unbounded_send(posted("m1", 1)).expect("send");
         tx.unbounded_send(posted("m3", 3)).expect("send");
@@ -346,6 +412,11 @@ mod tests {
             taken(&seen),
             ["m1", "m2", "m3"],
             "the bus copy of m2 is late"
+        );
+        let reported = *reported.lock().expect("sum");
+        assert_eq!(
+            (reported.filled, reported.late, reported.skipped),
+            (1, 1, 0)
         );
     }
 }
