@@ -121,10 +121,11 @@ impl DeliverEvent {
         };
         let released = order.offer(room, seq, event, Instant::now().into_std());
         if released.late > 0 {
-            tracing::warn!(
+            // Usually the bus copy of an event already filled in from the store, or a
+            // repeated publish; counted by the monitor.
+            tracing::debug!(
                 %room, %seq,
-                "an event arrived after its room moved past it (its writer took longer than \
-                 delivery.order_hold_ms); not delivered live, it is in history"
+                "an event arrived after its room moved past it; not delivered live (in history)"
             );
         }
         self.release(&released, order, 0);
@@ -137,8 +138,8 @@ impl DeliverEvent {
             tracing::warn!(
                 skipped = released.skipped,
                 held = order.held(),
-                "missing room seqs skipped after delivery.order_hold_ms (a writer died or \
-                 failed before publishing)"
+                "missing room seqs skipped: not in the store within delivery.order_hold_ms, \
+                 or too many events waiting behind them (a writer died before storing)"
             );
         }
         for event in &released.events {
