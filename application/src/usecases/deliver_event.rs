@@ -242,6 +242,26 @@ mod tests {
         (Arc::new(monitor), total)
     }
 
+    /// Delivery running over a stream the test feeds, which has sent seqs 1 and 3 of `DM`
+    /// (`m1`, `m3`) so far.
+    fn running(
+        broadcaster: MockRoomBroadcaster,
+        store: Arc<dyn MessageStore>,
+        monitor: Arc<dyn DeliveryMonitor>,
+    ) -> (
+        futures::channel::mpsc::UnboundedSender<ChatEvent>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        let deliver =
+            DeliverEvent::new(Arc::new(broadcaster), store, monitor, DEFAULT_ORDER_LIMITS);
+        let task = tokio::spawn(async move { deliver.run(rx.boxed()).await });
+        for (id, seq) in [("m1", 1), ("m3", 3)] {
+            tx.unbounded_send(posted(id, seq)).expect("send");
+        }
+        (tx, task)
+    }
+
     /// A store with nothing in any gap.
     fn empty_store() -> Arc<dyn MessageStore> {
         let mut store = MockMessageStore::new();
@@ -332,17 +352,8 @@ mod tests {
     async fn a_seq_whose_event_never_comes_is_skipped_after_the_hold_and_typing_is_not_held_and_both_are_reported()
      {
         let (broadcaster, seen) = recording();
-        let (tx, rx) = futures::channel::mpsc::unbounded();
         let (monitor, reported) = summing();
-        let deliver = DeliverEvent::new(
-            Arc::new(broadcaster),
-            empty_store(),
-            monitor,
-            DEFAULT_ORDER_LIMITS,
-        );
-        let task = tokio::spawn(async move { deliver.run(rx.boxed()).await });
-        tx.unbounded_send(posted("m1", 1)).expect("send");
-        tx.unbounded_send(posted("m3", 3)).expect("send");
+        let (tx, task) = running(broadcaster, empty_store(), monitor);
         tx.unbounded_send(ChatEvent::Typing(domain::Typing {
             room: DM,
             user: profile(ALICE),
@@ -388,16 +399,7 @@ mod tests {
                 })
             });
         let (monitor, reported) = summing();
-        let (tx, rx) = futures::channel::mpsc::unbounded();
-        let deliver = DeliverEvent::new(
-            Arc::new(broadcaster),
-            Arc::new(store),
-            monitor,
-            DEFAULT_ORDER_LIMITS,
-        );
-        let task = tokio::spawn(async move { deliver.run(rx.boxed()).await });
-        tx.unbounded_send(posted("m1", 1)).expect("send");
-        tx.unbounded_send(posted("m3", 3)).expect("send");
+        let (tx, task) = running(broadcaster, Arc::new(store), monitor);
 
         tokio::time::sleep(DEFAULT_ORDER_LIMITS.probe_after * 2).await;
         assert_eq!(

@@ -253,6 +253,13 @@ mod tests {
         assert_eq!(message.expect("posted").seq(), Seq::new(4));
     }
 
+    /// The answer is the message first stored under the key (`stored_with_key`, seq 7).
+    fn assert_is_the_first(answer: Result<Message, PostError>) {
+        let message = answer.expect("answered like the first");
+        assert_eq!(message.id().as_str(), "00000000000000000000beef");
+        assert_eq!(message.seq(), Seq::new(7));
+    }
+
     #[tokio::test]
     async fn a_repeated_client_msg_id_stores_nothing_new_and_gets_the_first_message() {
         let mut m = MocksBuilder::new().member_everywhere();
@@ -265,9 +272,7 @@ mod tests {
 
         let message = use_case(m.build()).execute(keyed("k-1")).await;
 
-        let message = message.expect("answered like the first");
-        assert_eq!(message.id().as_str(), "00000000000000000000beef");
-        assert_eq!(message.seq(), Seq::new(7));
+        assert_is_the_first(message);
     }
 
     #[tokio::test]
@@ -284,9 +289,7 @@ mod tests {
 
         let message = use_case(m.build()).execute(keyed("k-1")).await;
 
-        let message = message.expect("answered like the first");
-        assert_eq!(message.id().as_str(), "00000000000000000000beef");
-        assert_eq!(message.seq(), Seq::new(7));
+        assert_is_the_first(message);
     }
 
     #[tokio::test]
