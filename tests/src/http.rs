@@ -68,6 +68,33 @@ impl RestClient {
         self.call(Method::GET, path, Some(token), false, None).await
     }
 
+    /// Every message of DM room `room`, oldest first, read page by page (`after` cursors) as
+    /// the user of `token`.
+    pub async fn direct_history(&self, room: u64, token: &str) -> Vec<Value> {
+        let mut all: Vec<Value> = Vec::new();
+        loop {
+            let after = all
+                .last()
+                .and_then(|last| last["id"].as_str())
+                .map_or_else(String::new, |id| format!("&after={id}"));
+            let (status, page) = self
+                .get(
+                    &format!("/api/v1/direct/{room}/messages?order=oldest&limit=100{after}"),
+                    token,
+                )
+                .await;
+            assert!(
+                status.is_success(),
+                "history of room {room}: {status} {page}"
+            );
+            let messages = page["messages"].as_array().expect("messages").clone();
+            if messages.is_empty() {
+                return all;
+            }
+            all.extend(messages);
+        }
+    }
+
     /// `GET` returning the raw body text and content type.
     pub async fn get_text(&self, path: &str) -> (StatusCode, String, String) {
         let response = self

@@ -141,20 +141,15 @@ async fn users_on_three_instances_chat_and_every_subscriber_gets_every_event_onc
     // The history, as any instance serves it, is the same.
     let mut pages = Vec::new();
     for index in 0..3 {
-        let (status, page) = cluster
-            .node(index)
-            .rest()
-            .get(
-                &format!("/api/v1/direct/{room}/messages?order=oldest&limit=100"),
-                &token(1, "alice"),
-            )
-            .await;
-        assert!(status.is_success(), "{page}");
-        pages.push(page["messages"].clone());
+        pages.push(
+            cluster
+                .node(index)
+                .rest()
+                .direct_history(room, &token(1, "alice"))
+                .await,
+        );
     }
     let seqs: Vec<u64> = pages[0]
-        .as_array()
-        .expect("messages")
         .iter()
         .map(|m| m["seq"].as_u64().expect("seq"))
         .collect();
@@ -284,20 +279,12 @@ async fn a_kafka_restart_is_survived_and_no_acknowledged_message_is_lost() {
         "delivery between instances resumed after the broker restart"
     );
 
-    let (_, page) = cluster
+    let page = cluster
         .node(1)
         .rest()
-        .get(
-            &format!("/api/v1/direct/{room}/messages?order=oldest&limit=100"),
-            &token(2, "bob"),
-        )
+        .direct_history(room, &token(2, "bob"))
         .await;
-    let stored: HashSet<&str> = page["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .filter_map(|m| m["content"].as_str())
-        .collect();
+    let stored: HashSet<&str> = page.iter().filter_map(|m| m["content"].as_str()).collect();
     for content in &acknowledged {
         assert!(
             stored.contains(content.as_str()),

@@ -125,30 +125,19 @@ async fn eventually(patience: Duration, mut done: impl FnMut() -> bool) -> bool 
 
 /// The room's whole history, oldest first, through REST on `node`.
 async fn history(cluster: &TestCluster, node: usize, room: u64) -> Vec<Heard> {
-    let mut all: Vec<Heard> = Vec::new();
-    loop {
-        let after = all
-            .last()
-            .map_or_else(String::new, |last| format!("&after={}", last.id));
-        let (status, page) = cluster
-            .node(node)
-            .rest()
-            .get(
-                &format!("/api/v1/direct/{room}/messages?order=oldest&limit=100{after}"),
-                &token(1, "alice"),
-            )
-            .await;
-        assert_eq!(status, 200, "{page}");
-        let messages = page["messages"].as_array().expect("messages").clone();
-        if messages.is_empty() {
-            return all;
-        }
-        all.extend(messages.iter().map(|m| Heard {
+    let messages = cluster
+        .node(node)
+        .rest()
+        .direct_history(room, &token(1, "alice"))
+        .await;
+    messages
+        .iter()
+        .map(|m| Heard {
             id: m["id"].as_str().expect("id").to_owned(),
             seq: m["seq"].as_u64().expect("seq"),
             content: m["content"].as_str().expect("content").to_owned(),
-        }));
-    }
+        })
+        .collect()
 }
 
 #[tokio::test]

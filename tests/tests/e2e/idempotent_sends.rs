@@ -31,16 +31,11 @@ async fn messages_until(client: &mut StompClient, topic: &str, last: &str) -> Ve
 
 /// The room's history, oldest first, as instance `index` serves it to alice.
 async fn history(cluster: &TestCluster, index: usize, room: u64) -> Vec<Value> {
-    let (status, page) = cluster
+    cluster
         .node(index)
         .rest()
-        .get(
-            &format!("/api/v1/direct/{room}/messages?order=oldest&limit=100"),
-            &token(1, "alice"),
-        )
-        .await;
-    assert!(status.is_success(), "{page}");
-    page["messages"].as_array().expect("messages").clone()
+        .direct_history(room, &token(1, "alice"))
+        .await
 }
 
 fn names_one_message(receipt: &Frame) -> (String, String) {
