@@ -42,7 +42,8 @@ pub struct OrderLimits {
     /// busy room behind a dead writer cannot grow memory without bound, and a released hold
     /// fits in a subscriber's outbound queue. Half full, the gap is looked up at once.
     pub max_held_per_room: usize,
-    /// Most rooms whose position is remembered; the longest-silent are forgotten first.
+    /// Most rooms whose position is remembered; when full, the longest-silent tenth is
+    /// forgotten at once.
     pub max_rooms: usize,
 }
 
@@ -229,20 +230,26 @@ impl<E> RoomOrder<E> {
         self.rooms.values().map(|line| line.held.len()).sum()
     }
 
-    /// Forgets the longest-silent room without held events when the table is full.
+    /// Forgets the longest-silent tenth of the rooms without held events when the table is full.
     fn make_room_for_one(&mut self) {
         if self.rooms.len() < self.limits.max_rooms {
             return;
         }
-        let oldest = self
+        // The longest-silent tenth at once, so that a full table is scanned once per tenth of
+        // its size in new rooms, not once per new room.
+        let mut idle: Vec<(Instant, RoomKey)> = self
             .rooms
             .iter()
             .filter(|(_, line)| line.held.is_empty())
-            .min_by_key(|(_, line)| line.last_seen)
-            .map(|(room, _)| *room);
+            .map(|(room, line)| (line.last_seen, *room))
+            .collect();
+        let forget = (self.limits.max_rooms / 10).clamp(1, idle.len().max(1));
+        if forget < idle.len() {
+            idle.select_nth_unstable(forget);
+        }
         // When every remembered room is waiting, the table grows by one rather than drop
         // held events; each of those rooms frees itself within the hold.
-        if let Some(room) = oldest {
+        for (_, room) in idle.into_iter().take(forget) {
             self.rooms.remove(&room);
         }
     }
@@ -508,6 +515,31 @@ mod tests {
         offer(&mut order, ROOM, 4, t);
 
         assert_eq!(order.due_probes(t).len(), 1);
+    }
+
+    #[test]
+    fn a_full_table_forgets_its_longest_silent_tenth_at_once() {
+        let mut order = RoomOrder::new(OrderLimits {
+            hold: HOLD,
+            first_hold: FIRST_HOLD,
+            probe_after: PROBE_AFTER,
+            max_held_per_room: 10,
+            max_rooms: 20,
+        });
+        let t = Instant::now();
+        for (n, room) in (1..=20).enumerate() {
+            let at = t + Duration::from_millis(u64::try_from(n).expect("small"));
+            offer(&mut order, RoomKey::Direct(RoomId::new(room)), 1, at);
+        }
+
+        offer(&mut order, RoomKey::Direct(RoomId::new(21)), 1, t + HOLD);
+
+        assert_eq!(order.rooms(), 19, "rooms 1 and 2 forgotten, 21 added");
+        assert!(offer(&mut order, RoomKey::Direct(RoomId::new(1)), 2, t + HOLD).is_empty());
+        assert_eq!(
+            offer(&mut order, RoomKey::Direct(RoomId::new(3)), 2, t + HOLD),
+            [2]
+        );
     }
 
     #[test]
