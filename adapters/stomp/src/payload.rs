@@ -40,6 +40,17 @@ impl Request {
             Self::Post(_) | Self::Reply(_) | Self::Edit(_) | Self::Delete(_)
         )
     }
+
+    /// The room whose messages it changes, if it changes any.
+    pub(crate) fn changed_room(&self) -> Option<RoomRef> {
+        match self {
+            Self::Post(cmd) => Some(cmd.room),
+            Self::Reply(cmd) => Some(cmd.room),
+            Self::Edit(cmd) => Some(cmd.room),
+            Self::Delete(cmd) => Some(cmd.room),
+            Self::Typing(_) | Self::ChangeLocation(..) | Self::EnterVoice { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

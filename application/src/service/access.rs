@@ -1,16 +1,19 @@
 //! The [`Access`] port over its use cases.
 
-use domain::{Audience, UserId};
+use domain::{Audience, RoomRef, UserId};
 
 use super::Adapters;
 use crate::ports::inbound::{Access, RequestKind, TokenError, VerifiedToken};
-use crate::usecases::{AdmitRequest, Authenticate, AuthorizeListen, ListenError, RateLimited};
+use crate::usecases::{
+    AdmitRequest, Authenticate, AuthorizeListen, ListenError, Overloaded, PacePublish, RateLimited,
+};
 
 /// The use cases behind [`Access`].
 pub(super) struct AccessUseCases {
     authenticate: Authenticate,
     admit: AdmitRequest,
     listen: AuthorizeListen,
+    pace: PacePublish,
 }
 
 impl AccessUseCases {
@@ -19,6 +22,7 @@ impl AccessUseCases {
             authenticate: Authenticate::new(a.tokens.clone()),
             admit: AdmitRequest::new(a.limiter.clone()),
             listen: AuthorizeListen::new(a.directory.clone()),
+            pace: PacePublish::new(a.backlog.clone(), a.publish_patience),
         }
     }
 }
@@ -30,6 +34,9 @@ impl Access for AccessUseCases {
     }
     async fn admit(&self, user: UserId, kind: RequestKind) -> Result<(), RateLimited> {
         self.admit.execute(user, kind).await
+    }
+    async fn pace_publish(&self, room: RoomRef) -> Result<(), Overloaded> {
+        self.pace.execute(room).await
     }
     async fn authorize_listen(&self, user: UserId, audience: Audience) -> Result<(), ListenError> {
         self.listen.execute(user, audience).await

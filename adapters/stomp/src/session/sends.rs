@@ -131,6 +131,9 @@ async fn execute(
         .admit(user, RequestKind::Write)
         .await
         .map_err(Refusal::from)?;
+    if let Some(room) = request.changed_room() {
+        access.pace_publish(room).await.map_err(Refusal::from)?;
+    }
     match request {
         Request::Post(cmd) => messaging
             .post(cmd, turn)
