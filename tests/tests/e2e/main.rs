@@ -17,6 +17,7 @@ mod lobby;
 mod migrate;
 mod open_directory;
 mod operations;
+mod overload;
 mod protocol;
 mod refusals;
 mod rest;
