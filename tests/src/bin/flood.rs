@@ -22,13 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chat_tests::{TestServer, token, unique_id};
-use futures::{SinkExt as _, StreamExt as _};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use chat_tests::{StompReader, TestServer, connect_split, unique_id};
 
 /// What every connection of the run counts.
 #[derive(Default)]
@@ -57,61 +51,35 @@ impl Counts {
     }
 }
 
-async fn open(url: &str, user: u64) -> Socket {
-    let mut request = url.into_client_request().expect("valid URL");
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "v12.stomp".parse().expect("header"),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("WebSocket handshake");
-    let connect = format!(
-        "CONNECT\naccept-version:1.2\nheart-beat:0,0\naccess-token:{}\n\n\0",
-        token(user, &format!("user{user}"))
-    );
-    ws.send(Message::text(connect)).await.expect("CONNECT");
-    let reply = ws.next().await.expect("reply").expect("frame");
-    assert!(reply.to_text().unwrap_or("").starts_with("CONNECTED"));
-    ws
-}
-
 /// Counts what a connection reads until the run stops: MESSAGE frames on the room, error
 /// queue refusals by code, `gap` events, and an ERROR frame or close as a lost connection.
-async fn read_all(
-    mut reader: futures::stream::SplitStream<Socket>,
-    counts: Arc<Counts>,
-    stop: Arc<AtomicBool>,
-) {
-    while let Some(Ok(frame)) = reader.next().await {
-        let Ok(text) = frame.to_text() else { continue };
-        if text.starts_with("MESSAGE") {
-            if text.contains("/user/queue/errors") {
-                let counter = if text.contains("\"overloaded\"") {
-                    &counts.overloaded
-                } else if text.contains("\"rate_limited\"") {
-                    &counts.rate_limited
-                } else {
-                    &counts.other_errors
-                };
-                counter.fetch_add(1, Ordering::Relaxed);
-            } else if text.contains("\"type\":\"gap\"") {
-                counts.gaps.fetch_add(1, Ordering::Relaxed);
-            } else {
-                counts.delivered.fetch_add(1, Ordering::Relaxed);
-            }
-        } else if text.starts_with("ERROR") {
-            if !stop.load(Ordering::Relaxed) {
-                counts.lost.fetch_add(1, Ordering::Relaxed);
-                eprintln!(
-                    "ERROR frame: {}",
-                    text.lines().take(4).collect::<Vec<_>>().join(" | ")
-                );
-            }
-            return;
-        }
+async fn read_all(mut reader: StompReader, counts: Arc<Counts>, stop: Arc<AtomicBool>) {
+    while let Some(frame) = reader.next().await {
         if stop.load(Ordering::Relaxed) {
             return;
+        }
+        match frame.command.as_str() {
+            "MESSAGE" if frame.header("destination") == Some("/user/queue/errors") => {
+                let code = frame.json()["code"].clone();
+                let counter = match code.as_str() {
+                    Some("overloaded") => &counts.overloaded,
+                    Some("rate_limited") => &counts.rate_limited,
+                    _ => &counts.other_errors,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            "MESSAGE" if frame.body.contains("\"type\":\"gap\"") => {
+                counts.gaps.fetch_add(1, Ordering::Relaxed);
+            }
+            "MESSAGE" => {
+                counts.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            "ERROR" => {
+                counts.lost.fetch_add(1, Ordering::Relaxed);
+                eprintln!("ERROR frame: {:?}", frame.header("message"));
+                return;
+            }
+            _ => {}
         }
     }
     if !stop.load(Ordering::Relaxed) {
@@ -126,37 +94,33 @@ async fn subscriber(
     counts: Arc<Counts>,
     stop: Arc<AtomicBool>,
 ) {
-    let mut ws = open(&url, user).await;
-    let subscribe = format!("SUBSCRIBE\nid:room\ndestination:{topic}\nreceipt:s\n\n\0");
-    ws.send(Message::text(subscribe)).await.expect("SUBSCRIBE");
-    let (_writer, reader) = ws.split();
+    let (mut writer, reader) = connect_split(&url, user, None).await;
+    writer
+        .send("SUBSCRIBE", &[("id", "room"), ("destination", &topic)], "")
+        .await;
     read_all(reader, counts, stop).await;
 }
 
 async fn publisher(url: String, user: u64, room: u64, counts: Arc<Counts>, stop: Arc<AtomicBool>) {
-    let mut ws = open(&url, user).await;
-    ws.send(Message::text(
-        "SUBSCRIBE\nid:errors\ndestination:/user/queue/errors\n\n\0".to_owned(),
-    ))
-    .await
-    .expect("SUBSCRIBE errors");
-    let (mut writer, reader) = ws.split();
+    let (mut writer, reader) = connect_split(&url, user, None).await;
+    let errors = [("id", "errors"), ("destination", "/user/queue/errors")];
+    writer.send("SUBSCRIBE", &errors, "").await;
     let reading = tokio::spawn(read_all(reader, counts.clone(), stop.clone()));
     let mut n: u64 = 0;
     while !stop.load(Ordering::Relaxed) {
         let body = format!(r#"{{"content":"flood {n} from {user}","channelId":"{room}"}}"#);
-        let frame = format!(
-            "SEND\ndestination:/kafka/send-direct-message\ncontent-length:{}\n\n{body}\0",
-            body.len()
+        let send = writer.send(
+            "SEND",
+            &[("destination", "/kafka/send-direct-message")],
+            &body,
         );
-        // A send that the server does not take within a second is counted once it is taken.
-        match tokio::time::timeout(Duration::from_secs(1), writer.send(Message::text(frame))).await
-        {
-            Ok(Ok(())) => {
+        // A send the server does not take within a second is counted once it is taken.
+        match tokio::time::timeout(Duration::from_secs(1), send).await {
+            Ok(true) => {
                 counts.sent.fetch_add(1, Ordering::Relaxed);
                 n += 1;
             }
-            Ok(Err(_)) => break,
+            Ok(false) => break,
             Err(_) => {}
         }
     }
