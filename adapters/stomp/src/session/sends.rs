@@ -131,6 +131,12 @@ async fn execute(
         .admit(user, RequestKind::Write)
         .await
         .map_err(Refusal::from)?;
+    // A change to a room's messages also spends the room's allowance, which all its posters
+    // share. Typing is not counted: it is stored nowhere, and each user's typing is already
+    // within their own write allowance.
+    if let Some(room) = request.changed_room() {
+        access.admit_room(room).await.map_err(Refusal::from)?;
+    }
     match request {
         Request::Post(cmd) => messaging
             .post(cmd, turn)
