@@ -10,10 +10,11 @@ use domain::{RoomKey, UserId};
 use crate::token_buckets::TokenBuckets;
 
 /// Buckets of users held at most: far more users than one instance serves at once (each
-/// has up to one per request kind), about 100 MB at worst.
+/// has up to one per request kind); some 100 to 150 bytes each with the maps' slack, so
+/// about 150 MB at worst.
 const MAX_USER_BUCKETS: usize = 1 << 20;
 /// Buckets of rooms held at most: more rooms than post within one refill period on one
-/// instance (two seconds at the default room allowance), about 10 MB at worst.
+/// instance (two seconds at the default room allowance); about 20 MB at worst.
 const MAX_ROOM_BUCKETS: usize = 1 << 17;
 
 /// The embedded rate limiter: one token bucket per user and request kind, and one per
