@@ -36,6 +36,7 @@ macro_rules! forbidden_from_access {
 
 mod access;
 pub mod admit_request;
+pub mod admit_room_write;
 pub mod announce_voice_leave;
 pub mod authenticate;
 pub mod authorize_listen;
@@ -70,6 +71,7 @@ pub mod set_members;
 mod test_support;
 
 pub use admit_request::{AdmitRequest, RateLimited};
+pub use admit_room_write::AdmitRoomWrite;
 pub use announce_voice_leave::{AnnounceVoiceLeave, VoiceLeaveCommandError};
 pub use authenticate::Authenticate;
 pub use authorize_listen::{AuthorizeListen, ListenError};

@@ -235,6 +235,30 @@ mod tests {
     }
 
     #[test]
+    fn a_request_that_changes_messages_names_its_room_and_typing_names_none() {
+        let dm = RoomRef::Direct(RoomId::new(5));
+        for (verb, body, changed) in [
+            (Verb::Message, r#"{"content":"hi","channelId":5}"#, Some(dm)),
+            (
+                Verb::Modify,
+                r#"{"content":"hi","channelId":5,"id":"620f1c2a9b1e8a3d4c5b6a79"}"#,
+                Some(dm),
+            ),
+            (
+                Verb::Delete,
+                r#"{"channelId":5,"id":"620f1c2a9b1e8a3d4c5b6a79"}"#,
+                Some(dm),
+            ),
+            (Verb::Typing, r#"{"channelId":5}"#, None),
+        ] {
+            let request =
+                parse_request(RoomKind::Direct, verb, ME, body.as_bytes(), None).expect("parsed");
+            assert_eq!(request.changed_room(), changed, "{verb:?}");
+            assert_eq!(request.changes_messages(), changed.is_some(), "{verb:?}");
+        }
+    }
+
+    #[test]
     fn a_reply_uses_only_the_parent_id_from_the_client() {
         let body = br#"{"content":"me too","channelId":"5","parentId":"620f1c2a9b1e8a3d4c5b6a79","parentName":"fake","parentContent":"fake","type":"reply"}"#;
         let Ok(Request::Reply(cmd)) = parse_request(RoomKind::Direct, Verb::Reply, ME, body, None)

@@ -23,6 +23,7 @@ mod refusals;
 mod rest;
 mod resume;
 mod revocation;
+mod room_limits;
 mod secure_defaults;
 mod shutdown;
 mod sockjs;

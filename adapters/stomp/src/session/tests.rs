@@ -25,6 +25,7 @@ use crate::transport::{Close, Inbound, InboundSource, OutboundSink, TransportClo
 use application::ports::outbound::RoomBroadcaster as _;
 
 mod pipelining;
+mod room_allowance;
 
 const ALICE: UserId = UserId::new(1);
 const DM: Audience = Audience::Direct(RoomId::new(5));
@@ -176,6 +177,7 @@ fn alice_connects(mut chat: MockChat, valid_for: Duration, disconnects: &Disconn
     });
     chat.access.expect_admit().returning(|_, _| Ok(()));
     chat.access.expect_pace_publish().returning(|_| Ok(()));
+    chat.access.expect_admit_room().returning(|_| Ok(()));
     chat
 }
 
