@@ -68,7 +68,8 @@ stop_server
 # timeout nor the slow-consumer rule closes it within the check).
 export CHAT_STOMP__OUTBOUND_QUEUE=4 CHAT_STOMP__OVERLOAD_WAIT_MS=200 \
   CHAT_STOMP__WRITE_TIMEOUT_MS=30000 CHAT_STOMP__SLOW_CONSUMER_MS=30000 \
-  CHAT_LIMITS__WRITE_PER_SECOND=100000 CHAT_LIMITS__WRITE_BURST=100000
+  CHAT_LIMITS__WRITE_PER_SECOND=100000 CHAT_LIMITS__WRITE_BURST=100000 \
+  CHAT_LIMITS__ROOM_WRITE_PER_SECOND=0
 # shellcheck source=../start-server.sh
 . "$here/../start-server.sh"
 echo "--- @stomp/stompjs: overloaded, then a retry (small outbound queues)"

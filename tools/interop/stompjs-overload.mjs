@@ -10,7 +10,7 @@
 // The server must run with small outbound queues and a short wait, and with write limits
 // out of the way (run.sh starts a second server for this check):
 // CHAT_STOMP__OUTBOUND_QUEUE=4, CHAT_STOMP__OVERLOAD_WAIT_MS=200, CHAT_LIMITS__WRITE_PER_SECOND
-// and CHAT_LIMITS__WRITE_BURST large.
+// and CHAT_LIMITS__WRITE_BURST large, CHAT_LIMITS__ROOM_WRITE_PER_SECOND=0 (rooms unlimited).
 //
 // bob subscribes to a DM room and stops reading his socket (the `ws` WebSocket paused: the
 // kernel's buffers fill, then his outbound queue on the server). alice posts large messages
