@@ -146,14 +146,14 @@ impl FileApi {
                 .authorize_file(author, room)
                 .await
                 .inspect_err(|err| tracing::info!(error = %err, "file upload refused"))?;
-            self.access.admit_room(room).await?;
+            self.access.admit_room(author, room).await?;
         }
         let mut form = reader.finish().await?;
         let room = room(&form)?;
         match checked {
             Some(checked) if checked != room => return Err(room_after_file()),
             Some(_) => {}
-            None => self.access.admit_room(room).await?,
+            None => self.access.admit_room(author, room).await?,
         }
         let file = form.take_file(file_field).ok_or_else(|| {
             ApiError::bad_request(

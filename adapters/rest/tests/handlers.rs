@@ -47,7 +47,7 @@ struct MockChat {
 fn chat() -> MockChat {
     let mut chat = chat_without_allowance();
     chat.access.expect_admit().returning(|_, _| Ok(()));
-    chat.access.expect_admit_room().returning(|_| Ok(()));
+    chat.access.expect_admit_room().returning(|_, _| Ok(()));
     chat
 }
 
@@ -463,9 +463,9 @@ async fn an_upload_to_a_room_over_its_allowance_is_429_with_retry_after_and_neve
     chat.access.expect_admit().returning(|_, _| Ok(()));
     chat.access
         .expect_admit_room()
-        .withf(|room| *room == RoomRef::Direct(RoomId::new(5)))
+        .withf(|_, room| *room == RoomRef::Direct(RoomId::new(5)))
         .times(1)
-        .returning(|_| {
+        .returning(|_, _| {
             Err(RateLimited {
                 retry_after: std::time::Duration::from_millis(2500),
             })
@@ -494,9 +494,9 @@ async fn a_seed_upload_spends_the_allowance_of_the_room_its_form_names() {
     chat.access.expect_admit().returning(|_, _| Ok(()));
     chat.access
         .expect_admit_room()
-        .withf(|room| *room == RoomRef::Direct(RoomId::new(7)))
+        .withf(|_, room| *room == RoomRef::Direct(RoomId::new(7)))
         .times(1)
-        .returning(|_| {
+        .returning(|_, _| {
             Err(RateLimited {
                 retry_after: std::time::Duration::from_secs(1),
             })

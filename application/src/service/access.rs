@@ -23,7 +23,7 @@ impl AccessUseCases {
         Self {
             authenticate: Authenticate::new(a.tokens.clone()),
             admit: AdmitRequest::new(a.limiter.clone()),
-            admit_room: AdmitRoomWrite::new(a.limiter.clone()),
+            admit_room: AdmitRoomWrite::new(a.limiter.clone(), a.directory.clone()),
             listen: AuthorizeListen::new(a.directory.clone()),
             pace: PacePublish::new(a.backlog.clone(), a.publish_patience),
         }
@@ -38,8 +38,8 @@ impl Access for AccessUseCases {
     async fn admit(&self, user: UserId, kind: RequestKind) -> Result<(), RateLimited> {
         self.admit.execute(user, kind).await
     }
-    async fn admit_room(&self, room: RoomRef) -> Result<(), RateLimited> {
-        self.admit_room.execute(room).await
+    async fn admit_room(&self, poster: UserId, room: RoomRef) -> Result<(), RateLimited> {
+        self.admit_room.execute(poster, room).await
     }
     async fn pace_publish(&self, room: RoomRef) -> Result<(), Overloaded> {
         self.pace.execute(room).await

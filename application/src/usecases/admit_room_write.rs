@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use domain::RoomRef;
+use domain::{RoomRef, UserId};
 
-use crate::ports::outbound::{Admission, RateLimiter};
+use crate::ports::outbound::{Admission, CommunityDirectory, RateLimiter};
 use crate::usecases::admit_request::{OUTAGE_RETRY_AFTER, RateLimited};
 
 /// Spends one message change (a post, reply, edit, delete or file message) from the room's
@@ -15,18 +15,27 @@ use crate::usecases::admit_request::{OUTAGE_RETRY_AFTER, RateLimited};
 /// The room is keyed by [`RoomRef::key`], so a channel named with another community than
 /// its own still spends the channel's one allowance. As for users, a limiter that cannot
 /// answer refuses the change (logged, retry in [`OUTAGE_RETRY_AFTER`]).
+///
+/// Only a poster who may post in the room spends its allowance: anyone else is let through
+/// uncharged, to be refused by the use case that follows, so outsiders cannot use up a
+/// room's allowance and silence its members.
 pub struct AdmitRoomWrite {
     limiter: Arc<dyn RateLimiter>,
+    directory: Arc<dyn CommunityDirectory>,
 }
 
 impl AdmitRoomWrite {
-    /// Wires the use case to the limiter.
-    pub fn new(limiter: Arc<dyn RateLimiter>) -> Self {
-        Self { limiter }
+    /// Wires the use case to the limiter and the directory of who may post where.
+    pub fn new(limiter: Arc<dyn RateLimiter>, directory: Arc<dyn CommunityDirectory>) -> Self {
+        Self { limiter, directory }
     }
 
-    /// Runs the use case.
-    pub async fn execute(&self, room: RoomRef) -> Result<(), RateLimited> {
+    /// Runs the use case for a change `poster` makes in `room`.
+    pub async fn execute(&self, poster: UserId, room: RoomRef) -> Result<(), RateLimited> {
+        // A directory that cannot answer charges nothing either: the use case fails closed.
+        if !self.directory.may_post(poster, room).await.unwrap_or(false) {
+            return Ok(());
+        }
         match self.limiter.admit_room(room.key()).await {
             Ok(Admission::Allowed) => Ok(()),
             Ok(Admission::Limited { retry_after }) => {
@@ -51,11 +60,12 @@ mod tests {
 
     use super::*;
     use crate::ports::outbound::LimiterError;
-    use crate::usecases::test_support::{CHANNEL, DM, MocksBuilder, OTHER_COMMUNITY};
+    use crate::usecases::test_support::{ALICE, BOB, CHANNEL, DM, MocksBuilder, OTHER_COMMUNITY};
 
     #[tokio::test]
     async fn a_room_within_its_allowance_is_admitted() {
         let mut m = MocksBuilder::new();
+        m.directory.expect_may_post().returning(|_, _| Ok(true));
         m.limiter
             .expect_admit_room()
             .withf(|room| *room == DM.key())
@@ -63,7 +73,9 @@ mod tests {
             .returning(|_| Ok(Admission::Allowed));
         let m = m.build();
 
-        let result = AdmitRoomWrite::new(m.limiter).execute(DM).await;
+        let result = AdmitRoomWrite::new(m.limiter, m.directory)
+            .execute(ALICE, DM)
+            .await;
 
         assert_eq!(result, Ok(()));
     }
@@ -71,6 +83,7 @@ mod tests {
     #[tokio::test]
     async fn a_room_over_its_allowance_is_refused_with_when_to_retry() {
         let mut m = MocksBuilder::new();
+        m.directory.expect_may_post().returning(|_, _| Ok(true));
         m.limiter.expect_admit_room().returning(|_| {
             Ok(Admission::Limited {
                 retry_after: Duration::from_millis(40),
@@ -78,7 +91,9 @@ mod tests {
         });
         let m = m.build();
 
-        let result = AdmitRoomWrite::new(m.limiter).execute(DM).await;
+        let result = AdmitRoomWrite::new(m.limiter, m.directory)
+            .execute(ALICE, DM)
+            .await;
 
         assert_eq!(
             result,
@@ -91,12 +106,15 @@ mod tests {
     #[tokio::test]
     async fn a_limiter_outage_refuses_the_room_write_instead_of_letting_it_through() {
         let mut m = MocksBuilder::new();
+        m.directory.expect_may_post().returning(|_, _| Ok(true));
         m.limiter
             .expect_admit_room()
             .returning(|_| Err(LimiterError::Unavailable(anyhow::anyhow!("down"))));
         let m = m.build();
 
-        let result = AdmitRoomWrite::new(m.limiter).execute(CHANNEL).await;
+        let result = AdmitRoomWrite::new(m.limiter, m.directory)
+            .execute(ALICE, CHANNEL)
+            .await;
 
         assert_eq!(
             result,
@@ -109,6 +127,7 @@ mod tests {
     #[tokio::test]
     async fn a_channel_spends_one_allowance_whichever_community_the_client_names() {
         let mut m = MocksBuilder::new();
+        m.directory.expect_may_post().returning(|_, _| Ok(true));
         m.limiter
             .expect_admit_room()
             .withf(|room| *room == RoomKey::Channel(ChannelId::new(12)))
@@ -116,13 +135,30 @@ mod tests {
             .returning(|_| Ok(Admission::Allowed));
         m.limiter.expect_admit().never();
         let m = m.build();
-        let admit = AdmitRoomWrite::new(m.limiter);
+        let admit = AdmitRoomWrite::new(m.limiter, m.directory);
         let misnamed = RoomRef::Channel {
             community: OTHER_COMMUNITY,
             channel: ChannelId::new(12),
         };
 
-        assert_eq!(admit.execute(CHANNEL).await, Ok(()));
-        assert_eq!(admit.execute(misnamed).await, Ok(()));
+        assert_eq!(admit.execute(ALICE, CHANNEL).await, Ok(()));
+        assert_eq!(admit.execute(ALICE, misnamed).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn an_outsider_spends_nothing_of_a_rooms_allowance() {
+        let mut m = MocksBuilder::new();
+        m.directory
+            .expect_may_post()
+            .withf(|user, room| *user == BOB && *room == DM)
+            .returning(|_, _| Ok(false));
+        m.limiter.expect_admit_room().never();
+        let m = m.build();
+
+        let result = AdmitRoomWrite::new(m.limiter, m.directory)
+            .execute(BOB, DM)
+            .await;
+
+        assert_eq!(result, Ok(()), "let through, for the use case to refuse");
     }
 }

@@ -135,7 +135,7 @@ async fn execute(
     // share (typing is not counted: it is stored nowhere, and each user's typing is already
     // within their own write allowance), then waits while the room's delivery is behind.
     if let Some(room) = request.changed_room() {
-        access.admit_room(room).await.map_err(Refusal::from)?;
+        access.admit_room(user, room).await.map_err(Refusal::from)?;
         access.pace_publish(room).await.map_err(Refusal::from)?;
     }
     match request {

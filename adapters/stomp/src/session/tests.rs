@@ -177,7 +177,7 @@ fn alice_connects(mut chat: MockChat, valid_for: Duration, disconnects: &Disconn
     });
     chat.access.expect_admit().returning(|_, _| Ok(()));
     chat.access.expect_pace_publish().returning(|_| Ok(()));
-    chat.access.expect_admit_room().returning(|_| Ok(()));
+    chat.access.expect_admit_room().returning(|_, _| Ok(()));
     chat
 }
 

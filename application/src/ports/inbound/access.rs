@@ -18,8 +18,8 @@ pub trait Access: Send + Sync + 'static {
     async fn admit(&self, user: UserId, kind: RequestKind) -> Result<(), RateLimited>;
     /// Spend one message change (post, reply, edit, delete, file message) from `room`'s
     /// allowance, shared by everyone posting there; on top of [`Access::admit`]. See
-    /// [`RateLimited`].
-    async fn admit_room(&self, room: RoomRef) -> Result<(), RateLimited>;
+    /// [`RateLimited`]. Only a `poster` who may post in `room` is charged.
+    async fn admit_room(&self, poster: UserId, room: RoomRef) -> Result<(), RateLimited>;
     /// Waits while this instance's delivery of `room` is behind, before one more event is
     /// added to it; refused when it stays behind. See [`Overloaded`].
     async fn pace_publish(&self, room: RoomRef) -> Result<(), Overloaded>;

@@ -13,8 +13,8 @@ fn room_over_its_allowance(disconnects: &Disconnects) -> MockChat {
     let mut chat = MockChat::new();
     chat.access
         .expect_admit_room()
-        .withf(|room| *room == ROOM)
-        .returning(|_| {
+        .withf(|user, room| *user == ALICE && *room == ROOM)
+        .returning(|_, _| {
             Err(RateLimited {
                 retry_after: Duration::from_millis(300),
             })
