@@ -19,6 +19,7 @@ mod gap_notice;
 mod heartbeat;
 mod hub;
 mod lobby_payload;
+mod log_throttle;
 mod payload;
 mod refusal;
 mod refusal_budget;
