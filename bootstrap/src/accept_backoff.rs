@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(log.due(start), Some(0));
         assert_eq!(log.due(start + Duration::from_millis(100)), None);
         assert_eq!(log.due(start + Duration::from_millis(900)), None);
-        assert_eq!(log.due(start + Duration::from_millis(1000)), Some(2));
+        assert_eq!(log.due(start + Duration::from_secs(1)), Some(2));
         assert_eq!(log.due(start + Duration::from_millis(1500)), None);
     }
 }
