@@ -137,8 +137,11 @@ impl StompServer {
                 StatusCode::SERVICE_UNAVAILABLE
             }
         };
+        // `Connection: close`: a refused client does not keep its socket (and the
+        // server's descriptor) open for another request.
         poem::Response::builder()
             .status(status)
+            .header(poem::http::header::CONNECTION, "close")
             .header(poem::http::header::RETRY_AFTER, "10")
             .content_type("text/plain;charset=UTF-8")
             .body(cap.message())

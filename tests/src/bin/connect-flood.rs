@@ -115,8 +115,8 @@ async fn main() {
         cpu_idle / 10.0
     );
     for needle in [
-        "file-descriptor limit",
-        "connection limit",
+        r#""message":"file-descriptor limit""#,
+        r#""message":"connection limit"#,
         "at its connection limit",
         "connection refused over a cap",
         "cannot accept a connection",
