@@ -114,6 +114,10 @@ async fn main() {
         counts.get(&Outcome::Connected).copied().unwrap_or(0),
         cpu_idle / 10.0
     );
+    println!(
+        "log lines in all: {}",
+        server.log_lines_containing("").len()
+    );
     for needle in [
         r#""message":"file-descriptor limit""#,
         r#""message":"connection limit"#,
