@@ -114,10 +114,21 @@ async fn main() {
         counts.get(&Outcome::Connected).copied().unwrap_or(0),
         cpu_idle / 10.0
     );
-    println!(
-        "log lines in all: {}",
-        server.log_lines_containing("").len()
-    );
+    let all = server.log_lines_containing("");
+    let mut by_message: BTreeMap<String, usize> = BTreeMap::new();
+    for line in &all {
+        let message = serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|line| line["message"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        *by_message.entry(message).or_default() += 1;
+    }
+    let mut by_message: Vec<_> = by_message.into_iter().collect();
+    by_message.sort_by(|a, b| b.1.cmp(&a.1));
+    println!("log lines in all: {}; most frequent:", all.len());
+    for (message, count) in by_message.iter().take(5) {
+        println!("  {count} x {message:.100}");
+    }
     for needle in [
         r#""message":"file-descriptor limit""#,
         r#""message":"connection limit"#,
