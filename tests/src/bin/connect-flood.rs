@@ -124,7 +124,7 @@ async fn main() {
         *by_message.entry(message).or_default() += 1;
     }
     let mut by_message: Vec<_> = by_message.into_iter().collect();
-    by_message.sort_by(|a, b| b.1.cmp(&a.1));
+    by_message.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
     println!("log lines in all: {}; most frequent:", all.len());
     for (message, count) in by_message.iter().take(5) {
         println!("  {count} x {message:.100}");
