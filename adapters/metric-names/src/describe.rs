@@ -94,7 +94,33 @@ fn describe_stomp() {
     );
     describe_counter!(
         stomp::SLOW_CONSUMERS,
-        "Connections closed because their outbound queue was full."
+        "Connections closed because their outbound queue stayed full while others drained."
+    );
+    describe_gauge!(
+        stomp::OUTBOUND_QUEUED_FRAMES,
+        "MESSAGE frames waiting in the connections' outbound queues."
+    );
+    describe_gauge!(
+        stomp::OUTBOUND_QUEUED_BYTES,
+        Unit::Bytes,
+        "Bytes waiting in the connections' outbound queues."
+    );
+    describe_gauge!(
+        stomp::OUTBOUND_BUDGET_BYTES,
+        Unit::Bytes,
+        "The most bytes the outbound queues may hold together."
+    );
+    describe_gauge!(
+        stomp::CONNECTIONS_BEHIND,
+        "Connections whose outbound queue is past its high-water mark."
+    );
+    describe_counter!(
+        stomp::DELIVERIES_DROPPED,
+        "Deliveries not queued to a full outbound queue (announced by a gap event)."
+    );
+    describe_counter!(
+        stomp::PUBLISHES_DELAYED,
+        "SENDs that waited for their room's delivery to catch up."
     );
     describe_counter!(
         stomp::CONNECTIONS_REFUSED,
@@ -163,7 +189,15 @@ mod tests {
             error_code("empty_content").increment(1);
             uploads_in_progress().increment(1.0);
             task_stopped("event_delivery").increment(1);
-            for gauge in [stomp::CONNECTIONS, stomp::SUBSCRIPTIONS, delivery::HELD] {
+            for gauge in [
+                stomp::CONNECTIONS,
+                stomp::SUBSCRIPTIONS,
+                stomp::OUTBOUND_QUEUED_FRAMES,
+                stomp::OUTBOUND_QUEUED_BYTES,
+                stomp::OUTBOUND_BUDGET_BYTES,
+                stomp::CONNECTIONS_BEHIND,
+                delivery::HELD,
+            ] {
                 metrics::gauge!(gauge).increment(1.0);
             }
             for counter in [
@@ -176,6 +210,8 @@ mod tests {
                 stomp::SUBSCRIPTIONS_REVOKED,
                 stomp::EVENTS_REPLAYED,
                 stomp::RESUME_GAPS,
+                stomp::DELIVERIES_DROPPED,
+                stomp::PUBLISHES_DELAYED,
                 delivery::SKIPPED,
                 delivery::LATE,
                 delivery::FILLED,
@@ -199,7 +235,7 @@ mod tests {
             .filter_map(|line| line.strip_prefix("# TYPE "))
             .filter_map(|line| line.split(' ').next())
             .collect();
-        assert_eq!(names.len(), 28, "{rendered}");
+        assert_eq!(names.len(), 34, "{rendered}");
         for name in names {
             let help = format!("# HELP {name} ");
             assert!(
