@@ -18,6 +18,11 @@ pub fn describe_all() {
         "Time to produce an HTTP response, by method, route template and status."
     );
     describe_counter!(
+        http::ACCEPT_ERRORS,
+        Unit::Count,
+        "Errors accepting a connection (out of file descriptors or memory); each pauses the accept loop briefly."
+    );
+    describe_counter!(
         dependency::DEGRADED,
         Unit::Count,
         "Answers a lobby dependency gave from a cache or fallback, or failed to give (degraded mode), by dependency."
@@ -178,6 +183,7 @@ mod tests {
             describe_all();
             metrics::counter!(http::REQUESTS).increment(1);
             metrics::histogram!(http::REQUEST_DURATION).record(0.1);
+            metrics::counter!(http::ACCEPT_ERRORS).increment(1);
             dependency_degraded(Dependency::StateServer).increment(1);
             dependency_up(Dependency::EventBus).set(1.0);
             error_code("empty_content").increment(1);
@@ -229,7 +235,7 @@ mod tests {
             .filter_map(|line| line.strip_prefix("# TYPE "))
             .filter_map(|line| line.split(' ').next())
             .collect();
-        assert_eq!(names.len(), 33, "{rendered}");
+        assert_eq!(names.len(), 34, "{rendered}");
         for name in names {
             let help = format!("# HELP {name} ");
             assert!(

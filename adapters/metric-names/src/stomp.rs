@@ -43,6 +43,6 @@ pub const RESUME_GAPS: &str = "stomp_resume_gaps_total";
 pub const COMMAND: &str = "command";
 /// The [`COMMAND`] label value of a heart-beat (a bare EOL, not a frame).
 pub const HEARTBEAT: &str = "HEARTBEAT";
-/// Label key of [`CONNECTIONS_REFUSED`]: `per_address`, `unauthenticated`, `per_user` or
-/// `sockjs_sessions`.
+/// Label key of [`CONNECTIONS_REFUSED`]: `max_connections`, `per_address`,
+/// `unauthenticated`, `per_user` or `sockjs_sessions`.
 pub const REASON: &str = "reason";

@@ -20,6 +20,7 @@ mod gap_notice;
 mod heartbeat;
 mod hub;
 mod lobby_payload;
+mod log_throttle;
 mod missed_runs;
 mod outbound_queue;
 mod payload;

@@ -45,6 +45,10 @@ pub struct StompSettings {
     /// How often every subscription's authorisation is checked again, so a removed
     /// member or a cache refresh ends subscriptions on every instance (ms; 0 = never).
     pub reauthorize_interval_ms: u64,
+    /// Sockets (WebSocket connections and SockJS sessions) on this instance, whatever
+    /// their address (0 = no limit). The server derives it from its file-descriptor
+    /// limit when it is not configured.
+    pub max_connections: usize,
     /// STOMP sessions one user may have open on this instance (0 = no limit).
     pub max_connections_per_user: usize,
     /// Sockets (WebSocket connections and SockJS sessions) one remote address may
@@ -79,6 +83,7 @@ impl Default for StompSettings {
             max_subscriptions: 256,
             write_timeout_ms: 10_000,
             reauthorize_interval_ms: 30_000,
+            max_connections: 0,
             max_connections_per_user: 20,
             max_connections_per_address: 200,
             max_unauthenticated: 1_000,

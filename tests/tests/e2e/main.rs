@@ -9,6 +9,7 @@ mod chat;
 mod cluster;
 mod community_service;
 mod delivery_order;
+mod descriptor_limits;
 mod file_access;
 mod files;
 mod idempotent_sends;
