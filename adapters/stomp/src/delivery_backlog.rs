@@ -1,11 +1,13 @@
-//! The hub as the `DeliveryBacklog` port: a room's delivery is behind when at least half
-//! of its local subscribers' queues are past their high-water mark, or when every queue
-//! together holds more than half the budget.
+//! The hub as the `DeliveryBacklog` port: a room's delivery is behind while one of its
+//! local subscribers' queues is past its high-water mark (and has been for less than
+//! `hold_back`), or while every queue together holds more than half the budget.
 //!
-//! Half, not one: a single client reading slower than the rest must not slow a whole room
-//! (its queue overflows, it gets a gap and, if it keeps overflowing, is a slow consumer),
-//! while a room whose readers are mostly behind means the server itself is short of time to
-//! write, and the fair answer is to take less in.
+//! One subscriber behind is enough: under more load than the server can write, the
+//! sessions do not drain evenly (a runnable session writes its whole queue before the next
+//! gets the core), so waiting for most of a room to be behind would let the rest overflow.
+//! But a client that stays behind longer than a SEND may wait reads slower than its room is
+//! written; it stops holding the room back and overflows instead (it gets a gap and, if it
+//! keeps overflowing, is a slow consumer), so one slow reader cannot stall a room.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -34,11 +36,9 @@ impl SubscriptionHub {
         let Some(subscribers) = audiences.get(&audience) else {
             return false;
         };
-        let behind = subscribers
+        subscribers
             .iter()
-            .filter(|subscriber| subscriber.load.is_behind())
-            .count();
-        behind > 0 && behind * 2 >= subscribers.len()
+            .any(|subscriber| subscriber.load.holds_back(&self.budget))
     }
 }
 
@@ -80,5 +80,77 @@ impl DeliveryBacklog for SubscriptionHub {
                 () = tokio::time::sleep_until(deadline.min(now + RECHECK)) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::{PresenceChange, PresenceStatus, RoomId, UserId};
+
+    use application::ports::outbound::RoomBroadcaster as _;
+
+    use super::*;
+    use crate::outbound_queue::OutboundLimits;
+
+    const DM: Audience = Audience::Direct(RoomId::new(5));
+    const WAIT: Duration = Duration::from_millis(500);
+
+    fn online() -> domain::ChatEvent {
+        domain::ChatEvent::Presence(PresenceChange {
+            user: UserId::new(1),
+            status: PresenceStatus::Online,
+            audiences: vec![DM],
+        })
+    }
+
+    /// A hub whose queues hold 4 frames (behind past 2), held back for at most 2 s.
+    fn hub() -> SubscriptionHub {
+        SubscriptionHub::new(OutboundLimits {
+            frames: 4,
+            hold_back: Duration::from_secs(2),
+            ..OutboundLimits::default()
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_send_waits_while_a_reader_of_its_room_is_behind_and_goes_once_it_caught_up() {
+        let hub = std::sync::Arc::new(hub());
+        let mut reader = hub.open_mailbox();
+        hub.subscribe(&reader, "r", DM);
+        for _ in 0..3 {
+            hub.deliver(&[DM], &online());
+        }
+
+        assert!(
+            !hub.wait_for_room(DM, WAIT).await,
+            "still behind after the wait"
+        );
+        assert!(
+            hub.wait_for_room(Audience::Direct(RoomId::new(6)), WAIT)
+                .await,
+            "other rooms do not wait"
+        );
+        let draining = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            reader.next().await;
+            reader.next().await;
+            reader
+        });
+        assert!(hub.wait_for_room(DM, WAIT).await, "woken when it caught up");
+        drop(draining.await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reader_behind_for_longer_than_a_send_may_wait_no_longer_holds_its_room_back() {
+        let hub = hub();
+        let reader = hub.open_mailbox();
+        hub.subscribe(&reader, "r", DM);
+        for _ in 0..3 {
+            hub.deliver(&[DM], &online());
+        }
+
+        tokio::time::advance(Duration::from_secs(2)).await;
+
+        assert!(hub.wait_for_room(DM, Duration::ZERO).await);
     }
 }

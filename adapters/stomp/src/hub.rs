@@ -4,8 +4,8 @@
 //! Delivery policy: each event is serialised once; every subscriber gets a cheap
 //! handle to the same bytes on its connection's queue, bounded in frames and bytes and,
 //! all queues together, by the instance's budget (`outbound_queue`). Delivery never
-//! waits. Instead, the sources wait: a SEND to a room whose subscribers are mostly behind
-//! waits for them to catch up (`delivery_backlog`), so under more load than the server
+//! waits. Instead, the sources wait: a SEND to a room with a subscriber behind waits
+//! for it to catch up (`delivery_backlog`), so under more load than the server
 //! can write, publishers slow down and readers keep reading. A delivery that does not fit
 //! a queue anyway is dropped and announced to its subscription by a `gap` event
 //! (`missed_runs`); a connection whose queue keeps overflowing while it does not drain is

@@ -4,7 +4,9 @@
 //! The hub is the producer of every queue and the connection's session its consumer; both
 //! count here, with atomics only, so the delivery path takes no lock. A queue past half of
 //! either bound is *behind* until it drains to a quarter: the hub slows the SENDs to rooms
-//! whose subscribers are mostly behind (see `hub`), and wakes them here when one catches up.
+//! with a subscriber behind (see `delivery_backlog`), and wakes them here when one catches
+//! up. A queue behind for longer than a SEND may wait (`hold_back`) reads slower than its
+//! room is written: it no longer holds the room back, and overflows instead.
 //!
 //! Bytes are each frame's whole size even though subscribers share one serialised body: the
 //! bound is then what the queues could cost if the bodies were not shared, never less.
@@ -14,7 +16,7 @@
     reason = "gauges are f64; byte counts far below 2^52 are exact"
 )]
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use metric_names::stomp as metric;
@@ -39,6 +41,9 @@ pub struct OutboundLimits {
     /// How long a queue may keep overflowing (deliveries dropped) without draining to its
     /// low-water mark before its connection is closed as a slow consumer.
     pub slow_consumer: Duration,
+    /// How long a queue behind holds its rooms' SENDs back; one behind for longer reads
+    /// slower than its rooms are written and is left to overflow (with gaps).
+    pub hold_back: Duration,
 }
 
 impl Default for OutboundLimits {
@@ -48,6 +53,7 @@ impl Default for OutboundLimits {
             bytes: 1024 * 1024,
             budget_bytes: 256 * 1024 * 1024,
             slow_consumer: Duration::from_secs(10),
+            hold_back: Duration::from_secs(2),
         }
     }
 }
@@ -129,7 +135,8 @@ impl OutboundBudget {
 pub(crate) struct QueueLoad {
     frames: AtomicUsize,
     bytes: AtomicUsize,
-    behind: AtomicBool,
+    /// Since when it has been behind, in the budget's milliseconds (0: it is not).
+    behind_since: AtomicU64,
     /// When deliveries to it started being dropped, in the budget's milliseconds (0: none).
     overflowing_since: AtomicU64,
 }
@@ -147,8 +154,17 @@ pub(crate) enum Refused {
 
 impl QueueLoad {
     /// Whether this queue is past its high-water mark (and not yet back to its low one).
+    #[cfg(test)]
     pub(crate) fn is_behind(&self) -> bool {
-        self.behind.load(Ordering::Relaxed)
+        self.behind_since.load(Ordering::Relaxed) != 0
+    }
+
+    /// Whether its rooms' SENDs wait for it: behind, and for no longer than `hold_back`.
+    pub(crate) fn holds_back(&self, budget: &OutboundBudget) -> bool {
+        let since = self.behind_since.load(Ordering::Relaxed);
+        since != 0
+            && Duration::from_millis(budget.millis().saturating_sub(since))
+                < budget.limits.hold_back
     }
 
     /// Counts `cost` more bytes into this queue if both bounds allow, then runs `push`
@@ -182,7 +198,10 @@ impl QueueLoad {
         metrics::gauge!(metric::OUTBOUND_QUEUED_FRAMES).increment(1.0);
         metrics::gauge!(metric::OUTBOUND_QUEUED_BYTES).increment(cost as f64);
         if (frames + 1 > limits.frames / 2 || bytes + cost > limits.bytes / 2)
-            && !self.behind.swap(true, Ordering::AcqRel)
+            && self
+                .behind_since
+                .compare_exchange(0, budget.millis(), Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
         {
             budget.behind.fetch_add(1, Ordering::Relaxed);
             metrics::gauge!(metric::CONNECTIONS_BEHIND).increment(1.0);
@@ -206,7 +225,7 @@ impl QueueLoad {
         let limits = &budget.limits;
         if frames <= limits.frames / 4 && bytes <= limits.bytes / 4 {
             self.overflowing_since.store(0, Ordering::Relaxed);
-            if self.behind.swap(false, Ordering::AcqRel) {
+            if self.behind_since.swap(0, Ordering::AcqRel) != 0 {
                 budget.behind.fetch_sub(1, Ordering::Relaxed);
                 metrics::gauge!(metric::CONNECTIONS_BEHIND).decrement(1.0);
                 budget.caught_up.notify_waiters();
@@ -231,7 +250,7 @@ impl QueueLoad {
 
     /// The connection closed: whatever it still counted leaves the budget's tallies.
     pub(crate) fn closed(&self, budget: &OutboundBudget) {
-        if self.behind.swap(false, Ordering::AcqRel) {
+        if self.behind_since.swap(0, Ordering::AcqRel) != 0 {
             budget.behind.fetch_sub(1, Ordering::Relaxed);
             metrics::gauge!(metric::CONNECTIONS_BEHIND).decrement(1.0);
             budget.caught_up.notify_waiters();
@@ -249,6 +268,7 @@ mod tests {
             bytes,
             budget_bytes,
             slow_consumer: Duration::from_secs(10),
+            hold_back: Duration::from_secs(2),
         })
     }
 
@@ -327,6 +347,25 @@ mod tests {
         assert_eq!(refused, Err((Refused::Closed, Some("gone"))));
         assert_eq!(budget.queued_bytes(), 0);
         assert_eq!(push(&load, &budget, 10), Ok(()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_queue_behind_holds_its_rooms_back_only_as_long_as_a_send_may_wait() {
+        let budget = budget(2, 1 << 20, 1 << 30);
+        let load = QueueLoad::default();
+        push(&load, &budget, 10).expect("room");
+        assert!(!load.holds_back(&budget));
+        push(&load, &budget, 10).expect("room");
+
+        assert!(load.holds_back(&budget));
+        tokio::time::advance(Duration::from_millis(1999)).await;
+        assert!(load.holds_back(&budget));
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(
+            !load.holds_back(&budget),
+            "it reads slower than its rooms are written"
+        );
+        assert!(load.is_behind());
     }
 
     #[tokio::test(start_paused = true)]

@@ -18,8 +18,8 @@ pub struct StompSettings {
     /// How long a new socket may take to send CONNECT (ms).
     pub connect_timeout_ms: u64,
     /// Frames one connection's outbound queue holds; past half of it (or of
-    /// `outbound_queue_bytes`) the connection is behind, and SENDs to a room whose
-    /// subscribers are mostly behind wait (`overload_wait_ms`).
+    /// `outbound_queue_bytes`) the connection is behind, and SENDs to its rooms wait for it
+    /// (`overload_wait_ms`).
     pub outbound_queue: usize,
     /// Bytes one connection's outbound queue holds.
     pub outbound_queue_bytes: usize,
@@ -30,7 +30,7 @@ pub struct StompSettings {
     /// is a slow consumer: closed with ERROR, its client reconnects and catches up (ms).
     pub slow_consumer_ms: u64,
     /// The longest a SEND waits for its room's delivery to catch up before it is refused
-    /// as `overloaded` (ms).
+    /// as `overloaded` (ms); also how long a connection behind holds its rooms back.
     pub overload_wait_ms: u64,
     /// SENDs of one connection running at once; with that many running, the
     /// connection's socket is not read until one is answered.
@@ -103,6 +103,7 @@ impl StompSettings {
             bytes: self.outbound_queue_bytes.max(1),
             budget_bytes: self.outbound_budget_bytes.max(1),
             slow_consumer: Duration::from_millis(self.slow_consumer_ms),
+            hold_back: self.overload_wait(),
         }
     }
 
