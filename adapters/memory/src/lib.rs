@@ -11,6 +11,7 @@ mod message_store;
 mod presence_store;
 mod rate_limiter;
 mod read_markers;
+mod recent_map;
 mod state_server;
 mod user_directory;
 
@@ -18,7 +19,7 @@ pub use clock::SystemClock;
 pub use community_directory::OpenCommunityDirectory;
 pub use event_bus::MemoryEventBus;
 pub use ids::RandomIds;
-pub use message_store::MemoryMessageStore;
+pub use message_store::{MemoryMessageStore, MemoryStoreLimits};
 pub use presence_store::MemoryPresenceStore;
 pub use rate_limiter::TokenBucketLimiter;
 pub use read_markers::MemoryReadMarkers;
