@@ -11,7 +11,7 @@ use crate::lock;
 use crate::recent_map::RecentMap;
 
 /// Markers kept (a user's in one room each): 40 to 80 bytes apiece, so at most about 40 MB.
-pub const MAX_MARKERS: usize = 500_000;
+const MAX_MARKERS: usize = 500_000;
 
 /// The embedded read-marker store.
 #[derive(Debug)]

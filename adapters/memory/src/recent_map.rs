@@ -60,7 +60,7 @@ impl<K: Eq + Hash + Clone, V> RecentMap<K, V> {
         make: impl FnOnce() -> V,
     ) -> (&mut V, Vec<(K, V)>) {
         let forgotten = if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
-            self.forget_least_recent_tenth()
+            self.forget_least_recent(self.capacity / 10)
         } else {
             Vec::new()
         };
@@ -73,14 +73,14 @@ impl<K: Eq + Hash + Clone, V> RecentMap<K, V> {
         (&mut used.value, forgotten)
     }
 
-    /// Removes `key`.
-    pub(crate) fn remove(&mut self, key: &K) -> Option<V> {
-        self.entries.remove(key).map(|used| used.value)
-    }
-
     /// Entries held.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Every key held, in no particular order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &K> {
+        self.entries.keys()
     }
 
     fn next_tick(&mut self) -> u64 {
@@ -88,9 +88,12 @@ impl<K: Eq + Hash + Clone, V> RecentMap<K, V> {
         self.tick
     }
 
-    /// Forgets the tenth of the capacity (at least one entry) used least recently.
-    fn forget_least_recent_tenth(&mut self) -> Vec<(K, V)> {
-        let count = (self.capacity / 10).clamp(1, self.entries.len());
+    /// Forgets the `count` entries (at least one, at most all) used least recently.
+    pub(crate) fn forget_least_recent(&mut self, count: usize) -> Vec<(K, V)> {
+        if self.entries.is_empty() {
+            return Vec::new();
+        }
+        let count = count.clamp(1, self.entries.len());
         let mut ticks: Vec<u64> = self.entries.values().map(|used| used.at).collect();
         let (_, threshold, _) = ticks.select_nth_unstable(count - 1);
         let threshold = *threshold;

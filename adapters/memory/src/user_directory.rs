@@ -12,7 +12,7 @@ use crate::recent_map::RecentMap;
 
 /// Profiles kept. Each is what a signed token claimed (a name and an image URL), so its size
 /// is the token issuer's choice; at a few hundred bytes apiece, some tens of MB.
-pub const MAX_PROFILES: usize = 100_000;
+const MAX_PROFILES: usize = 100_000;
 
 /// The embedded user directory: a user's profile is what their last verified
 /// token said; unknown users get [`UserProfile::anonymous`].
