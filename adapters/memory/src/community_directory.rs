@@ -483,10 +483,17 @@ mod tests {
             .expect("bound");
 
         let third = directory.bind_channel(ChannelId::new(3), community).await;
-        let again = directory.bind_channel(ChannelId::new(2), CommunityId::new(4)).await;
-        let moved = directory.set_channel(ChannelId::new(1), CommunityId::new(4)).await;
+        let again = directory
+            .bind_channel(ChannelId::new(2), CommunityId::new(4))
+            .await;
+        let moved = directory
+            .set_channel(ChannelId::new(1), CommunityId::new(4))
+            .await;
 
-        assert!(matches!(third, Err(DirectoryError::Unavailable(_))), "{third:?}");
+        assert!(
+            matches!(third, Err(DirectoryError::Unavailable(_))),
+            "{third:?}"
+        );
         assert_eq!(again.expect("known"), community);
         assert!(moved.is_ok(), "a placed channel may still be moved");
     }

@@ -19,7 +19,7 @@ use domain::{ClientMsgId, Message, MessageId, NewMessage, RoomKey, Seq, UserId};
 
 pub use limits::MemoryStoreLimits;
 
-use self::held::Rooms;
+use self::held::Contents;
 use self::report::report;
 use crate::{SystemClock, lock};
 
@@ -31,7 +31,7 @@ use crate::{SystemClock, lock};
 /// message's events (or in a forgotten room) gets a gap, a client key is forgotten with its
 /// message (a repeat of it is stored anew), and unread counts count what remains.
 pub struct MemoryMessageStore {
-    rooms: Mutex<Rooms>,
+    rooms: Mutex<Contents>,
     clock: Arc<dyn Clock>,
 }
 
@@ -39,13 +39,13 @@ impl MemoryMessageStore {
     /// An empty store within `limits`, dating messages' ages by `clock`.
     pub fn new(limits: MemoryStoreLimits, clock: Arc<dyn Clock>) -> Self {
         Self {
-            rooms: Mutex::new(Rooms::new(limits)),
+            rooms: Mutex::new(Contents::new(limits)),
             clock,
         }
     }
 
     /// The store, locked, without the messages that have aged past `max_age`.
-    fn current(&self) -> MutexGuard<'_, Rooms> {
+    fn current(&self) -> MutexGuard<'_, Contents> {
         let mut rooms = lock(&self.rooms);
         if rooms.limits().max_age.is_some() && rooms.drop_aged(self.clock.now()) {
             report(&mut rooms);

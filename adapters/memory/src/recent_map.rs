@@ -135,7 +135,7 @@ mod tests {
             map.use_or_insert_with(key, || ());
         }
 
-        let (_, forgotten) = map.use_or_insert_with(1, || ());
+        let ((), forgotten) = map.use_or_insert_with(1, || ());
 
         assert!(forgotten.is_empty());
         assert_eq!(map.len(), 3);

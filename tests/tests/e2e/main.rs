@@ -9,6 +9,7 @@ mod chat;
 mod cluster;
 mod community_service;
 mod delivery_order;
+mod embedded_store;
 mod file_access;
 mod files;
 mod idempotent_sends;

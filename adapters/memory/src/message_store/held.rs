@@ -114,9 +114,9 @@ impl Room {
 
 /// Every room, message and index of the store, within its limits.
 #[derive(Debug)]
-pub(super) struct Rooms {
+pub(super) struct Contents {
     limits: MemoryStoreLimits,
-    /// Rooms by how recently something was posted, edited or deleted in them.
+    /// Contents by how recently something was posted, edited or deleted in them.
     rooms: RecentMap<RoomKey, Room>,
     /// Where each held message is.
     ids: HashMap<MessageId, (RoomKey, Seq)>,
@@ -135,7 +135,7 @@ pub(super) struct Rooms {
     evicted: Evicted,
 }
 
-impl Rooms {
+impl Contents {
     pub(super) fn new(limits: MemoryStoreLimits) -> Self {
         Self {
             limits,
@@ -155,7 +155,7 @@ impl Rooms {
         self.ids.len()
     }
 
-    /// Rooms remembered, with or without messages.
+    /// Contents remembered, with or without messages.
     pub(super) fn rooms(&self) -> usize {
         self.rooms.len()
     }
