@@ -328,10 +328,12 @@ mod tests {
     #[test]
     fn the_embedded_store_is_bounded_by_default_and_an_age_of_zero_is_no_age_limit() {
         let defaults = with_overrides(&[]).store.memory.limits();
-        let aged = with_overrides(&[("store.memory.max_age_seconds", "3600")])
-            .store
-            .memory
-            .limits();
+        let aged: Settings = Figment::new()
+            .merge(Toml::string(DEFAULTS))
+            .merge(Serialized::default("store.memory.max_age_seconds", 3600))
+            .extract()
+            .expect("parse");
+        let aged = aged.store.memory.limits();
 
         assert_eq!(defaults, adapter_memory::MemoryStoreLimits::DEFAULT);
         assert_eq!(defaults.max_age, None);
