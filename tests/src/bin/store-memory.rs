@@ -1,8 +1,9 @@
 //! Load tool: what the embedded (in-memory) message store costs the server. Posts `messages`
 //! SENDs (each with a receipt, at most `window` unanswered per connection) over `connections`
-//! connections to `rooms` DM rooms of an embedded-mode server, and prints the server's RSS
-//! before, every tenth of the way, at its peak and at the end, the sends per second, and the
-//! store's `chat_memory_store_*` metrics (builds that have them). Asserts nothing about speed.
+//! connections to `rooms` DM rooms (each connection posting to its share of them in turn) of
+//! an embedded-mode server, and prints the server's RSS before, every tenth of the way, at its
+//! peak and at the end, the sends per second, and the store's `chat_memory_store_*` metrics
+//! (builds that have them). Asserts nothing about speed.
 //!
 //! `cargo build --release -p chat-bootstrap --bin chat-server &&
 //!  cargo run --release -p chat-tests --bin store-memory -- [messages] [connections] [rooms]
@@ -27,11 +28,11 @@ use serde_json::json;
 
 const DESTINATION: &str = "/kafka/send-direct-message";
 
-/// Sends `messages` posts of `text` to `room`, at most `window` unanswered; counts each
-/// RECEIPT in `done`.
+/// Sends `messages` posts of `text` to `rooms` in turn, at most `window` unanswered; counts
+/// each RECEIPT in `done`.
 async fn pipeline(
     client: &mut StompClient,
-    room: u64,
+    rooms: &[u64],
     messages: u64,
     window: usize,
     text: &str,
@@ -42,6 +43,7 @@ async fn pipeline(
     while answered < messages {
         while sent < messages && waiting.len() < window {
             let receipt = format!("r-{sent}");
+            let room = rooms[(sent % rooms.len() as u64) as usize];
             let body = json!({"content": format!("{sent} {text}"), "channelId": room.to_string()});
             client
                 .send(
@@ -60,6 +62,22 @@ async fn pipeline(
         answered += 1;
         done.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// CPU seconds (user and system) the process `pid` has used, from Linux `/proc`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command name (in parentheses): state is field 3, utime 14 and stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |n: usize| -> f64 {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(14) + ticks(15)) / 100.0
 }
 
 fn mib(kib: u64) -> f64 {
@@ -112,15 +130,22 @@ async fn main() {
     let mut tasks = Vec::new();
     for i in 0..connections {
         let share = messages / connections + u64::from(i < messages % connections);
-        let room = room_ids[(i % rooms) as usize];
+        // Connection i posts to rooms i, i + connections, ... in turn.
+        let mine: Vec<u64> = room_ids
+            .iter()
+            .skip((i % rooms) as usize)
+            .step_by(connections as usize)
+            .copied()
+            .collect();
         let mut client = StompClient::connect(&url, 1 + i, &format!("user{i}")).await;
         let (done, text) = (done.clone(), text.clone());
         tasks.push(tokio::spawn(async move {
-            pipeline(&mut client, room, share, window, &text, &done).await;
+            pipeline(&mut client, &mine, share, window, &text, &done).await;
             client.disconnect().await;
         }));
     }
     let started = Instant::now();
+    let cpu_before = cpu_seconds(server.pid());
     let mut peak = idle;
     let mut next_report = messages / 10;
     while tasks.iter().any(|task| !task.is_finished()) {
@@ -141,13 +166,15 @@ async fn main() {
         task.await.expect("every SEND was answered");
     }
     let elapsed = started.elapsed();
+    let cpu = cpu_seconds(server.pid()) - cpu_before;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let end = server.rss_kib().unwrap_or(0);
     println!(
-        "{messages} stored in {:.1} s ({:.0} sends/s); RSS idle {:.1} MiB, peak {:.1} MiB, end {:.1} MiB \
-         ({:.0} bytes per message above idle)",
+        "{messages} stored in {:.1} s ({:.0} sends/s; server CPU {cpu:.1} s, {:.1} us per message); \
+         RSS idle {:.1} MiB, peak {:.1} MiB, end {:.1} MiB ({:.0} bytes per message above idle)",
         elapsed.as_secs_f64(),
         messages as f64 / elapsed.as_secs_f64(),
+        cpu * 1e6 / messages as f64,
         mib(idle),
         mib(peak),
         mib(end),
