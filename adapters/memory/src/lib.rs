@@ -13,6 +13,7 @@ mod rate_limiter;
 mod read_markers;
 mod recent_map;
 mod state_server;
+mod token_buckets;
 mod user_directory;
 
 pub use clock::SystemClock;

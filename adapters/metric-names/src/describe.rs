@@ -118,7 +118,33 @@ fn describe_stomp() {
     );
     describe_counter!(
         stomp::SLOW_CONSUMERS,
-        "Connections closed because their outbound queue was full."
+        "Connections closed because their outbound queue stayed full while others drained."
+    );
+    describe_gauge!(
+        stomp::OUTBOUND_QUEUED_FRAMES,
+        "MESSAGE frames waiting in the connections' outbound queues."
+    );
+    describe_gauge!(
+        stomp::OUTBOUND_QUEUED_BYTES,
+        Unit::Bytes,
+        "Bytes waiting in the connections' outbound queues."
+    );
+    describe_gauge!(
+        stomp::OUTBOUND_BUDGET_BYTES,
+        Unit::Bytes,
+        "The most bytes the outbound queues may hold together."
+    );
+    describe_gauge!(
+        stomp::CONNECTIONS_BEHIND,
+        "Connections whose outbound queue is past its high-water mark."
+    );
+    describe_counter!(
+        stomp::DELIVERIES_DROPPED,
+        "Deliveries not queued to a full outbound queue (announced by a gap event)."
+    );
+    describe_counter!(
+        stomp::PUBLISHES_DELAYED,
+        "SENDs that waited for their room's delivery to catch up."
     );
     describe_counter!(
         stomp::CONNECTIONS_REFUSED,
@@ -189,6 +215,10 @@ mod tests {
             for gauge in [
                 stomp::CONNECTIONS,
                 stomp::SUBSCRIPTIONS,
+                stomp::OUTBOUND_QUEUED_FRAMES,
+                stomp::OUTBOUND_QUEUED_BYTES,
+                stomp::OUTBOUND_BUDGET_BYTES,
+                stomp::CONNECTIONS_BEHIND,
                 delivery::HELD,
                 memory_store::MESSAGES,
                 memory_store::ROOMS,
@@ -207,6 +237,8 @@ mod tests {
                 stomp::SUBSCRIPTIONS_REVOKED,
                 stomp::EVENTS_REPLAYED,
                 stomp::RESUME_GAPS,
+                stomp::DELIVERIES_DROPPED,
+                stomp::PUBLISHES_DELAYED,
                 delivery::SKIPPED,
                 delivery::LATE,
                 delivery::FILLED,
@@ -231,7 +263,7 @@ mod tests {
             .filter_map(|line| line.strip_prefix("# TYPE "))
             .filter_map(|line| line.split(' ').next())
             .collect();
-        assert_eq!(names.len(), 32, "{rendered}");
+        assert_eq!(names.len(), 38, "{rendered}");
         for name in names {
             let help = format!("# HELP {name} ");
             assert!(
