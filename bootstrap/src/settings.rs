@@ -71,6 +71,9 @@ pub struct Settings {
     /// MongoDB, storing messages and read markers; absent: in process.
     #[serde(default)]
     pub mongo: Option<MongoSettings>,
+    /// The message store's own settings (`[store.memory]`: the bounds of the embedded one).
+    #[serde(default)]
+    pub store: StoreSettings,
     /// Redis, holding sessions and presence for every instance and the member caches;
     /// absent: in process.
     #[serde(default)]
@@ -132,6 +135,54 @@ impl DeliverySettings {
             probe_after: std::time::Duration::from_millis(self.probe_after_ms),
             max_held_per_room: self.max_held_per_room.min(outbound_queue / 2).max(1),
             max_rooms: self.max_rooms.max(1),
+        }
+    }
+}
+
+/// The `[store]` table: settings of each message store.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// The embedded (in-memory) store, used without `[mongo]`.
+    #[serde(default)]
+    pub memory: MemoryStoreSettings,
+}
+
+/// The `[store.memory]` table: how much the embedded message store keeps.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryStoreSettings {
+    /// Newest messages kept per room (at least 1).
+    pub max_messages_per_room: usize,
+    /// Messages older than this are dropped; 0: kept whatever their age.
+    pub max_age_seconds: u64,
+    /// Rooms remembered (at least 1); when full, the tenth silent longest is forgotten.
+    pub max_rooms: usize,
+    /// Estimated bytes of every message held (at least 1); past it the oldest go first.
+    pub max_bytes: usize,
+}
+
+impl Default for MemoryStoreSettings {
+    fn default() -> Self {
+        let limits = adapter_memory::MemoryStoreLimits::DEFAULT;
+        Self {
+            max_messages_per_room: limits.max_messages_per_room,
+            max_age_seconds: limits.max_age.map_or(0, |age| age.as_secs()),
+            max_rooms: limits.max_rooms,
+            max_bytes: limits.max_bytes,
+        }
+    }
+}
+
+impl MemoryStoreSettings {
+    /// The limits the embedded store applies.
+    pub fn limits(&self) -> adapter_memory::MemoryStoreLimits {
+        adapter_memory::MemoryStoreLimits {
+            max_messages_per_room: self.max_messages_per_room.max(1),
+            max_age: (self.max_age_seconds > 0)
+                .then(|| std::time::Duration::from_secs(self.max_age_seconds)),
+            max_rooms: self.max_rooms.max(1),
+            max_bytes: self.max_bytes.max(1),
         }
     }
 }
@@ -287,6 +338,21 @@ mod tests {
 
         assert!(!printed.contains("nobody-may-read"), "{printed}");
         assert!(printed.contains("[REDACTED]"), "{printed}");
+    }
+
+    #[test]
+    fn the_embedded_store_is_bounded_by_default_and_an_age_of_zero_is_no_age_limit() {
+        let defaults = with_overrides(&[]).store.memory.limits();
+        let aged: Settings = Figment::new()
+            .merge(Toml::string(DEFAULTS))
+            .merge(Serialized::default("store.memory.max_age_seconds", 3600))
+            .extract()
+            .expect("parse");
+        let aged = aged.store.memory.limits();
+
+        assert_eq!(defaults, adapter_memory::MemoryStoreLimits::DEFAULT);
+        assert_eq!(defaults.max_age, None);
+        assert_eq!(aged.max_age, Some(std::time::Duration::from_secs(3600)));
     }
 
     #[test]

@@ -179,8 +179,19 @@ async fn message_store(
                 &[Dependency::MessageStore, Dependency::ReadMarkers],
                 Importance::Essential,
             );
+            let limits = settings.store.memory.limits();
+            tracing::info!(
+                max_messages_per_room = limits.max_messages_per_room,
+                max_age_seconds = limits.max_age.map_or(0, |age| age.as_secs()),
+                max_rooms = limits.max_rooms,
+                max_bytes = limits.max_bytes,
+                "messages are kept in memory, the oldest dropped past these bounds ([store.memory])"
+            );
             Ok((
-                chosen(Arc::new(MemoryMessageStore::default()), "memory"),
+                chosen(
+                    Arc::new(MemoryMessageStore::new(limits, Arc::new(SystemClock))),
+                    "memory",
+                ),
                 chosen(Arc::new(MemoryReadMarkers::default()), "memory"),
             ))
         }

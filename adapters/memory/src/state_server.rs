@@ -11,21 +11,75 @@ use domain::{
 
 use crate::lock;
 
-#[derive(Debug, Default)]
+/// Voice channels listed (occupied or not) over every community. Channels are what clients
+/// name, so past this the empty ones are forgotten (occupied ones are at most one per user
+/// in voice).
+const MAX_VOICE_CHANNELS: usize = 100_000;
+
+#[derive(Debug)]
 struct State {
     sessions: HashMap<SessionId, UserId>,
+    /// Logged-in sessions per user.
+    per_user: HashMap<UserId, usize>,
+    /// Where each logged-in user is.
     locations: HashMap<UserId, Location>,
     /// Voice channels that have been used, per community, with who is in them.
     voice: HashMap<CommunityId, BTreeMap<ChannelId, BTreeSet<UserId>>>,
+    /// Channels listed in `voice`.
+    voice_channels: usize,
+    max_voice_channels: usize,
+    /// The voice channel each user is in, so leaving it looks nothing up.
+    in_voice: HashMap<UserId, (CommunityId, ChannelId)>,
 }
 
 impl State {
-    fn leave_voice(&mut self, user: UserId) {
-        for channels in self.voice.values_mut() {
-            for members in channels.values_mut() {
-                members.remove(&user);
-            }
+    fn new(max_voice_channels: usize) -> Self {
+        Self {
+            sessions: HashMap::new(),
+            per_user: HashMap::new(),
+            locations: HashMap::new(),
+            voice: HashMap::new(),
+            voice_channels: 0,
+            max_voice_channels: max_voice_channels.max(1),
+            in_voice: HashMap::new(),
         }
+    }
+
+    fn leave_voice(&mut self, user: UserId) {
+        if let Some((community, channel)) = self.in_voice.remove(&user)
+            && let Some(members) = self
+                .voice
+                .get_mut(&community)
+                .and_then(|channels| channels.get_mut(&channel))
+        {
+            members.remove(&user);
+        }
+    }
+
+    fn join_voice(&mut self, user: UserId, community: CommunityId, channel: ChannelId) {
+        let listed = self
+            .voice
+            .get(&community)
+            .is_some_and(|channels| channels.contains_key(&channel));
+        if !listed && self.voice_channels >= self.max_voice_channels {
+            self.forget_empty_voice_channels();
+        }
+        let channels = self.voice.entry(community).or_default();
+        let members = channels.entry(channel).or_insert_with(|| {
+            self.voice_channels += 1;
+            BTreeSet::new()
+        });
+        members.insert(user);
+        self.in_voice.insert(user, (community, channel));
+    }
+
+    /// Forgets every voice channel nobody is in (they are listed again once entered).
+    fn forget_empty_voice_channels(&mut self) {
+        for channels in self.voice.values_mut() {
+            channels.retain(|_, members| !members.is_empty());
+        }
+        self.voice.retain(|_, channels| !channels.is_empty());
+        self.voice_channels = self.voice.values().map(BTreeMap::len).sum();
     }
 
     fn occupancy(&self, community: CommunityId) -> VoiceOccupancy {
@@ -46,12 +100,18 @@ impl State {
 }
 
 /// The embedded state server.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStateServer {
     state: Mutex<State>,
 }
 
 impl MemoryStateServer {
+    fn with_max_voice_channels(max_voice_channels: usize) -> Self {
+        Self {
+            state: Mutex::new(State::new(max_voice_channels)),
+        }
+    }
+
     /// The user of a logged-in session.
     #[cfg(test)]
     pub fn user_of(&self, session: &SessionId) -> Option<UserId> {
@@ -65,11 +125,23 @@ impl MemoryStateServer {
     }
 }
 
+impl Default for MemoryStateServer {
+    fn default() -> Self {
+        Self::with_max_voice_channels(MAX_VOICE_CHANNELS)
+    }
+}
+
 #[async_trait::async_trait]
 impl SessionStateGateway for MemoryStateServer {
     async fn login(&self, session: &Session) -> Result<(), GatewayError> {
         let mut state = lock(&self.state);
-        state.sessions.insert(session.id.clone(), session.user);
+        if state
+            .sessions
+            .insert(session.id.clone(), session.user)
+            .is_none()
+        {
+            *state.per_user.entry(session.user).or_default() += 1;
+        }
         state.locations.insert(session.user, Location::Home);
         Ok(())
     }
@@ -80,19 +152,30 @@ impl SessionStateGateway for MemoryStateServer {
             return Ok(None);
         };
         let last = state.locations.get(&user).copied();
-        if !state.sessions.values().any(|u| *u == user) {
+        let remaining = state.per_user.get_mut(&user).map_or(0, |count| {
+            *count = count.saturating_sub(1);
+            *count
+        });
+        if remaining == 0 {
+            state.per_user.remove(&user);
             state.locations.remove(&user);
             state.leave_voice(user);
         }
         Ok(last)
     }
 
+    /// A user with no logged-in session has no location: the change is answered but not kept.
     async fn change_location(
         &self,
         user: UserId,
         to: Location,
     ) -> Result<LocationChange, GatewayError> {
-        let previous = lock(&self.state).locations.insert(user, to);
+        let mut state = lock(&self.state);
+        let previous = if state.per_user.contains_key(&user) {
+            state.locations.insert(user, to)
+        } else {
+            None
+        };
         Ok(LocationChange {
             previous,
             current: to,
@@ -117,13 +200,7 @@ impl SessionStateGateway for MemoryStateServer {
     ) -> Result<VoiceOccupancy, GatewayError> {
         let mut state = lock(&self.state);
         state.leave_voice(user);
-        state
-            .voice
-            .entry(community)
-            .or_default()
-            .entry(channel)
-            .or_default()
-            .insert(user);
+        state.join_voice(user, community, channel);
         Ok(state.occupancy(community))
     }
 }
@@ -210,5 +287,82 @@ mod tests {
             empty.channels.values().all(Vec::is_empty),
             "channels stay listed, empty"
         );
+    }
+
+    #[tokio::test]
+    async fn a_user_leaves_voice_when_their_last_session_logs_out() {
+        let server = MemoryStateServer::default();
+        let community = CommunityId::new(3);
+        let alice = UserId::new(1);
+        server.login(&session("a", 1)).await.expect("login");
+        server.login(&session("b", 1)).await.expect("login");
+        server
+            .enter_voice(alice, community, ChannelId::new(12))
+            .await
+            .expect("enter");
+
+        server
+            .logout(&SessionId::parse("a").expect("id"))
+            .await
+            .expect("logout");
+        let one_left = server
+            .before_enter(UserId::new(2), community)
+            .await
+            .expect("before-enter");
+        server
+            .logout(&SessionId::parse("b").expect("id"))
+            .await
+            .expect("logout");
+        let none_left = server
+            .before_enter(UserId::new(2), community)
+            .await
+            .expect("before-enter");
+
+        assert_eq!(one_left.channels[&ChannelId::new(12)], vec![alice]);
+        assert!(none_left.channels[&ChannelId::new(12)].is_empty());
+        assert_eq!(server.location_of(alice), None);
+    }
+
+    #[tokio::test]
+    async fn past_the_bound_empty_voice_channels_are_forgotten_and_occupied_ones_kept() {
+        let server = MemoryStateServer::with_max_voice_channels(3);
+        let community = CommunityId::new(3);
+        let (alice, bob) = (UserId::new(1), UserId::new(2));
+        for channel in [10, 11] {
+            server
+                .enter_voice(bob, community, ChannelId::new(channel))
+                .await
+                .expect("enter");
+        }
+        server
+            .enter_voice(alice, community, ChannelId::new(12))
+            .await
+            .expect("enter");
+
+        let after = server
+            .enter_voice(bob, community, ChannelId::new(13))
+            .await
+            .expect("enter");
+
+        let listed: Vec<u64> = after.channels.keys().map(|c| c.get()).collect();
+        assert_eq!(
+            listed,
+            [12, 13],
+            "bob left 11 for 13, so 10 and 11 were empty when 13 came"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_user_who_is_not_logged_in_has_no_location() {
+        let server = MemoryStateServer::default();
+        let user = UserId::new(1);
+
+        let change = server
+            .change_location(user, Location::Room(RoomId::new(5)))
+            .await
+            .expect("answered");
+
+        assert_eq!(change.previous, None);
+        assert_eq!(server.location_of(user), None);
     }
 }

@@ -2,7 +2,7 @@
 
 use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
 
-use crate::{bus, delivery, dependency, errors, http, stomp, tasks, uploads};
+use crate::{bus, delivery, dependency, errors, http, memory_store, stomp, tasks, uploads};
 
 /// Describes every metric of the server to the installed `metrics` recorder; call it once,
 /// after installing the recorder.
@@ -47,6 +47,35 @@ pub fn describe_all() {
     describe_stomp();
     describe_bus();
     describe_delivery();
+    describe_memory_store();
+}
+
+fn describe_memory_store() {
+    describe_gauge!(
+        memory_store::MESSAGES,
+        Unit::Count,
+        "Messages held by the embedded (in-memory) message store."
+    );
+    describe_gauge!(
+        memory_store::ROOMS,
+        Unit::Count,
+        "Rooms remembered by the embedded message store, with or without messages (at most store.memory.max_rooms)."
+    );
+    describe_gauge!(
+        memory_store::BYTES,
+        Unit::Bytes,
+        "Estimated bytes of the messages held by the embedded message store."
+    );
+    describe_gauge!(
+        memory_store::MAX_BYTES,
+        Unit::Bytes,
+        "The embedded message store's byte budget (store.memory.max_bytes): past it the oldest messages are dropped."
+    );
+    describe_counter!(
+        memory_store::EVICTED,
+        Unit::Count,
+        "Messages the embedded message store dropped to stay within its limits, by reason (room_limit, age, bytes, room_forgotten)."
+    );
 }
 
 fn describe_delivery() {
@@ -197,6 +226,10 @@ mod tests {
                 stomp::OUTBOUND_BUDGET_BYTES,
                 stomp::CONNECTIONS_BEHIND,
                 delivery::HELD,
+                memory_store::MESSAGES,
+                memory_store::ROOMS,
+                memory_store::BYTES,
+                memory_store::MAX_BYTES,
             ] {
                 metrics::gauge!(gauge).increment(1.0);
             }
@@ -215,6 +248,7 @@ mod tests {
                 delivery::SKIPPED,
                 delivery::LATE,
                 delivery::FILLED,
+                memory_store::EVICTED,
             ] {
                 metrics::counter!(counter).increment(1);
             }
@@ -235,7 +269,7 @@ mod tests {
             .filter_map(|line| line.strip_prefix("# TYPE "))
             .filter_map(|line| line.split(' ').next())
             .collect();
-        assert_eq!(names.len(), 34, "{rendered}");
+        assert_eq!(names.len(), 39, "{rendered}");
         for name in names {
             let help = format!("# HELP {name} ");
             assert!(

@@ -14,6 +14,7 @@
 //! * `stomp`: sessions, subscriptions, frames and caps of the STOMP adapter.
 //! * `bus`: events published and received through Kafka, by topic.
 //! * `delivery`: the room order of event delivery (skipped, late, filled, held).
+//! * `memory_store`: what the embedded message store holds, and what it dropped.
 //! * `tasks`: supervised background tasks that stopped (bootstrap's supervisor).
 //! * `describe`: [`describe_all`].
 
@@ -23,6 +24,7 @@ pub mod dependency;
 mod describe;
 pub mod errors;
 pub mod http;
+pub mod memory_store;
 pub mod stomp;
 pub mod tasks;
 pub mod uploads;

@@ -1,5 +1,6 @@
 //! The `gap` event: a resumed subscription (`x-since-seq`) missed more room events
-//! than the server replays (`stomp.resume_limit`), so the client reloads the room
+//! than the server replays (`stomp.resume_limit`), or events the store no longer holds
+//! (the embedded store's bounds, `[store.memory]`), so the client reloads the room
 //! over REST instead; live events continue after `toSeq`.
 
 use bytes::Bytes;

@@ -52,20 +52,20 @@ impl<K: Eq + Hash + Copy, V: Clone> TtlCache<K, V> {
     }
 
     /// Stores `value`, replacing what was there. When full, expired entries go first, then the
-    /// oldest one, so the cache cannot grow without bound.
+    /// oldest tenth (at least one), so the cache cannot grow without bound, and a cache full of
+    /// fresh entries is scanned once per tenth of its capacity in new keys, not on every put.
     pub fn put(&self, key: K, value: V) {
         let mut entries = self.lock();
         if !entries.contains_key(&key) && entries.len() >= self.capacity {
             let ttl = self.ttl;
             entries.retain(|_, entry| entry.stored_at.elapsed() < ttl);
             if entries.len() >= self.capacity {
-                let oldest = entries
-                    .iter()
-                    .min_by_key(|(_, entry)| entry.stored_at)
-                    .map(|(key, _)| *key);
-                if let Some(oldest) = oldest {
-                    entries.remove(&oldest);
-                }
+                let count = (self.capacity / 10).clamp(1, entries.len());
+                let mut ages: Vec<Instant> =
+                    entries.values().map(|entry| entry.stored_at).collect();
+                let (_, newest_dropped, _) = ages.select_nth_unstable(count - 1);
+                let newest_dropped = *newest_dropped;
+                entries.retain(|_, entry| entry.stored_at > newest_dropped);
             }
         }
         entries.insert(
@@ -116,5 +116,22 @@ mod tests {
         assert_eq!(cache.get(&1), None);
         assert_eq!(cache.get(&2), Some(Cached::Fresh("b2")));
         assert_eq!(cache.get(&3), Some(Cached::Fresh("c")));
+    }
+
+    #[test]
+    fn a_cache_full_of_fresh_entries_drops_its_oldest_tenth_at_once() {
+        let cache = TtlCache::new(Duration::from_secs(60), 100);
+        for key in 0..100 {
+            cache.put(key, key);
+            // Distinct storage instants, so that the oldest tenth is exactly ten entries.
+            std::thread::sleep(Duration::from_micros(10));
+        }
+
+        cache.put(100, 100);
+
+        assert_eq!(cache.lock().len(), 91);
+        assert_eq!(cache.get(&9), None);
+        assert_eq!(cache.get(&10), Some(Cached::Fresh(10)));
+        assert_eq!(cache.get(&100), Some(Cached::Fresh(100)));
     }
 }

@@ -33,8 +33,8 @@ pub enum Replay {
         /// had seen when there is nothing to replay (at most the room's newest seq).
         through: Seq,
     },
-    /// More than the limit was missed: the reader reloads from the history, and
-    /// live events continue after `to`.
+    /// More than the limit was missed, or events the store no longer holds: the reader
+    /// reloads from the history (what remains of it), and live events continue after `to`.
     Gap {
         /// The first seq missed.
         from: Seq,

@@ -10,6 +10,7 @@ mod cluster;
 mod community_service;
 mod delivery_order;
 mod descriptor_limits;
+mod embedded_store;
 mod file_access;
 mod files;
 mod idempotent_sends;

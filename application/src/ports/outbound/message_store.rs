@@ -1,7 +1,12 @@
 use domain::{ClientMsgId, Message, MessageId, NewMessage, RoomKey, Seq, Timestamp, UserId};
 
 /// Durable store of messages and tombstones. The store, and only the store,
-/// assigns each room event its per-room [`Seq`].
+/// assigns each room event its per-room [`Seq`]; a room's numbers only grow, never repeat.
+///
+/// A store may keep only part of the history (the embedded one keeps recent messages within
+/// bounds): what it dropped is gone from every answer, a client key is forgotten with its
+/// message, and [`events_since`](Self::events_since) never answers as if a dropped event
+/// had not happened.
 ///
 /// Implemented by `adapters/memory` (`MemoryMessageStore`); mocked as `MockMessageStore`.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -62,8 +67,10 @@ pub trait MessageStore: Send + Sync + 'static {
     /// What became of `room` since the event numbered `after`: every message posted
     /// after it, and every message posted at or before it whose last edit or delete
     /// came after it, each with the seq of its last change; in no particular order.
-    /// When more than `limit` messages match, none is returned (the caller sends the
-    /// reader to the history instead). Also the room's newest assigned seq.
+    /// When more than `limit` messages match, or the store no longer holds an event
+    /// numbered after `after` (a store that keeps part of the history), none is returned
+    /// (the caller sends the reader to the history instead). Also the room's newest
+    /// assigned seq (at least the newest one the store dropped).
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the store failed.
@@ -154,7 +161,8 @@ pub struct ChangedMessage {
 /// The answer of [`MessageStore::events_since`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RoomChanges {
-    /// The messages changed since, or `None` when there are more than the limit.
+    /// The messages changed since, or `None` when there are more than the limit or the
+    /// store dropped some of what changed.
     pub changed: Option<Vec<ChangedMessage>>,
     /// The room's newest assigned seq (posts, edits and deletes alike); `None` for a
     /// room without events.
