@@ -35,7 +35,7 @@ pub use message::{
 };
 pub use presence::{PresenceChange, PresenceStatus, Session};
 pub use room::{Audience, RoomKey, RoomRef};
-pub use room_order::{Gap, OrderLimits, Released, RoomOrder};
+pub use room_order::{Gap, OrderLimits, Released, RoomOrder, SkippedRun};
 pub use sequence::Seq;
 pub use timestamp::Timestamp;
 pub use typing::Typing;

@@ -54,8 +54,22 @@ pub struct Released<E> {
     pub events: Vec<E>,
     /// Seqs skipped because they did not arrive within the hold.
     pub skipped: u64,
+    /// The runs of seqs skipped, each room's in order: their subscribers never get them
+    /// live, so they are told to read the room again.
+    pub skipped_runs: Vec<SkippedRun>,
     /// Events dropped because their room had already moved past them.
     pub late: u64,
+}
+
+/// Seqs `from..=to` of `room`, skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkippedRun {
+    /// The room.
+    pub room: RoomKey,
+    /// The first seq skipped.
+    pub from: Seq,
+    /// The last seq skipped.
+    pub to: Seq,
 }
 
 impl<E> Default for Released<E> {
@@ -63,6 +77,7 @@ impl<E> Default for Released<E> {
         Self {
             events: Vec::new(),
             skipped: 0,
+            skipped_runs: Vec::new(),
             late: 0,
         }
     }
@@ -136,7 +151,7 @@ impl<E> RoomOrder<E> {
         line.held.insert(seq, event);
         line.release_ready(&mut released);
         if line.held.len() > max_held {
-            line.skip_to_oldest_held(&mut released);
+            line.skip_to_oldest_held(room, &mut released);
         }
         // A busy room fills its hold before `probe_after`: ask the store at once, while there
         // is still room to wait for the answer.
@@ -201,9 +216,9 @@ impl<E> RoomOrder<E> {
     pub fn expire(&mut self, now: Instant) -> Released<E> {
         let mut released = Released::default();
         let hold = self.limits.hold;
-        for line in self.rooms.values_mut() {
+        for (room, line) in &mut self.rooms {
             while line.hold_until.is_some_and(|until| until <= now) {
-                line.skip_to_oldest_held(&mut released);
+                line.skip_to_oldest_held(*room, &mut released);
                 line.hold_until = (!line.held.is_empty()).then_some(now + hold);
                 line.probe_at = line.hold_until.map(|_| now + self.limits.probe_after);
             }
@@ -267,12 +282,19 @@ impl<E> Line<E> {
     }
 
     /// Skips the missing seqs before the oldest held event, then releases what follows.
-    fn skip_to_oldest_held(&mut self, released: &mut Released<E>) {
+    fn skip_to_oldest_held(&mut self, room: RoomKey, released: &mut Released<E>) {
         let Some((&oldest, _)) = self.held.first_key_value() else {
             return;
         };
-        if let Some(next) = self.next {
-            released.skipped += oldest.get().saturating_sub(next.get());
+        if let Some(next) = self.next
+            && next < oldest
+        {
+            released.skipped += oldest.get() - next.get();
+            released.skipped_runs.push(SkippedRun {
+                room,
+                from: next,
+                to: Seq::new(oldest.get() - 1),
+            });
         }
         self.next = Some(oldest);
         self.release_ready(released);
@@ -561,5 +583,25 @@ mod tests {
         // Forgotten, ROOM's next event is treated as the first seen again: it waits.
         assert!(offer(&mut order, ROOM, 2, t + HOLD * 3).is_empty());
         assert_eq!(order.next_deadline(), Some(t + HOLD * 3 + FIRST_HOLD));
+    }
+
+    #[test]
+    fn a_skip_names_its_room_and_the_seqs_skipped() {
+        let mut order = order();
+        let t = Instant::now();
+        order.offer(ROOM, Seq::new(1), 1, t);
+        order.offer(ROOM, Seq::new(4), 4, t);
+
+        let released = order.expire(t + HOLD);
+
+        assert_eq!(
+            released.skipped_runs,
+            [SkippedRun {
+                room: ROOM,
+                from: Seq::new(2),
+                to: Seq::new(3)
+            }]
+        );
+        assert_eq!(released.events, [4]);
     }
 }

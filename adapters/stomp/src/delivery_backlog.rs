@@ -7,7 +7,9 @@
 //! gets the core), so waiting for most of a room to be behind would let the rest overflow.
 //! But a client that stays behind longer than a SEND may wait reads slower than its room is
 //! written; it stops holding the room back and overflows instead (it gets a gap and, if it
-//! keeps overflowing, is a slow consumer), so one slow reader cannot stall a room.
+//! keeps overflowing, is a slow consumer), so one slow reader cannot stall a room. Unless
+//! at least half the room is behind that long too: then the server is the slow one, and the
+//! room keeps waiting.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -36,9 +38,14 @@ impl SubscriptionHub {
         let Some(subscribers) = audiences.get(&audience) else {
             return false;
         };
-        subscribers
-            .iter()
-            .any(|subscriber| subscriber.load.holds_back(&self.budget))
+        let mut behind = 0;
+        for subscriber in subscribers {
+            if subscriber.load.holds_back(&self.budget) {
+                return true;
+            }
+            behind += usize::from(subscriber.load.is_behind());
+        }
+        behind > 0 && behind * 2 >= subscribers.len()
     }
 }
 
@@ -143,14 +150,37 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_reader_behind_for_longer_than_a_send_may_wait_no_longer_holds_its_room_back() {
         let hub = hub();
-        let reader = hub.open_mailbox();
-        hub.subscribe(&reader, "r", DM);
+        let slow = hub.open_mailbox();
+        let mut others = [hub.open_mailbox(), hub.open_mailbox()];
+        hub.subscribe(&slow, "s", DM);
+        for other in &others {
+            hub.subscribe(other, "o", DM);
+        }
         for _ in 0..3 {
             hub.deliver(&[DM], &online());
+            for other in &mut others {
+                other.try_next().expect("delivered");
+            }
         }
 
         tokio::time::advance(Duration::from_secs(2)).await;
 
         assert!(hub.wait_for_room(DM, Duration::ZERO).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_room_mostly_behind_for_long_keeps_waiting_the_server_is_the_slow_one() {
+        let hub = hub();
+        let readers = [hub.open_mailbox(), hub.open_mailbox()];
+        for reader in &readers {
+            hub.subscribe(reader, "r", DM);
+        }
+        for _ in 0..3 {
+            hub.deliver(&[DM], &online());
+        }
+
+        tokio::time::advance(Duration::from_secs(5)).await;
+
+        assert!(!hub.wait_for_room(DM, Duration::ZERO).await);
     }
 }

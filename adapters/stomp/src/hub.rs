@@ -378,6 +378,26 @@ impl RoomBroadcaster for SubscriptionHub {
         metrics::counter!(metric::EVENTS_DELIVERED).increment(delivered);
     }
 
+    /// Tells every subscriber of `audience` that `from..=to` will not come live: a gap queued
+    /// now, or, with its queue full, joined to its missed run (announced once it drains).
+    fn skipped(&self, audience: Audience, from: Seq, to: Seq) {
+        let map = self.read();
+        let Some(subscribers) = map.get(&audience) else {
+            return;
+        };
+        let destination: Arc<str> = Arc::from(audience_destination(audience));
+        for subscriber in subscribers {
+            let mut runs = subscriber.missed.lock();
+            runs.missed(&subscriber.subscription, &destination, audience, from);
+            runs.missed(&subscriber.subscription, &destination, audience, to);
+            if let Some(run) = runs.take(&subscriber.subscription)
+                && self.push(subscriber, run.notice()).is_err()
+            {
+                runs.restore(run);
+            }
+        }
+    }
+
     /// Marks the change on every connection listening to `group`; a community's
     /// change also reaches every channel subscriber, as the hub does not know which
     /// channels are the community's (the connections ask the directory).
@@ -496,6 +516,23 @@ mod tests {
         let gap: serde_json::Value = serde_json::from_slice(&last[0].body).expect("json");
         assert_eq!((&gap["fromSeq"], &gap["toSeq"]), (&5.into(), &5.into()));
         assert!(mailbox.gaps_due().is_empty(), "each gap once");
+    }
+
+    #[test]
+    fn skipped_seqs_reach_every_subscriber_of_the_room_as_a_gap() {
+        let hub = hub(8, Duration::from_secs(10));
+        let mut mailbox = hub.open_mailbox();
+        hub.subscribe(&mailbox, "s", DM);
+
+        hub.skipped(DM, Seq::new(3), Seq::new(4));
+        hub.deliver(&[DM], &posted(5));
+
+        let gap = next_json(&mut mailbox);
+        assert_eq!(
+            (&gap["type"], &gap["fromSeq"], &gap["toSeq"]),
+            (&"gap".into(), &3.into(), &4.into())
+        );
+        assert_eq!(next_json(&mut mailbox)["seq"], 5);
     }
 
     #[test]

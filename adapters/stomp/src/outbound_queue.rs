@@ -154,7 +154,6 @@ pub(crate) enum Refused {
 
 impl QueueLoad {
     /// Whether this queue is past its high-water mark (and not yet back to its low one).
-    #[cfg(test)]
     pub(crate) fn is_behind(&self) -> bool {
         self.behind_since.load(Ordering::Relaxed) != 0
     }

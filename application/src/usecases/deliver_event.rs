@@ -142,6 +142,10 @@ impl DeliverEvent {
                  or too many events waiting behind them (a writer died before storing)"
             );
         }
+        for run in &released.skipped_runs {
+            self.broadcaster
+                .skipped(run.room.audience(), run.from, run.to);
+        }
         for event in &released.events {
             self.execute(event);
         }
@@ -306,6 +310,13 @@ mod tests {
             };
             log.lock().expect("log").push(name);
         });
+        let log = Arc::clone(&seen);
+        broadcaster
+            .expect_skipped()
+            .returning(move |audience, from, to| {
+                let name = format!("gap {audience} {}-{}", from.get(), to.get());
+                log.lock().expect("log").push(name);
+            });
         (broadcaster, seen)
     }
 
@@ -363,16 +374,17 @@ mod tests {
         assert_eq!(taken(&seen), ["m1", "Typing"], "m3 waits for seq 2");
 
         tokio::time::sleep(DEFAULT_ORDER_LIMITS.hold).await;
-        assert_eq!(taken(&seen), ["m1", "Typing", "m3"], "seq 2 is skipped");
+        let skipped = ["m1", "Typing", "gap direct/5 2-2", "m3"];
+        assert_eq!(
+            taken(&seen),
+            skipped,
+            "seq 2 is skipped, and its subscribers told"
+        );
 
         tx.unbounded_send(posted("m2", 2)).expect("send");
         drop(tx);
         task.await.expect("delivery ends with the stream");
-        assert_eq!(
-            taken(&seen),
-            ["m1", "Typing", "m3"],
-            "late: not delivered live"
-        );
+        assert_eq!(taken(&seen), skipped, "late: not delivered live");
         let reported = *reported.lock().expect("sum");
         assert_eq!((reported.skipped, reported.late, reported.held), (1, 1, 0));
     }

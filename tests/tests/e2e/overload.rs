@@ -100,7 +100,7 @@ async fn a_flooded_reader_keeps_its_connection_and_gets_every_message_or_a_gap_w
         ("CHAT_LIMITS__WRITE_PER_SECOND", "1000000"),
         ("CHAT_LIMITS__WRITE_BURST", "1000000"),
         ("CHAT_LIMITS__ROOM_WRITE_PER_SECOND", "0"),
-        ("CHAT_STOMP__OUTBOUND_QUEUE", "32"),
+        ("CHAT_STOMP__OUTBOUND_QUEUE", "64"),
         ("CHAT_STOMP__OVERLOAD_WAIT_MS", "300"),
         ("CHAT_STOMP__SLOW_CONSUMER_MS", "2000"),
     ]);

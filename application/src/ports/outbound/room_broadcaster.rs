@@ -1,4 +1,4 @@
-use domain::{Audience, ChatEvent};
+use domain::{Audience, ChatEvent, Seq};
 
 /// Delivery of events to this instance's own subscribers (its sockets).
 ///
@@ -9,6 +9,10 @@ use domain::{Audience, ChatEvent};
 pub trait RoomBroadcaster: Send + Sync + 'static {
     /// Deliver `event` to every local subscriber of any of `audiences`.
     fn deliver(&self, audiences: &[Audience], event: &ChatEvent);
+
+    /// The room events `from..=to` heard by `audience` will not be delivered live (they were
+    /// skipped): its local subscribers are told to read the room again.
+    fn skipped(&self, audience: Audience, from: Seq, to: Seq);
 
     /// The member list of `group` (a DM room or a community) changed: local
     /// subscriptions that may be affected (for a community, also its channels')
