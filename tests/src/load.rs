@@ -68,12 +68,15 @@ pub const FIRST_PORT: u16 = 10_000;
 impl Sources {
     /// Source addresses from `127.0.0.1` (one), `127.0.0.1,127.0.0.2` (a list) or
     /// `127.0.0.1+4` (four consecutive addresses from the first; the whole of 127.0.0.0/8 is
-    /// loopback).
+    /// loopback); or `kernel`: the kernel chooses address and port, and Nagle's algorithm
+    /// stays on, exactly as tokio-tungstenite's `connect_async` connects (to compare).
     ///
     /// # Panics
     /// On a malformed list.
     pub fn parse(spec: &str) -> Self {
-        let addresses = if let Some((first, count)) = spec.split_once('+') {
+        let addresses = if spec == "kernel" {
+            Vec::new()
+        } else if let Some((first, count)) = spec.split_once('+') {
             let first: Ipv4Addr = first.parse().expect("an IPv4 address before `+`");
             let count: u32 = count.parse().expect("a count after `+`");
             (0..count)
@@ -90,14 +93,23 @@ impl Sources {
         }
     }
 
-    /// How many source addresses there are.
+    /// How many source addresses there are (0: the kernel chooses).
     pub fn len(&self) -> usize {
         self.addresses.len()
     }
 
-    /// Whether there is none.
+    /// Whether the kernel chooses the source.
     pub fn is_empty(&self) -> bool {
         self.addresses.is_empty()
+    }
+
+    /// Where the connections come from, for a report.
+    pub fn describe(&self) -> String {
+        if self.addresses.is_empty() {
+            "sources chosen by the kernel, Nagle on (as connect_async)".to_owned()
+        } else {
+            format!("{} source address(es)", self.addresses.len())
+        }
     }
 
     fn next_local(&self) -> SocketAddr {
@@ -113,11 +125,14 @@ impl Sources {
     /// `server` still in `TIME_WAIT`) are skipped.
     ///
     /// # Errors
-    /// The socket's, the bind's or the connect's error, or `AddrInUse` when a thousand
-    /// ports in a row were taken.
+    /// The socket's, the bind's or the connect's error, or `AddrInUse` when every port of
+    /// every address was taken.
     pub async fn connect(&self, server: SocketAddr) -> std::io::Result<TcpStream> {
+        if self.addresses.is_empty() {
+            return TcpStream::connect(server).await;
+        }
         let mut last = None;
-        for _ in 0..1000 {
+        for _ in 0..self.addresses.len() * (usize::from(u16::MAX - FIRST_PORT) + 1) {
             let local = self.next_local();
             let socket = match local {
                 SocketAddr::V4(_) => TcpSocket::new_v4()?,

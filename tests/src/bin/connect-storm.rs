@@ -1,16 +1,21 @@
 //! Load tool: many short STOMP sessions against a running server, each one TCP connect,
-//! WebSocket upgrade, CONNECT to CONNECTED, SUBSCRIBE (with a receipt) to its RECEIPT,
-//! DISCONNECT (with a receipt) to the server's close, `in_flight` of them at a time, each
-//! within `timeout_s` from its first SYN. Counts the attempts that failed by the phase they
-//! were in, lists them (their local address names them in the server's log, `peer=`), and
-//! prints the latency of each phase. Asserts nothing about speed.
+//! WebSocket upgrade, CONNECT to CONNECTED, SUBSCRIBE (with a receipt) to its RECEIPT, and
+//! an end, `in_flight` of them at a time, each within `timeout_s` from its first SYN. Counts
+//! the attempts that failed by the phase they were in, lists them (their local address names
+//! them in the server's log, `peer=`), and prints the latency of each phase and how many
+//! took a second or more. Asserts nothing about speed.
 //!
 //! `cargo run --release -p chat-tests --bin connect-storm -- <ws-url> [attempts]
-//!  [in_flight] [timeout_s] [sources] [users]`, against a server started separately
-//! (`ws://127.0.0.1:8080/my-chat/websocket`; tokens are signed with `CHAT_JWT__SECRET`, else
-//! the development secret). `sources` are the client sockets' source addresses (`127.0.0.1`,
-//! a list, or `127.0.0.1+4`: four from it); attempt `i` is user `1 + i % users`, subscribing
-//! to a DM room of its own. Raise the server's caps for the run (see the README).
+//!  [in_flight] [timeout_s] [sources] [users] [end] [heart-beat]`, against a server started
+//! separately (`ws://127.0.0.1:8080/my-chat/websocket`; tokens are signed with
+//! `CHAT_JWT__SECRET`, else the development secret). Defaults: 100000 64 15 127.0.0.1 10000
+//! disconnect 0,0. `sources`: the client sockets' source addresses (`127.0.0.1`, a list, or
+//! `127.0.0.1+4`: four from it; `kernel`: connect as tokio-tungstenite's `connect_async`
+//! does); attempt `i` is user `1 + i % users`, subscribing to a DM room of its own. `end`:
+//! `disconnect` (DISCONNECT with a receipt, then the server's close), `drop` (the client
+//! drops the TCP connection) or `hold` (every session stays open until the last attempt;
+//! mind the descriptor limits). `heart-beat`: the CONNECT's header. Raise the server's caps
+//! for the run (see the README).
 
 #![allow(
     clippy::expect_used,
@@ -154,16 +159,16 @@ fn lost(lost: FrameLost) -> String {
 async fn session(
     attempt: &mut Attempt,
     client: &mut StompClient,
-    target: &Target,
+    run: &Run,
     user: u64,
 ) -> Result<(), (Phase, String)> {
-    let token = target.token(user);
+    let token = run.target.token(user);
     let user_id = user.to_string();
     let connect = stomp_frame(
         "CONNECT",
         &[
             ("accept-version", "1.1,1.2"),
-            ("heart-beat", "0,0"),
+            ("heart-beat", &run.heart_beat),
             ("access-token", &token),
             ("user-id", &user_id),
         ],
@@ -251,33 +256,27 @@ fn stomp_frame(command: &str, headers: &[(&str, &str)]) -> String {
     text
 }
 
-async fn attempt(
-    index: usize,
-    target: Arc<Target>,
-    sources: Arc<Sources>,
-    user: u64,
-    timeout: Duration,
-    end: End,
-) -> Outcome {
+async fn attempt(index: usize, run: Arc<Run>, user: u64) -> Outcome {
     let started = Instant::now();
     let mut attempt = Attempt {
         index,
         started,
-        deadline: tokio::time::Instant::now() + timeout,
+        deadline: tokio::time::Instant::now() + run.timeout,
         phase_started: started,
         local: None,
         phases: Vec::with_capacity(Phase::ALL.len()),
     };
-    let stream = match tokio::time::timeout(attempt.left(), sources.connect(target.addr)).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(error)) => return attempt.outcome(Some((Phase::Tcp, error.to_string()))),
-        Err(_) => return attempt.outcome(Some((Phase::Tcp, "timed out".to_owned()))),
-    };
+    let stream =
+        match tokio::time::timeout(attempt.left(), run.sources.connect(run.target.addr)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(error)) => return attempt.outcome(Some((Phase::Tcp, error.to_string()))),
+            Err(_) => return attempt.outcome(Some((Phase::Tcp, "timed out".to_owned()))),
+        };
     attempt.local = stream.local_addr().ok();
     attempt.phase_done();
     let opened = tokio::time::timeout(
         attempt.left(),
-        StompClient::try_open_over(&target.url, stream),
+        StompClient::try_open_over(&run.target.url, stream),
     )
     .await;
     let mut client = match opened {
@@ -286,10 +285,10 @@ async fn attempt(
         Err(_) => return attempt.outcome(Some((Phase::Upgrade, "timed out".to_owned()))),
     };
     attempt.phase_done();
-    if let Err(failure) = session(&mut attempt, &mut client, &target, user).await {
+    if let Err(failure) = session(&mut attempt, &mut client, &run, user).await {
         return attempt.outcome(Some(failure));
     }
-    match finish(&mut attempt, client, end).await {
+    match finish(&mut attempt, client, run.end).await {
         Ok(held) => Outcome {
             held,
             ..attempt.outcome(None)
@@ -298,20 +297,27 @@ async fn attempt(
     }
 }
 
-struct Args {
+/// What every attempt of a run shares.
+struct Run {
     target: Target,
+    sources: Sources,
+    timeout: Duration,
+    end: End,
+    /// The CONNECT's `heart-beat` header.
+    heart_beat: String,
+}
+
+struct Args {
+    run: Arc<Run>,
     attempts: usize,
     in_flight: usize,
-    timeout: Duration,
-    sources: Arc<Sources>,
     users: u64,
-    end: End,
 }
 
 fn args() -> Args {
     let mut args = std::env::args().skip(1);
     let url = args.next().expect(
-        "usage: connect-storm <ws-url> [attempts] [in_flight] [timeout_s] [sources] [users] [end]",
+        "usage: connect-storm <ws-url> [attempts] [in_flight] [timeout_s] [sources] [users] [end] [heart-beat]",
     );
     let mut number = |default: u64| {
         args.next()
@@ -320,9 +326,7 @@ fn args() -> Args {
     let attempts = number(100_000) as usize;
     let in_flight = number(64) as usize;
     let timeout = Duration::from_secs(number(15));
-    let sources = Arc::new(Sources::parse(
-        &args.next().unwrap_or_else(|| "127.0.0.1".to_owned()),
-    ));
+    let sources = Sources::parse(&args.next().unwrap_or_else(|| "127.0.0.1".to_owned()));
     let users = args.next().map_or(10_000, |a| a.parse().expect("a number"));
     let end = match args.next().as_deref() {
         None | Some("disconnect") => End::Disconnect,
@@ -330,14 +334,18 @@ fn args() -> Args {
         Some("hold") => End::Hold,
         Some(other) => panic!("`{other}`: end with disconnect, drop or hold"),
     };
+    let heart_beat = args.next().unwrap_or_else(|| "0,0".to_owned());
     Args {
-        target: Target::parse(&url),
+        run: Arc::new(Run {
+            target: Target::parse(&url),
+            sources,
+            timeout,
+            end,
+            heart_beat,
+        }),
         attempts,
         in_flight,
-        timeout,
-        sources,
         users,
-        end,
     }
 }
 
@@ -345,11 +353,11 @@ fn report(args: &Args, mut outcomes: Vec<Outcome>, wall: Duration) {
     outcomes.sort_by_key(|o| o.index);
     let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
     println!(
-        "{} attempts, {} in flight, timeout {:?}, from {} source address(es): {} succeeded, {} failed, in {:.1} s ({:.0} attempts/s)",
+        "{} attempts, {} in flight, timeout {:?}, from {}: {} succeeded, {} failed, in {:.1} s ({:.0} attempts/s)",
         outcomes.len(),
         args.in_flight,
-        args.timeout,
-        args.sources.len(),
+        args.run.timeout,
+        args.run.sources.describe(),
         outcomes.len() - failed.len(),
         failed.len(),
         wall.as_secs_f64(),
@@ -415,21 +423,12 @@ fn report(args: &Args, mut outcomes: Vec<Outcome>, wall: Duration) {
 #[tokio::main]
 async fn main() {
     let args = args();
-    let target = Arc::new(args.target.clone());
     let started = Instant::now();
     let mut outcomes = Vec::with_capacity(args.attempts);
     let mut attempts = futures::stream::iter(0..args.attempts)
         .map(|i| {
             let user = 1 + i as u64 % args.users;
-            let sources = args.sources.clone();
-            tokio::spawn(attempt(
-                i,
-                target.clone(),
-                sources,
-                user,
-                args.timeout,
-                args.end,
-            ))
+            tokio::spawn(attempt(i, args.run.clone(), user))
         })
         .buffer_unordered(args.in_flight);
     while let Some(outcome) = attempts.next().await {

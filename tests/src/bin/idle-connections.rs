@@ -157,10 +157,10 @@ async fn main() {
     let args = args();
     let pid = args.pid;
     println!(
-        "server pid {pid}: open files limit {:?}; {} connection(s) from {} source address(es), {} in flight",
+        "server pid {pid}: open files limit {:?}; {} connection(s) from {}, {} in flight",
         open_files_limit(pid),
         args.connections,
-        args.sources.len(),
+        args.sources.describe(),
         args.in_flight
     );
     let rss_before = rss_kib(pid).expect("the server's /proc/<pid>/status");
