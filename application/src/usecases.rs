@@ -36,6 +36,7 @@ macro_rules! forbidden_from_access {
 
 mod access;
 pub mod admit_request;
+pub mod admit_room_write;
 pub mod announce_voice_leave;
 pub mod authenticate;
 pub mod authorize_listen;
@@ -54,6 +55,7 @@ pub mod get_message;
 pub mod list_rooms;
 mod lobby;
 pub mod mark_read;
+pub mod pace_publish;
 pub mod post_file;
 pub mod post_message;
 mod publish_stored;
@@ -69,6 +71,7 @@ pub mod set_members;
 mod test_support;
 
 pub use admit_request::{AdmitRequest, RateLimited};
+pub use admit_room_write::AdmitRoomWrite;
 pub use announce_voice_leave::{AnnounceVoiceLeave, VoiceLeaveCommandError};
 pub use authenticate::Authenticate;
 pub use authorize_listen::{AuthorizeListen, ListenError};
@@ -86,6 +89,7 @@ pub use file_links::FileLinks;
 pub use get_message::{GetMessage, GetMessageError};
 pub use list_rooms::{ListRooms, ListRoomsError};
 pub use mark_read::{MarkRead, MarkReadError};
+pub use pace_publish::{Overloaded, PacePublish};
 pub use post_file::{FileCommand, FileLimits, IncomingFile, PostFile, PostFileError};
 pub use post_message::{PostCommand, PostError, PostMessage};
 pub use query_presence::{PresenceQueryError, QueryPresence, UserPresence};

@@ -1,7 +1,9 @@
 //! Composition root: settings, telemetry, the choice of adapters and their wiring.
 //! No business rule lives here.
 
+pub mod accept_backoff;
 pub mod community;
+pub mod descriptor_limit;
 pub mod dev_tokens;
 pub mod metrics;
 pub mod migrate;
@@ -25,6 +27,9 @@ use application::ports::outbound::EventStream;
 use application::usecases::{DeliverEvent, DisconnectSession, ExpireOrphanedSessions};
 use application::{Adapters, Chat};
 use poem::listener::{Acceptor as _, Listener as _, TcpAcceptor, TcpListener};
+
+use crate::accept_backoff::BackoffAcceptor;
+use crate::descriptor_limit::ConnectionLimit;
 use poem::{EndpointExt as _, Route, Server, get, handler};
 use tokio_util::sync::CancellationToken;
 
@@ -52,7 +57,7 @@ const METRICS_UPKEEP: &str = "metrics_upkeep";
 
 /// A wired server bound to its socket, not yet serving; its background tasks run.
 pub struct App {
-    acceptor: TcpAcceptor,
+    acceptor: BackoffAcceptor<TcpAcceptor>,
     local_addr: SocketAddr,
     /// Shared, so a test can still ask `/readyz` in process after the socket closed.
     routes: Arc<poem::endpoint::BoxEndpoint<'static>>,
@@ -71,9 +76,10 @@ fn healthz() -> &'static str {
 }
 
 impl App {
-    /// Builds the adapters and use cases, starts the background tasks (event delivery first),
-    /// binds the socket.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    /// Raises the file-descriptor limit and sets the connection cap from it, builds the
+    /// adapters and use cases, starts the background tasks (event delivery first), binds
+    /// the socket.
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         // The credentials first: a public secret is the worse problem, and reported as such.
         let credentials = startup_checks::check(&settings).inspect_err(|refusal| {
             tracing::error!(problems = ?refusal.problems, "unsafe configuration, refusing to start");
@@ -89,6 +95,10 @@ impl App {
                 "using the public development service token (allowed on loopback only); set CHAT_REST__SERVICE_TOKEN for anything but local use"
             );
         }
+        let connections =
+            ConnectionLimit::choose(settings.stomp.max_connections, descriptor_limit::raise());
+        connections.log();
+        settings.stomp.max_connections = connections.max();
         let wired = wiring::wire(&settings)
             .await
             .context("failed to build the adapters")?;
@@ -182,7 +192,7 @@ impl App {
             .and_then(|a| a.as_socket_addr().copied())
             .context("listener has no socket address")?;
         Ok(Self {
-            acceptor,
+            acceptor: BackoffAcceptor::new(acceptor),
             local_addr,
             routes,
             stomp,

@@ -1,4 +1,4 @@
-//! The per-user allowances of `[limits]`, checked once at start-up.
+//! The per-user and per-room allowances of `[limits]`, checked once at start-up.
 
 use application::ports::outbound::{Rate, Rates};
 
@@ -16,6 +16,8 @@ pub fn rates(limits: &LimitsSettings) -> anyhow::Result<Rates> {
         ("limits.read_burst", limits.read_burst),
         ("limits.subscribe_per_second", limits.subscribe_per_second),
         ("limits.subscribe_burst", limits.subscribe_burst),
+        ("limits.room_write_per_second", limits.room_write_per_second),
+        ("limits.room_write_burst", limits.room_write_burst),
     ] {
         anyhow::ensure!(
             value.is_finite() && value >= 0.0,
@@ -26,6 +28,17 @@ pub fn rates(limits: &LimitsSettings) -> anyhow::Result<Rates> {
         limits.outage_factor > 0.0 && limits.outage_factor <= 1.0,
         "limits.outage_factor must be above 0 and at most 1, got {}",
         limits.outage_factor
+    );
+    // A room's allowance is what its subscribers may be sent, not a quota to use up: 0 turns
+    // it off rather than silencing every room.
+    let room_write = (limits.room_write_per_second > 0.0).then_some(Rate {
+        per_second: limits.room_write_per_second,
+        burst: limits.room_write_burst,
+    });
+    anyhow::ensure!(
+        room_write.is_none_or(|rate| rate.burst >= 1.0),
+        "limits.room_write_burst must be at least 1 while limits.room_write_per_second is above 0, got {}",
+        limits.room_write_burst
     );
     Ok(Rates {
         write: Rate {
@@ -40,6 +53,7 @@ pub fn rates(limits: &LimitsSettings) -> anyhow::Result<Rates> {
             per_second: limits.subscribe_per_second,
             burst: limits.subscribe_burst,
         },
+        room_write,
     })
 }
 
@@ -55,6 +69,8 @@ mod tests {
             read_burst: 60.0,
             subscribe_per_second: 5.0,
             subscribe_burst: 300.0,
+            room_write_per_second: 50.0,
+            room_write_burst: 100.0,
             outage_factor: 0.5,
         }
     }
@@ -78,6 +94,20 @@ mod tests {
             ),
             (
                 LimitsSettings {
+                    room_write_per_second: f64::INFINITY,
+                    ..limits()
+                },
+                "limits.room_write_per_second",
+            ),
+            (
+                LimitsSettings {
+                    room_write_burst: 0.5,
+                    ..limits()
+                },
+                "limits.room_write_burst",
+            ),
+            (
+                LimitsSettings {
                     outage_factor: 0.0,
                     ..limits()
                 },
@@ -95,5 +125,23 @@ mod tests {
             assert!(error.to_string().contains(setting), "{error}");
         }
         assert!(rates(&limits()).is_ok());
+    }
+
+    #[test]
+    fn a_room_allowance_of_zero_per_second_means_rooms_are_not_limited() {
+        let off = LimitsSettings {
+            room_write_per_second: 0.0,
+            room_write_burst: 0.0,
+            ..limits()
+        };
+
+        assert_eq!(rates(&off).expect("usable").room_write, None);
+        assert_eq!(
+            rates(&limits()).expect("usable").room_write,
+            Some(Rate {
+                per_second: 50.0,
+                burst: 100.0
+            })
+        );
     }
 }

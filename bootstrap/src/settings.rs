@@ -148,7 +148,7 @@ pub struct HttpSettings {
     pub shutdown_grace_seconds: u64,
 }
 
-/// The `[limits]` table: per-user token buckets.
+/// The `[limits]` table: per-user and per-room token buckets.
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct LimitsSettings {
     /// Sustained writes (SENDs) per second.
@@ -163,6 +163,13 @@ pub struct LimitsSettings {
     pub subscribe_per_second: f64,
     /// SUBSCRIBEs allowed at once (a client subscribes to each of its rooms on start).
     pub subscribe_burst: f64,
+    /// Sustained message changes (posts, replies, edits, deletes, file messages) per second
+    /// in one room, whoever makes them; 0: rooms are not limited.
+    #[serde(default = "default_room_write_per_second")]
+    pub room_write_per_second: f64,
+    /// Message changes allowed at once in one room (at least 1 when rooms are limited).
+    #[serde(default = "default_room_write_burst")]
+    pub room_write_burst: f64,
     /// With `[redis]`, the allowances are shared by every instance; while Redis cannot
     /// answer, each instance limits on its own with every allowance multiplied by this
     /// (above 0, at most 1): stricter, so that an outage never lifts the limits.
@@ -172,6 +179,14 @@ pub struct LimitsSettings {
 
 fn default_outage_factor() -> f64 {
     0.5
+}
+
+fn default_room_write_per_second() -> f64 {
+    50.0
+}
+
+fn default_room_write_burst() -> f64 {
+    100.0
 }
 
 /// The `[log]` table.

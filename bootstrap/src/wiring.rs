@@ -106,7 +106,7 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wired> {
     let state = state_server(settings, &mut readiness)?;
     let users = user_directory(settings, &mut readiness)?;
     let (files, local_files) = file_store(&settings.files, &mut readiness).await?;
-    let hub = Arc::new(SubscriptionHub::default());
+    let hub = Arc::new(SubscriptionHub::new(settings.stomp.outbound_limits()));
     let in_use = vec![
         ("message_store", store.adapter),
         ("read_markers", markers.adapter),
@@ -132,6 +132,8 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<Wired> {
         limiter: limiter.port,
         files: files.port,
         broadcaster: hub.clone(),
+        backlog: hub.clone(),
+        publish_patience: settings.stomp.overload_wait(),
         file_limits: file_limits(&settings.files),
         channel_binding: crate::community::channel_binding(settings),
     };

@@ -36,7 +36,7 @@ impl Frame {
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
     }
 
-    fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &str) -> Self {
         let text = text.trim_start_matches(['\r', '\n']);
         let (head, rest) = text.split_once("\n\n").expect("frame has a blank line");
         let mut lines = head.lines();

@@ -18,6 +18,7 @@ mod private_services;
 mod refused_start;
 mod server;
 pub mod services;
+mod split_client;
 mod tokens;
 
 pub use client::{Frame, FrameLost, StompClient};
@@ -30,6 +31,7 @@ pub use http::{DEVELOPMENT_SERVICE_TOKEN, RestClient, TEST_SERVICE_TOKEN};
 pub use private_services::{PrivateKafka, PrivateRedis};
 pub use refused_start::refused_start;
 pub use server::TestServer;
+pub use split_client::{StompReader, StompWriter, connect_split};
 pub use tokens::{
     DEVELOPMENT_SECRET, TEST_JWT_SECRET, expired_token, token, token_for, token_signed_with,
 };

@@ -123,21 +123,28 @@ impl TestServer {
     /// credentials ([`crate::TEST_JWT_SECRET`], [`crate::TEST_SERVICE_TOKEN`]) that a
     /// deployment must set (the built-in ones are refused outside local development).
     pub fn start_with(env: &[(&str, &str)]) -> Self {
-        Self::spawn(env, true)
+        Self::spawn(env, true, None)
+    }
+
+    /// Starts the server as [`Self::start_with`] does, under a file-descriptor limit of
+    /// `limit` (soft and hard, `ulimit -n` in a shell that then runs the binary), so it
+    /// can be driven out of descriptors.
+    pub fn start_with_descriptor_limit(limit: u32, env: &[(&str, &str)]) -> Self {
+        Self::spawn(env, true, Some(limit))
     }
 
     /// Starts the server with extra `CHAT_*` settings and the built-in development
     /// credentials, as `cargo run` does: tokens must be signed with
     /// [`crate::DEVELOPMENT_SECRET`].
     pub fn start_with_built_in_credentials(env: &[(&str, &str)]) -> Self {
-        Self::spawn(env, false)
+        Self::spawn(env, false, None)
     }
 
     /// Runs the binary with exactly `env` on top of the defaults (no test credentials),
     /// expecting it to refuse to start: returns what it printed. Panics when it starts
     /// listening or does not exit within 30 s.
     pub fn refused_start(env: &[(&str, &str)]) -> String {
-        let mut command = Self::command(env, false);
+        let mut command = Self::command(env, false, None);
         command.stderr(Stdio::piped());
         let mut child = command.spawn().expect("chat-server starts");
         let output = Arc::new(Mutex::new(Vec::new()));
@@ -182,13 +189,29 @@ impl TestServer {
     /// Runs `chat-server <args>` with `env` on top of the defaults (no credentials) until it
     /// exits, and returns what it did (`migrate`, `token`).
     pub fn run_to_completion(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-        let mut command = Self::command(env, false);
+        let mut command = Self::command(env, false, None);
         command.args(args).stderr(Stdio::piped());
         command.output().expect("chat-server runs")
     }
 
-    fn command(env: &[(&str, &str)], test_credentials: bool) -> Command {
-        let mut command = Command::new(binary());
+    /// The binary with `env`; under `descriptor_limit`, run by `sh` after `ulimit -n`
+    /// (`exec`, so the process id is the server's).
+    fn command(
+        env: &[(&str, &str)],
+        test_credentials: bool,
+        descriptor_limit: Option<u32>,
+    ) -> Command {
+        let mut command = match descriptor_limit {
+            None => Command::new(binary()),
+            Some(limit) => {
+                let mut shell = Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!(r#"ulimit -n {limit} && exec "$0" "$@""#))
+                    .arg(binary());
+                shell
+            }
+        };
         command
             .env("CHAT_HTTP__PORT", "0")
             .env("CHAT_LOG__FORMAT", "json")
@@ -209,7 +232,7 @@ impl TestServer {
         command
     }
 
-    fn spawn(env: &[(&str, &str)], test_credentials: bool) -> Self {
+    fn spawn(env: &[(&str, &str)], test_credentials: bool, descriptor_limit: Option<u32>) -> Self {
         let service_token = env
             .iter()
             .rev()
@@ -223,7 +246,7 @@ impl TestServer {
                 |(_, value)| value,
             )
             .to_owned();
-        let mut command = Self::command(env, test_credentials);
+        let mut command = Self::command(env, test_credentials, descriptor_limit);
         let mut child = command.spawn().expect("chat-server starts");
         let stdout = child.stdout.take().expect("stdout is piped");
         let logs = Arc::new(Mutex::new(Vec::new()));
@@ -298,6 +321,17 @@ impl TestServer {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
+    /// The CPU time the server has used so far, user and system (Linux `/proc`), if readable.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // After the command name in parentheses: state is field 3, utime and stime 14 and 15.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        #[allow(clippy::cast_precision_loss)]
+        Some(ticks as f64 / clock_ticks_per_second())
+    }
+
     /// The HTTP base URL.
     pub fn http_url(&self) -> String {
         format!("http://{}", self.addr)
@@ -353,6 +387,20 @@ impl TestServer {
         }
         panic!("chat-server did not stop within 10 s of SIGTERM");
     }
+}
+
+/// The unit of `/proc/<pid>/stat`'s CPU times (`getconf CLK_TCK`; 100 on Linux).
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: OnceLock<f64> = OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|output| String::from_utf8(output.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }
 
 /// Collects the lines of `pipe` into `into` until it closes.

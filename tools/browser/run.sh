@@ -42,7 +42,7 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 
 cd "$here"
-if [ ! -d node_modules ]; then
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
 
@@ -51,8 +51,17 @@ fi
 unset CHAT_JWT__SECRET CHAT_CONFIG
 # The check posts more than a page of history at once, and makes a resume miss more
 # than the server replays.
-export CHAT_LIMITS__WRITE_BURST="${CHAT_LIMITS__WRITE_BURST:-200}"
+export CHAT_LIMITS__WRITE_BURST="${CHAT_LIMITS__WRITE_BURST:-1000}"
 export CHAT_STOMP__RESUME_LIMIT="${CHAT_STOMP__RESUME_LIMIT:-20}"
+# It floods a room whose reader stopped reading until a post is refused `overloaded` (no
+# room write limit gets there first): an outbound queue is behind past 32 KiB (two large messages; the chat's small frames never
+# get there), a refusal comes after 300 ms, and neither a write timeout nor the
+# slow-consumer rule closes the paused reader within the check.
+export CHAT_LIMITS__ROOM_WRITE_PER_SECOND="${CHAT_LIMITS__ROOM_WRITE_PER_SECOND:-0}"
+export CHAT_STOMP__OUTBOUND_QUEUE_BYTES="${CHAT_STOMP__OUTBOUND_QUEUE_BYTES:-65536}"
+export CHAT_STOMP__OVERLOAD_WAIT_MS="${CHAT_STOMP__OVERLOAD_WAIT_MS:-300}"
+export CHAT_STOMP__WRITE_TIMEOUT_MS="${CHAT_STOMP__WRITE_TIMEOUT_MS:-30000}"
+export CHAT_STOMP__SLOW_CONSUMER_MS="${CHAT_STOMP__SLOW_CONSUMER_MS:-30000}"
 # shellcheck source=../start-server.sh
 . "$here/../start-server.sh"
 

@@ -12,8 +12,12 @@
 // drops while others post and the page resumes the room with x-since-seq (no REST
 // reload), and after missing more than the server replays (`stomp.resume_limit`, set
 // to 20 by run.sh) it gets a `gap` and reloads over REST; bob leaves and alice sees
-// him go offline. No page may log an error (a Content-Security-Policy violation would).
-// Saves a screenshot of bob's page.
+// him go offline. Last, graceful degradation: a reader of this script's own (the `ws`
+// library, its socket paused) stops reading a room, another client floods the room with
+// large messages until the server refuses one `overloaded`; alice's post there is refused
+// too and her page shows "server busy, retrying"; once the reader reads again the page's
+// retry is stored, the message appears once and the banner goes away. No page may log an
+// error (a Content-Security-Policy violation would). Saves a screenshot of bob's page.
 //
 // Prints one line per check and a closing `N passed, M failed`; exits non-zero on any
 // failure, and stops by itself within OVERALL_TIMEOUT_MS.
@@ -22,6 +26,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
 
 const BASE = process.env.CHAT_URL ?? 'http://127.0.0.1:8080';
 const SCREENSHOT = process.env.SCREENSHOT ?? 'web-chat.png';
@@ -31,6 +36,10 @@ const OVERALL_TIMEOUT_MS = 90000;
 const ROOM = 5;
 const LONG_ROOM = 6; // more than a page of history, for scrolling up and resuming
 const RESUME_LIMIT = 20; // run.sh starts the server with CHAT_STOMP__RESUME_LIMIT=20
+const BUSY_ROOM = 7; // flooded until the server refuses posts as overloaded
+const FLOOD_LIMIT = 2000; // posts before the check gives up on provoking a refusal
+// About 16 KB of UTF-8 per message: a paused reader's buffers fill after a few hundred.
+const LARGE = '\u{1F600}'.repeat(3990);
 
 let passed = 0;
 let failed = 0;
@@ -155,6 +164,75 @@ async function interceptWebSockets(page) {
     try { await whileDown(); } finally { line.blocked = false; }
   };
   return line;
+}
+
+// A development token for `userId`, asked for by this script.
+async function devToken(userId, name) {
+  const response = await fetch(`${BASE}/dev/token`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId, name }),
+    signal: AbortSignal.timeout(WAIT_MS),
+  });
+  if (!response.ok) throw new Error(`POST /dev/token: HTTP ${response.status}`);
+  return (await response.json()).token;
+}
+
+// A STOMP session of this script's own over the `ws` library, whose socket (unlike a
+// page's) can stop being read: `ws.pause()`, as a client that has stopped reading.
+// `request` sends a frame with a receipt and resolves with its answer: `{ receipt }`, or
+// `{ refusal }` (the JSON on /user/queue/errors naming the receipt), or `{ error }`.
+async function stompSession(userId, name) {
+  const token = await devToken(userId, name);
+  const ws = new WebSocket(`${BASE.replace(/^http/, 'ws')}/my-chat/websocket`, ['v12.stomp']);
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  const frame = (command, headers, body = '') =>
+    `${command}\n${Object.entries(headers).map(([k, v]) => `${k}:${v}`).join('\n')}\n\n${body}\0`;
+  const waiting = new Map(); // receipt (or 'connected') -> resolve
+  const answer = (key, outcome) => waiting.get(key)?.(outcome);
+  const answerOf = (key) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: no answer to ${key} in ${WAIT_MS} ms`)), WAIT_MS);
+    waiting.set(key, (outcome) => { clearTimeout(timer); waiting.delete(key); resolve(outcome); });
+  });
+  ws.on('message', (data) => {
+    for (const text of String(data).split('\0')) {
+      const end = text.indexOf('\n\n');
+      const head = text.slice(0, end).replace(/^\n+/, '');
+      const command = head.split('\n')[0];
+      if (command === 'CONNECTED') answer('connected', {});
+      else if (command === 'RECEIPT') answer(/\nreceipt-id:([^\n]+)/.exec(head)?.[1], { receipt: head });
+      else if (command === 'ERROR') for (const key of [...waiting.keys()]) answer(key, { error: text });
+      else if (command === 'MESSAGE' && head.includes('\ndestination:/user/queue/errors')) {
+        const refusal = JSON.parse(text.slice(end + 2));
+        answer(refusal['receipt-id'], { refusal });
+      }
+    }
+  });
+  let counter = 0;
+  const request = (command, headers, body) => {
+    counter += 1;
+    const receipt = `${name}-${counter}`;
+    const answered = answerOf(receipt);
+    ws.send(frame(command, { ...headers, receipt }, body));
+    return answered;
+  };
+  const connected = answerOf('connected');
+  ws.send(frame('CONNECT', { 'accept-version': '1.2', 'access-token': token, 'user-id': userId, host: 'localhost' }));
+  await connected;
+  return { ws, request, close: () => ws.terminate() };
+}
+
+// Posts large messages to DM room `room` one at a time until the server refuses one as
+// overloaded; returns how many were stored first.
+async function floodUntilOverloaded(session, room) {
+  const subscribed = await session.request('SUBSCRIBE', { id: 'errors', destination: '/user/queue/errors' });
+  if (!subscribed.receipt) throw new Error(`not subscribed: ${JSON.stringify(subscribed)}`);
+  for (let n = 1; n <= FLOOD_LIMIT; n += 1) {
+    const body = JSON.stringify({ content: `${n} ${LARGE}`, channelId: String(room) });
+    const headers = { destination: '/kafka/send-direct-message', 'content-type': 'application/json' };
+    const answer = await session.request('SEND', headers, body);
+    if (answer.refusal?.code === 'overloaded') return n - 1;
+    if (!answer.receipt) throw new Error(`post ${n} not stored: ${JSON.stringify(answer)}`);
+  }
+  throw new Error(`${FLOOD_LIMIT} posts stored, none refused`);
 }
 
 async function act(page, text, action) {
@@ -341,6 +419,32 @@ async function main() {
       await visible(alice.locator('#people li.online[data-user="2"]'));
       await bob.close();
       await visible(alice.locator('#people li[data-user="2"]:not(.online)'));
+    });
+
+    await check(`alice's post to flooded room ${BUSY_ROOM} shows "server busy, retrying" until it is stored`, async () => {
+      const reader = await stompSession(5, 'dave');
+      const flooder = await stompSession(4, 'erin');
+      try {
+        const subscribed = await reader.request('SUBSCRIBE', { id: 'room', destination: `/topic/direct/${BUSY_ROOM}` });
+        if (!subscribed.receipt) throw new Error(`dave not subscribed: ${JSON.stringify(subscribed)}`);
+        reader.ws.pause();
+        const stored = await floodUntilOverloaded(flooder, BUSY_ROOM);
+        console.log(`     erin's post ${stored + 1} refused overloaded while dave reads nothing`);
+        await openRoom(alice, BUSY_ROOM);
+        const text = 'sent while the server is busy';
+        await post(alice, text);
+        const busy = alice.locator('#busy[role=status]');
+        await visible(busy);
+        await waitForText(busy, 'server busy, retrying');
+        if (await message(alice, text).count() !== 0) throw new Error('shown before the reader caught up');
+        reader.ws.resume();
+        await visible(message(alice, text));
+        await busy.waitFor({ state: 'hidden', timeout: WAIT_MS });
+        if (await message(alice, text).count() !== 1) throw new Error('the retried post is shown more than once');
+      } finally {
+        reader.close();
+        flooder.close();
+      }
     });
 
     await check('no page logged an error (CSP violations included)', async () => {

@@ -12,6 +12,7 @@ mod presence_store;
 mod rate_limiter;
 mod read_markers;
 mod state_server;
+mod token_buckets;
 mod user_directory;
 
 pub use clock::SystemClock;

@@ -1,99 +1,42 @@
-//! Per-user token buckets in memory, for one instance.
+//! Per-user and per-room token buckets in memory, for one instance.
 //!
-//! The buckets are spread over [`SHARDS`] independently locked maps, and idle buckets are
-//! dropped incrementally: every call looks at no more than [`EXPIRY_STEPS`] entries of its
-//! shard's expiry queue, so no call ever walks all buckets under a lock, however many users
-//! there are.
+//! Users and rooms each have their own [`TokenBuckets`] map: incremental expiry of idle
+//! buckets, and a cap on how many are held, since room ids come from client input (as do
+//! user ids, once their tokens are verified).
 
-use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasher as _;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use application::ports::outbound::{Admission, LimiterError, RateLimiter, Rates, RequestKind};
+use domain::{RoomKey, UserId};
 
-use application::ports::outbound::{
-    Admission, LimiterError, Rate, RateLimiter, Rates, RequestKind,
-};
-use domain::UserId;
+use crate::token_buckets::TokenBuckets;
 
-use crate::lock;
+/// Buckets of users held at most: far more users than one instance serves at once (each
+/// has up to one per request kind); some 100 to 150 bytes each with the maps' slack, so
+/// about 150 MB at worst.
+const MAX_USER_BUCKETS: usize = 1 << 20;
+/// Buckets of rooms held at most: more rooms than post within one refill period on one
+/// instance (two seconds at the default room allowance); about 20 MB at worst.
+const MAX_ROOM_BUCKETS: usize = 1 << 17;
 
-/// Independently locked parts of the bucket map.
-const SHARDS: usize = 16;
-/// Expiry queue entries looked at per call (each call adds at most one).
-const EXPIRY_STEPS: usize = 2;
-/// A bucket left alone this long is dropped even if it is not full yet (a rate so slow that
-/// refilling takes longer): the user then starts again from a full bucket.
-const LONGEST_IDLE: Duration = Duration::from_secs(600);
-
-type Key = (UserId, RequestKind);
-
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
-}
-
-impl Bucket {
-    /// When this bucket is full again (and so no different from a missing one).
-    fn idle_at(&self, rate: Rate) -> Instant {
-        let missing = (rate.burst - self.tokens).max(0.0);
-        let refill = if rate.per_second > 0.0 {
-            Duration::try_from_secs_f64(missing / rate.per_second).unwrap_or(LONGEST_IDLE)
-        } else {
-            LONGEST_IDLE
-        };
-        self.updated + refill.min(LONGEST_IDLE)
-    }
-}
-
-/// One lock's worth of buckets, with the queue of when each may be dropped.
-#[derive(Debug, Default)]
-struct Shard {
-    buckets: HashMap<Key, Bucket>,
-    /// Every bucket appears once, with the instant it was due to be idle when queued.
-    expiry: VecDeque<(Instant, Key)>,
-}
-
-impl Shard {
-    /// Drops up to [`EXPIRY_STEPS`] buckets that are idle by `now`; a queued bucket used
-    /// since goes to the back of the queue with its new due time.
-    fn expire_some(&mut self, now: Instant, rates: &Rates) {
-        for _ in 0..EXPIRY_STEPS {
-            let Some(&(due, key)) = self.expiry.front() else {
-                return;
-            };
-            if due > now {
-                return;
-            }
-            self.expiry.pop_front();
-            if let Some(bucket) = self.buckets.get(&key) {
-                let idle_at = bucket.idle_at(rates.of(key.1));
-                if idle_at <= now {
-                    self.buckets.remove(&key);
-                } else {
-                    self.expiry.push_back((idle_at, key));
-                }
-            }
-        }
-    }
-}
-
-/// The embedded rate limiter: one token bucket per user and request kind, in this process.
+/// The embedded rate limiter: one token bucket per user and request kind, and one per
+/// room for its message changes, in this process.
 #[derive(Debug)]
 pub struct TokenBucketLimiter {
     rates: Rates,
-    hasher: RandomState,
-    shards: Vec<Mutex<Shard>>,
+    users: TokenBuckets<(UserId, RequestKind)>,
+    rooms: TokenBuckets<RoomKey>,
 }
 
 impl TokenBucketLimiter {
     /// A limiter with the given allowances.
     pub fn new(rates: Rates) -> Self {
+        Self::with_capacity(rates, MAX_USER_BUCKETS, MAX_ROOM_BUCKETS)
+    }
+
+    fn with_capacity(rates: Rates, users: usize, rooms: usize) -> Self {
         Self {
             rates,
-            hasher: RandomState::new(),
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            users: TokenBuckets::new(users),
+            rooms: TokenBuckets::new(rooms),
         }
     }
 
@@ -101,70 +44,40 @@ impl TokenBucketLimiter {
     pub fn rates(&self) -> Rates {
         self.rates
     }
-
-    fn shard(&self, key: &Key) -> &Mutex<Shard> {
-        let index = usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
-        &self.shards[index]
-    }
-
-    /// Buckets held now, for tests.
-    #[cfg(test)]
-    fn bucket_count(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).buckets.len()).sum()
-    }
 }
 
 #[async_trait::async_trait]
 impl RateLimiter for TokenBucketLimiter {
     async fn admit(&self, user: UserId, kind: RequestKind) -> Result<Admission, LimiterError> {
-        let rate = self.rates.of(kind);
-        let now = Instant::now();
-        let key = (user, kind);
-        let mut guard = lock(self.shard(&key));
-        guard.expire_some(now, &self.rates);
-        let Shard { buckets, expiry } = &mut *guard;
-        let mut created = false;
-        let bucket = buckets.entry(key).or_insert_with(|| {
-            created = true;
-            Bucket {
-                tokens: rate.burst,
-                updated: now,
-            }
-        });
-        let elapsed = now.duration_since(bucket.updated).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * rate.per_second).min(rate.burst);
-        bucket.updated = now;
-        let allowed = bucket.tokens >= 1.0;
-        if allowed {
-            bucket.tokens -= 1.0;
-        }
-        if created {
-            expiry.push_back((bucket.idle_at(rate), key));
-        }
-        if allowed {
+        Ok(self
+            .users
+            .take((user, kind), |&(_, kind)| self.rates.of(kind)))
+    }
+
+    async fn admit_room(&self, room: RoomKey) -> Result<Admission, LimiterError> {
+        let Some(rate) = self.rates.room_write else {
             return Ok(Admission::Allowed);
-        }
-        let missing = 1.0 - bucket.tokens;
-        let retry_after = if rate.per_second > 0.0 {
-            Duration::try_from_secs_f64(missing / rate.per_second).unwrap_or(Duration::MAX)
-        } else {
-            Duration::MAX
         };
-        Ok(Admission::Limited { retry_after })
+        Ok(self.rooms.take(room, |_| rate))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::time::Duration;
 
-    fn limiter(burst: f64) -> TokenBucketLimiter {
-        let rate = Rate {
-            per_second: 50.0,
-            burst,
-        };
-        TokenBucketLimiter::new(Rates {
-            write: rate,
+    use application::ports::outbound::Rate;
+    use domain::{ChannelId, RoomId};
+
+    use super::*;
+    use crate::token_buckets::EXPIRY_STEPS;
+
+    fn rates(burst: f64) -> Rates {
+        Rates {
+            write: Rate {
+                per_second: 50.0,
+                burst,
+            },
             read: Rate {
                 per_second: 1.0,
                 burst: 100.0,
@@ -173,7 +86,19 @@ mod tests {
                 per_second: 1.0,
                 burst: 100.0,
             },
-        })
+            room_write: Some(Rate {
+                per_second: 0.001,
+                burst: 3.0,
+            }),
+        }
+    }
+
+    fn limiter(burst: f64) -> TokenBucketLimiter {
+        TokenBucketLimiter::new(rates(burst))
+    }
+
+    async fn room(limiter: &TokenBucketLimiter, room: RoomKey) -> Admission {
+        limiter.admit_room(room).await.expect("answer")
     }
 
     #[tokio::test]
@@ -253,16 +178,16 @@ mod tests {
                 .await
                 .expect("answer");
         }
-        assert_eq!(limiter.bucket_count(), 200);
+        assert_eq!(limiter.users.len(), 200);
 
         tokio::time::sleep(Duration::from_millis(40)).await;
         // Each call drops at most EXPIRY_STEPS idle buckets of its own shard.
-        let before = limiter.bucket_count();
+        let before = limiter.users.len();
         limiter
             .admit(UserId::new(1_000), RequestKind::Write)
             .await
             .expect("answer");
-        let after_one = limiter.bucket_count();
+        let after_one = limiter.users.len();
         let dropped = (before + 1).saturating_sub(after_one);
         assert!(
             dropped <= EXPIRY_STEPS,
@@ -275,16 +200,11 @@ mod tests {
                 .expect("answer");
         }
         let old_left = limiter
-            .shards
-            .iter()
-            .map(|s| {
-                lock(s)
-                    .buckets
-                    .keys()
-                    .filter(|(user, kind)| *kind == RequestKind::Write && user.get() <= 200)
-                    .count()
-            })
-            .sum::<usize>();
+            .users
+            .keys()
+            .into_iter()
+            .filter(|(user, kind)| *kind == RequestKind::Write && user.get() <= 200)
+            .count();
         assert_eq!(old_left, 0, "every idle bucket was dropped eventually");
     }
 
@@ -323,5 +243,58 @@ mod tests {
                 .expect("answer"),
             Admission::Limited { .. }
         ));
+    }
+
+    #[tokio::test]
+    async fn a_room_has_one_allowance_apart_from_its_posters_and_other_rooms() {
+        let limiter = limiter(100.0);
+        let dm = RoomKey::Direct(RoomId::new(5));
+        for _ in 0..3 {
+            assert_eq!(room(&limiter, dm).await, Admission::Allowed);
+        }
+
+        assert!(matches!(
+            room(&limiter, dm).await,
+            Admission::Limited { retry_after } if retry_after > Duration::from_secs(100)
+        ));
+        assert_eq!(
+            room(&limiter, RoomKey::Channel(ChannelId::new(5))).await,
+            Admission::Allowed,
+            "a channel with the DM room's number is another room"
+        );
+        assert_eq!(
+            limiter
+                .admit(UserId::new(5), RequestKind::Write)
+                .await
+                .expect("answer"),
+            Admission::Allowed,
+            "the room's allowance is not a user's"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_room_allowance_rooms_are_never_limited_and_hold_no_bucket() {
+        let limiter = TokenBucketLimiter::new(Rates {
+            room_write: None,
+            ..rates(1.0)
+        });
+        let dm = RoomKey::Direct(RoomId::new(5));
+
+        for _ in 0..100 {
+            assert_eq!(room(&limiter, dm).await, Admission::Allowed);
+        }
+
+        assert_eq!(limiter.rooms.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn rooms_named_by_clients_never_hold_more_buckets_than_the_cap() {
+        let limiter = TokenBucketLimiter::with_capacity(rates(1.0), 1_000, 256);
+
+        for id in 1..=20_000 {
+            room(&limiter, RoomKey::Direct(RoomId::new(id))).await;
+        }
+
+        assert!(limiter.rooms.len() <= 256, "{}", limiter.rooms.len());
     }
 }

@@ -18,6 +18,11 @@ pub fn describe_all() {
         "Time to produce an HTTP response, by method, route template and status."
     );
     describe_counter!(
+        http::ACCEPT_ERRORS,
+        Unit::Count,
+        "Errors accepting a connection (out of file descriptors or memory); each pauses the accept loop briefly."
+    );
+    describe_counter!(
         dependency::DEGRADED,
         Unit::Count,
         "Answers a lobby dependency gave from a cache or fallback, or failed to give (degraded mode), by dependency."
@@ -89,7 +94,33 @@ fn describe_stomp() {
     );
     describe_counter!(
         stomp::SLOW_CONSUMERS,
-        "Connections closed because their outbound queue was full."
+        "Connections closed because their outbound queue stayed full while others drained."
+    );
+    describe_gauge!(
+        stomp::OUTBOUND_QUEUED_FRAMES,
+        "MESSAGE frames waiting in the connections' outbound queues."
+    );
+    describe_gauge!(
+        stomp::OUTBOUND_QUEUED_BYTES,
+        Unit::Bytes,
+        "Bytes waiting in the connections' outbound queues."
+    );
+    describe_gauge!(
+        stomp::OUTBOUND_BUDGET_BYTES,
+        Unit::Bytes,
+        "The most bytes the outbound queues may hold together."
+    );
+    describe_gauge!(
+        stomp::CONNECTIONS_BEHIND,
+        "Connections whose outbound queue is past its high-water mark."
+    );
+    describe_counter!(
+        stomp::DELIVERIES_DROPPED,
+        "Deliveries not queued to a full outbound queue (announced by a gap event)."
+    );
+    describe_counter!(
+        stomp::PUBLISHES_DELAYED,
+        "SENDs that waited for their room's delivery to catch up."
     );
     describe_counter!(
         stomp::CONNECTIONS_REFUSED,
@@ -152,12 +183,21 @@ mod tests {
             describe_all();
             metrics::counter!(http::REQUESTS).increment(1);
             metrics::histogram!(http::REQUEST_DURATION).record(0.1);
+            metrics::counter!(http::ACCEPT_ERRORS).increment(1);
             dependency_degraded(Dependency::StateServer).increment(1);
             dependency_up(Dependency::EventBus).set(1.0);
             error_code("empty_content").increment(1);
             uploads_in_progress().increment(1.0);
             task_stopped("event_delivery").increment(1);
-            for gauge in [stomp::CONNECTIONS, stomp::SUBSCRIPTIONS, delivery::HELD] {
+            for gauge in [
+                stomp::CONNECTIONS,
+                stomp::SUBSCRIPTIONS,
+                stomp::OUTBOUND_QUEUED_FRAMES,
+                stomp::OUTBOUND_QUEUED_BYTES,
+                stomp::OUTBOUND_BUDGET_BYTES,
+                stomp::CONNECTIONS_BEHIND,
+                delivery::HELD,
+            ] {
                 metrics::gauge!(gauge).increment(1.0);
             }
             for counter in [
@@ -170,6 +210,8 @@ mod tests {
                 stomp::SUBSCRIPTIONS_REVOKED,
                 stomp::EVENTS_REPLAYED,
                 stomp::RESUME_GAPS,
+                stomp::DELIVERIES_DROPPED,
+                stomp::PUBLISHES_DELAYED,
                 delivery::SKIPPED,
                 delivery::LATE,
                 delivery::FILLED,
@@ -193,7 +235,7 @@ mod tests {
             .filter_map(|line| line.strip_prefix("# TYPE "))
             .filter_map(|line| line.split(' ').next())
             .collect();
-        assert_eq!(names.len(), 27, "{rendered}");
+        assert_eq!(names.len(), 34, "{rendered}");
         for name in names {
             let help = format!("# HELP {name} ");
             assert!(

@@ -5,6 +5,9 @@
 pub const REQUESTS: &str = "http_requests_total";
 /// Histogram in seconds by [`METHOD`], [`ROUTE`] and [`STATUS`]: time to produce a response.
 pub const REQUEST_DURATION: &str = "http_request_duration_seconds";
+/// Counter: errors accepting a connection (out of file descriptors or memory, …); each is
+/// followed by a short pause of the accept loop.
+pub const ACCEPT_ERRORS: &str = "http_accept_errors_total";
 
 /// Label key: the request method (a standard method, or `other`).
 pub const METHOD: &str = "method";

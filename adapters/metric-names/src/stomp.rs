@@ -12,8 +12,22 @@ pub const FRAMES_RECEIVED: &str = "stomp_frames_received_total";
 pub const FRAMES_SENT: &str = "stomp_frames_sent_total";
 /// Counter: MESSAGE frames queued for a subscriber.
 pub const EVENTS_DELIVERED: &str = "stomp_events_delivered_total";
-/// Counter: connections disconnected because their outbound queue was full.
+/// Counter: connections disconnected because their outbound queue stayed full while the
+/// others drained (`stomp.slow_consumer_ms`).
 pub const SLOW_CONSUMERS: &str = "stomp_slow_consumers_total";
+/// Gauge: MESSAGE frames waiting in every connection's outbound queue.
+pub const OUTBOUND_QUEUED_FRAMES: &str = "stomp_outbound_queued_frames";
+/// Gauge: bytes waiting in every connection's outbound queue (each frame counted whole).
+pub const OUTBOUND_QUEUED_BYTES: &str = "stomp_outbound_queued_bytes";
+/// Gauge: the most bytes all outbound queues together may hold (`stomp.outbound_budget_bytes`).
+pub const OUTBOUND_BUDGET_BYTES: &str = "stomp_outbound_budget_bytes";
+/// Gauge: connections whose outbound queue is past its high-water mark.
+pub const CONNECTIONS_BEHIND: &str = "stomp_connections_behind";
+/// Counter: deliveries not queued because the connection's queue (or the budget) was full;
+/// each run of them is announced to the subscription by a `gap` event.
+pub const DELIVERIES_DROPPED: &str = "stomp_deliveries_dropped_total";
+/// Counter: SENDs that waited for their room's delivery to catch up.
+pub const PUBLISHES_DELAYED: &str = "stomp_publishes_delayed_total";
 /// Counter by [`REASON`]: sockets and sessions refused over a cap.
 pub const CONNECTIONS_REFUSED: &str = "stomp_connections_refused_total";
 /// Counter: sessions ended because a client did not take a write in time.
@@ -29,6 +43,6 @@ pub const RESUME_GAPS: &str = "stomp_resume_gaps_total";
 pub const COMMAND: &str = "command";
 /// The [`COMMAND`] label value of a heart-beat (a bare EOL, not a frame).
 pub const HEARTBEAT: &str = "HEARTBEAT";
-/// Label key of [`CONNECTIONS_REFUSED`]: `per_address`, `unauthenticated`, `per_user` or
-/// `sockjs_sessions`.
+/// Label key of [`CONNECTIONS_REFUSED`]: `max_connections`, `per_address`,
+/// `unauthenticated`, `per_user` or `sockjs_sessions`.
 pub const REASON: &str = "reason";

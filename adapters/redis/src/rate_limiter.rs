@@ -1,12 +1,13 @@
-//! [`RedisRateLimiter`]: the per-user allowances shared by every instance, one atomic Lua
-//! script per request, with a stricter per-instance limiter answering while Redis is away.
+//! [`RedisRateLimiter`]: the per-user and per-room allowances shared by every instance, one
+//! atomic Lua script per request, with a stricter per-instance limiter answering while Redis
+//! is away.
 
 use std::time::Duration;
 
 use application::ports::outbound::{
     Admission, LimiterError, Rate, RateLimiter, Rates, RequestKind,
 };
-use domain::UserId;
+use domain::{RoomKey, UserId};
 use fred::prelude::Value;
 
 use crate::connection::RedisConnection;
@@ -20,13 +21,16 @@ static ADMIT: LuaScript = LuaScript::new("rate limit", include_str!("lua/admit.l
 /// matters, and small enough for Lua's doubles to stay exact in microseconds.
 const NEVER_US: f64 = 10.0 * 365.0 * 24.0 * 3600.0 * 1e6;
 
-/// One allowance per user and request kind, kept in Redis so that a user spreading requests
-/// over several instances still has one allowance.
+/// One allowance per user and request kind, and one per room for its message changes, kept
+/// in Redis so that a user (or a room's posters) spreading requests over several instances
+/// still has one allowance.
 ///
-/// Each `admit` is one script run (GCRA: one key per user and kind,
-/// `{key_prefix}limit:{kind}:{userId}`, holding when the next request is due, in Redis's own
-/// clock, expiring once the allowance is whole again). The script is atomic, so concurrent
-/// requests on different instances never both spend the last request.
+/// Each `admit` or `admit_room` is one script run (GCRA: one key per user and kind,
+/// `{key_prefix}limit:{kind}:{userId}`, or per room, `{key_prefix}limit:room:direct:{roomId}`
+/// and `{key_prefix}limit:room:channel:{channelId}`, holding when the next request is due, in
+/// Redis's own clock, expiring once the allowance is whole again). The script is atomic, so
+/// concurrent requests on different instances never both spend the last request. Without a
+/// room allowance (`Rates::room_write` is `None`) `admit_room` allows at once, with no call.
 ///
 /// While Redis cannot answer (down, or slower than the command timeout), `fallback` answers
 /// instead: a per-instance limiter that bootstrap builds with stricter rates. An outage thus
@@ -66,16 +70,26 @@ impl<F: RateLimiter> RedisRateLimiter<F> {
         &self.fallback
     }
 
-    fn key(&self, user: UserId, kind: RequestKind) -> String {
+    fn user_key(&self, user: UserId, kind: RequestKind) -> String {
         format!("{}limit:{}:{user}", self.key_prefix, kind.name())
     }
 
-    async fn shared(&self, user: UserId, kind: RequestKind) -> anyhow::Result<Admission> {
-        let (interval, tolerance) = gcra(self.rates.of(kind));
+    fn room_key(&self, room: RoomKey) -> String {
+        match room {
+            RoomKey::Direct(room) => format!("{}limit:room:direct:{room}", self.key_prefix),
+            RoomKey::Channel(channel) => {
+                format!("{}limit:room:channel:{channel}", self.key_prefix)
+            }
+        }
+    }
+
+    /// Takes one request from the allowance `rate` kept under `key`.
+    async fn shared(&self, key: String, rate: Rate) -> anyhow::Result<Admission> {
+        let (interval, tolerance) = gcra(rate);
         let reply = ADMIT
             .run_fail_fast(
                 &self.connection,
-                vec![self.key(user, kind)],
+                vec![key],
                 vec![format!("{interval:.0}"), format!("{tolerance:.0}")],
             )
             .await?;
@@ -115,11 +129,28 @@ fn decode(reply: &Value) -> Option<Admission> {
 impl<F: RateLimiter> RateLimiter for RedisRateLimiter<F> {
     #[tracing::instrument(name = "redis.rate_limit", skip_all, fields(user = %user, kind = kind.name()))]
     async fn admit(&self, user: UserId, kind: RequestKind) -> Result<Admission, LimiterError> {
-        match self.shared(user, kind).await {
+        match self
+            .shared(self.user_key(user, kind), self.rates.of(kind))
+            .await
+        {
             Ok(admission) => Ok(admission),
             Err(error) => {
                 self.outages.failed("admitting a request", &error);
                 self.fallback.admit(user, kind).await
+            }
+        }
+    }
+
+    #[tracing::instrument(name = "redis.rate_limit_room", skip_all, fields(room = %room))]
+    async fn admit_room(&self, room: RoomKey) -> Result<Admission, LimiterError> {
+        let Some(rate) = self.rates.room_write else {
+            return Ok(Admission::Allowed);
+        };
+        match self.shared(self.room_key(room), rate).await {
+            Ok(admission) => Ok(admission),
+            Err(error) => {
+                self.outages.failed("admitting a room write", &error);
+                self.fallback.admit_room(room).await
             }
         }
     }

@@ -119,9 +119,9 @@ fn id<T>(
 
 impl FileApi {
     /// Reads the form and posts the file in `room` (or the room the form names).
-    /// Membership is checked as soon as the room is known: before any file part is
-    /// written to disk (for the seed's forms, unless `upload_room_first` is off and
-    /// the form names its room after the file).
+    /// Membership, then the room's allowance of message changes, are checked as soon as
+    /// the room is known: before any file part is written to disk (for the seed's forms,
+    /// unless `upload_room_first` is off and the form names its room after the file).
     async fn post(
         &self,
         auth: &UserToken,
@@ -146,12 +146,14 @@ impl FileApi {
                 .authorize_file(author, room)
                 .await
                 .inspect_err(|err| tracing::info!(error = %err, "file upload refused"))?;
+            self.access.admit_room(author, room).await?;
         }
         let mut form = reader.finish().await?;
         let room = room(&form)?;
         match checked {
             Some(checked) if checked != room => return Err(room_after_file()),
-            _ => {}
+            Some(_) => {}
+            None => self.access.admit_room(author, room).await?,
         }
         let file = form.take_file(file_field).ok_or_else(|| {
             ApiError::bad_request(
@@ -191,8 +193,8 @@ impl FileApi {
     /// then a file message in DM room `channelId`, published to `/topic/direct/{channelId}`.
     /// The form must name its room before the file (400 `room_after_file`): membership is
     /// checked before the file is read (403). 413 over the size limits (a file, or the
-    /// whole upload), 415 for a media type not accepted, 429 over the write allowance or
-    /// with too many uploads in progress, 503 when storage is down.
+    /// whole upload), 415 for a media type not accepted, 429 over the write allowance (the
+    /// user's, or the room's) or with too many uploads in progress, 503 when storage is down.
     #[oai(path = "/chat-server/file", method = "post", tag = "ApiTags::Seed")]
     async fn seed_direct_file(
         &self,
@@ -245,7 +247,8 @@ impl FileApi {
     /// Returns the file message (`content` and `file.thumbnail` are download links that
     /// expire). 403 for non-members, before the file is read; 413 over the size limits
     /// (a file, or the whole upload), 415 for a media type not accepted, 429 over the
-    /// write allowance or with too many uploads in progress, 503 when storage is down.
+    /// write allowance (the user's, or the room's) or with too many uploads in progress,
+    /// 503 when storage is down.
     #[oai(
         path = "/api/v1/direct/:room_id/files",
         method = "post",

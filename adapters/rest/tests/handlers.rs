@@ -42,10 +42,12 @@ struct MockChat {
     roster: MockRoster,
 }
 
-/// A chat whose good token belongs to user 1, within their allowance.
+/// A chat whose good token belongs to user 1, within their allowance (and every room
+/// within its own).
 fn chat() -> MockChat {
     let mut chat = chat_without_allowance();
     chat.access.expect_admit().returning(|_, _| Ok(()));
+    chat.access.expect_admit_room().returning(|_, _| Ok(()));
     chat
 }
 
@@ -448,6 +450,73 @@ async fn an_upload_spends_the_write_allowance() {
         .post("/api/v1/direct/5/files")
         .header("Authorization", "Bearer good")
         .content_type(content_type)
+        .body(body)
+        .send()
+        .await;
+
+    assert_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn an_upload_to_a_room_over_its_allowance_is_429_with_retry_after_and_never_posted() {
+    let mut chat = chat_without_allowance();
+    chat.access.expect_admit().returning(|_, _| Ok(()));
+    chat.access
+        .expect_admit_room()
+        .withf(|_, room| *room == RoomRef::Direct(RoomId::new(5)))
+        .times(1)
+        .returning(|_, _| {
+            Err(RateLimited {
+                retry_after: std::time::Duration::from_millis(2500),
+            })
+        });
+    chat.file_sharing
+        .expect_authorize_file()
+        .returning(|_, _| Ok(()));
+    chat.file_sharing.expect_post_file().never();
+    let (content_type, body) = file_form("file");
+
+    let response = client(chat)
+        .post("/api/v1/direct/5/files")
+        .header("Authorization", "Bearer good")
+        .content_type(content_type)
+        .body(body)
+        .send()
+        .await;
+
+    response.assert_header("Retry-After", "3");
+    assert_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn a_seed_upload_spends_the_allowance_of_the_room_its_form_names() {
+    let mut chat = chat_without_allowance();
+    chat.access.expect_admit().returning(|_, _| Ok(()));
+    chat.access
+        .expect_admit_room()
+        .withf(|_, room| *room == RoomRef::Direct(RoomId::new(7)))
+        .times(1)
+        .returning(|_, _| {
+            Err(RateLimited {
+                retry_after: std::time::Duration::from_secs(1),
+            })
+        });
+    chat.file_sharing
+        .expect_authorize_file()
+        .returning(|_, _| Ok(()));
+    chat.file_sharing.expect_post_file().never();
+    let boundary = "----handler-test";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"channelId\"\r\n\r\n7\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"fileType\"\r\n\r\nimage\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\
+         Content-Type: image/png\r\n\r\npng\r\n--{boundary}--\r\n"
+    );
+
+    let response = client(chat)
+        .post("/chat-server/file")
+        .header("Authorization", "Bearer good")
+        .content_type(format!("multipart/form-data; boundary={boundary}"))
         .body(body)
         .send()
         .await;

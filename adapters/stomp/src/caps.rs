@@ -1,9 +1,13 @@
-//! Caps on what clients may hold open on this instance: sockets per remote address,
-//! sockets that have not completed CONNECT yet, and STOMP sessions per user.
+//! Caps on what clients may hold open on this instance: sockets in all (WebSocket
+//! connections and SockJS sessions, so the process keeps file descriptors to spare),
+//! sockets per remote address, sockets that have not completed CONNECT yet, and STOMP
+//! sessions per user.
 //!
 //! Each admitted socket or session is a permit that gives its place back when
 //! dropped, so no way out of a session (error, shutdown, a dropped task) can leak
-//! a count. Every refusal is counted in `stomp_connections_refused_total{reason}`.
+//! a count. Every refusal is counted in `stomp_connections_refused_total{reason}`;
+//! the log gets at most one line per reason a second, so a storm of refusals (the
+//! very moment the caps are for) does not flood it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -12,9 +16,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use domain::UserId;
 use metric_names::stomp as metric;
 
+use crate::log_throttle::{LOG_EVERY, LogThrottle};
+
 /// How many of each thing may be open at once (0 = no limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CapLimits {
+    /// Sockets on this instance, whatever their address or state.
+    pub(crate) total: usize,
     pub(crate) per_address: usize,
     pub(crate) unauthenticated: usize,
     pub(crate) per_user: usize,
@@ -23,6 +31,8 @@ pub(crate) struct CapLimits {
 /// Which cap a new socket or session hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CapExceeded {
+    /// Too many sockets on this instance.
+    Total,
     /// Too many sockets from one remote address.
     Address,
     /// Too many sockets waiting for CONNECT.
@@ -34,9 +44,18 @@ pub(crate) enum CapExceeded {
 }
 
 impl CapExceeded {
+    const ALL: [Self; 5] = [
+        Self::Total,
+        Self::Address,
+        Self::Unauthenticated,
+        Self::User,
+        Self::SockJsSessions,
+    ];
+
     /// The `reason` label of the refusal counter.
     pub(crate) const fn reason(self) -> &'static str {
         match self {
+            Self::Total => "max_connections",
             Self::Address => "per_address",
             Self::Unauthenticated => "unauthenticated",
             Self::User => "per_user",
@@ -47,6 +66,7 @@ impl CapExceeded {
     /// What the client is told.
     pub(crate) const fn message(self) -> &'static str {
         match self {
+            Self::Total => "the server is at its connection limit; retry later",
             Self::Address => "too many connections from this address",
             Self::Unauthenticated => "too many connections waiting for CONNECT; retry later",
             Self::User => "too many connections of this user",
@@ -54,17 +74,15 @@ impl CapExceeded {
         }
     }
 
-    /// Counts the refusal and logs it (once per refused connection: the caps bound
-    /// how often that can happen per client).
-    pub(crate) fn record(self) {
-        tracing::info!(reason = self.reason(), "connection refused over a cap");
-        metrics::counter!(metric::CONNECTIONS_REFUSED, metric::REASON => self.reason())
-            .increment(1);
+    /// Its place in [`Self::ALL`] (the declaration order).
+    const fn index(self) -> usize {
+        self as usize
     }
 }
 
 #[derive(Debug, Default)]
 struct Counts {
+    open: usize,
     per_address: HashMap<IpAddr, usize>,
     unauthenticated: usize,
     per_user: HashMap<UserId, usize>,
@@ -75,6 +93,8 @@ struct Counts {
 pub(crate) struct ConnectionCaps {
     limits: CapLimits,
     counts: Mutex<Counts>,
+    /// One per [`CapExceeded`], in the order of [`CapExceeded::ALL`].
+    refusal_logs: [LogThrottle; CapExceeded::ALL.len()],
 }
 
 fn under(limit: usize, count: usize) -> bool {
@@ -95,7 +115,30 @@ impl ConnectionCaps {
         Arc::new(Self {
             limits,
             counts: Mutex::new(Counts::default()),
+            refusal_logs: std::array::from_fn(|_| LogThrottle::new(LOG_EVERY)),
         })
+    }
+
+    /// Counts a refusal over `cap` and logs it, at most once a second per cap (the
+    /// line says how many refusals since the last one went unlogged).
+    pub(crate) fn record_refusal(&self, cap: CapExceeded) {
+        metrics::counter!(metric::CONNECTIONS_REFUSED, metric::REASON => cap.reason()).increment(1);
+        if let Some(unlogged) = self.refusal_logs[cap.index()].admit() {
+            if cap == CapExceeded::Total {
+                tracing::warn!(
+                    reason = cap.reason(),
+                    max_connections = self.limits.total,
+                    unlogged,
+                    "connection refused: the server is at its connection limit"
+                );
+            } else {
+                tracing::info!(
+                    reason = cap.reason(),
+                    unlogged,
+                    "connection refused over a cap"
+                );
+            }
+        }
     }
 
     fn counts(&self) -> MutexGuard<'_, Counts> {
@@ -111,6 +154,9 @@ impl ConnectionCaps {
         address: Option<IpAddr>,
     ) -> Result<SocketPermit, CapExceeded> {
         let mut counts = self.counts();
+        if !under(self.limits.total, counts.open) {
+            return Err(CapExceeded::Total);
+        }
         if let Some(ip) = address
             && !under(
                 self.limits.per_address,
@@ -123,6 +169,7 @@ impl ConnectionCaps {
             return Err(CapExceeded::Unauthenticated);
         }
         counts.unauthenticated += 1;
+        counts.open += 1;
         if let Some(ip) = address {
             *counts.per_address.entry(ip).or_default() += 1;
         }
@@ -172,6 +219,7 @@ impl SocketPermit {
 impl Drop for SocketPermit {
     fn drop(&mut self) {
         let mut counts = self.caps.counts();
+        counts.open = counts.open.saturating_sub(1);
         if self.unauthenticated {
             counts.unauthenticated = counts.unauthenticated.saturating_sub(1);
         }
@@ -205,6 +253,7 @@ mod tests {
 
     fn caps(per_address: usize, unauthenticated: usize, per_user: usize) -> Arc<ConnectionCaps> {
         ConnectionCaps::new(CapLimits {
+            total: 0,
             per_address,
             unauthenticated,
             per_user,
@@ -258,6 +307,42 @@ mod tests {
 
         drop(first);
         assert!(caps.admit_user(alice).is_ok());
+    }
+
+    #[test]
+    fn sockets_over_the_total_are_refused_whatever_their_address_until_one_closes() {
+        let caps = ConnectionCaps::new(CapLimits {
+            total: 2,
+            per_address: 0,
+            unauthenticated: 0,
+            per_user: 0,
+        });
+        let mut first = caps.admit_socket(HOME).expect("first");
+        let _second = caps.admit_socket(AWAY).expect("second");
+        first.authenticated();
+
+        assert_eq!(caps.admit_socket(AWAY).map(drop), Err(CapExceeded::Total));
+        assert_eq!(
+            caps.admit_socket(None).map(drop),
+            Err(CapExceeded::Total),
+            "authenticated sockets count too"
+        );
+
+        drop(first);
+        assert!(
+            caps.admit_socket(AWAY).is_ok(),
+            "a closed socket frees its place"
+        );
+    }
+
+    #[test]
+    fn every_cap_has_its_own_reason() {
+        let reasons: std::collections::HashSet<_> =
+            CapExceeded::ALL.iter().map(|cap| cap.reason()).collect();
+        assert_eq!(reasons.len(), CapExceeded::ALL.len());
+        for (index, cap) in CapExceeded::ALL.iter().enumerate() {
+            assert_eq!(cap.index(), index);
+        }
     }
 
     #[test]

@@ -2,10 +2,14 @@
 //! delivery of bus events to them.
 //!
 //! Delivery policy: each event is serialised once; every subscriber gets a cheap
-//! handle to the same bytes on its connection's bounded queue. Delivery never
-//! waits: a connection whose queue is full is a slow consumer and is told to
-//! close (its client reconnects and catches up), so one slow client never
-//! slows the others.
+//! handle to the same bytes on its connection's queue, bounded in frames and bytes and,
+//! all queues together, by the instance's budget (`outbound_queue`). Delivery never
+//! waits. Instead, the sources wait: a SEND to a room whose subscribers are mostly behind
+//! waits for them to catch up (`delivery_backlog`), so under more load than the server
+//! can write, publishers slow down and readers keep reading. A delivery that does not fit
+//! a queue anyway is dropped and announced to its subscription by a `gap` event
+//! (`missed_runs`); a connection whose queue keeps overflowing while it does not drain is
+//! a slow consumer and is told to close (its client reconnects and catches up).
 //!
 //! Membership changes: when a member list is set on this instance, the hub marks
 //! the connections listening to that group, which then authorise their
@@ -24,6 +28,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::destination::audience_destination;
 use crate::event_json::event_body;
+use crate::missed_runs::{LockedRuns, MissedRun, MissedRuns};
+use crate::outbound_queue::{OutboundBudget, OutboundLimits, QueueLoad, Refused, cost};
 
 /// Identifies one connection inside the hub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,12 +47,14 @@ pub(crate) struct Delivery {
 }
 
 #[derive(Debug, Clone)]
-struct Subscriber {
+pub(crate) struct Subscriber {
     connection: ConnectionId,
     subscription: Arc<str>,
     queue: mpsc::Sender<Delivery>,
     overflow: CancellationToken,
     membership: Arc<MembershipSignal>,
+    pub(crate) load: Arc<QueueLoad>,
+    missed: Arc<MissedRuns>,
 }
 
 /// Member lists that changed since a connection last looked: the groups whose
@@ -83,11 +91,19 @@ impl MembershipSignal {
     }
 }
 
-/// The local subscribers of every audience; implements the `RoomBroadcaster` port.
-#[derive(Debug, Default)]
+/// The local subscribers of every audience; implements the `RoomBroadcaster` port (and,
+/// in `delivery_backlog`, the `DeliveryBacklog` one).
+#[derive(Debug)]
 pub struct SubscriptionHub {
     audiences: RwLock<HashMap<Audience, Vec<Subscriber>>>,
     next_connection: AtomicU64,
+    pub(crate) budget: Arc<OutboundBudget>,
+}
+
+impl Default for SubscriptionHub {
+    fn default() -> Self {
+        Self::new(OutboundLimits::default())
+    }
 }
 
 /// What a connection needs to receive deliveries.
@@ -95,22 +111,87 @@ pub(crate) struct Mailbox {
     pub(crate) id: ConnectionId,
     pub(crate) queue: mpsc::Sender<Delivery>,
     pub(crate) deliveries: mpsc::Receiver<Delivery>,
-    /// Cancelled when the queue overflowed.
+    /// Cancelled when the queue overflowed for too long.
     pub(crate) overflow: CancellationToken,
     /// Groups whose member lists changed.
     pub(crate) membership: Arc<MembershipSignal>,
+    load: Arc<QueueLoad>,
+    missed: Arc<MissedRuns>,
+    budget: Arc<OutboundBudget>,
+}
+
+impl Mailbox {
+    /// Waits for the next delivery and takes it off the queue's counts.
+    pub(crate) async fn next(&mut self) -> Option<Delivery> {
+        let delivery = self.deliveries.recv().await?;
+        self.load.taken(&self.budget, cost(&delivery));
+        Some(delivery)
+    }
+
+    /// With the queue empty, the gaps of runs missed meanwhile: nothing queued comes
+    /// before them any more.
+    pub(crate) fn gaps_due(&self) -> Vec<Delivery> {
+        if !self.missed.pending() {
+            return Vec::new();
+        }
+        let mut runs = self.missed.lock();
+        if !self.deliveries.is_empty() {
+            return Vec::new();
+        }
+        runs.take_all().iter().map(MissedRun::notice).collect()
+    }
+}
+
+#[cfg(test)]
+impl Mailbox {
+    /// The next delivery if one is queued, taken off the queue's counts.
+    pub(crate) fn try_next(&mut self) -> Option<Delivery> {
+        let delivery = self.deliveries.try_recv().ok()?;
+        self.load.taken(&self.budget, cost(&delivery));
+        Some(delivery)
+    }
+}
+
+impl Drop for Mailbox {
+    /// Deliveries left in the queue leave the budget with it.
+    fn drop(&mut self) {
+        self.deliveries.close();
+        while let Ok(delivery) = self.deliveries.try_recv() {
+            self.load.taken(&self.budget, cost(&delivery));
+        }
+        self.load.closed(&self.budget);
+    }
+}
+
+/// What became of one delivery.
+enum Offered {
+    Queued,
+    Dropped,
+    Gone,
 }
 
 impl SubscriptionHub {
-    /// A mailbox for a new connection with room for `capacity` pending frames.
-    pub(crate) fn open_mailbox(&self, capacity: usize) -> Mailbox {
-        let (queue, deliveries) = mpsc::channel(capacity.max(1));
+    /// A hub whose connections' queues have `limits`.
+    pub fn new(limits: OutboundLimits) -> Self {
+        Self {
+            audiences: RwLock::default(),
+            next_connection: AtomicU64::new(0),
+            budget: Arc::new(OutboundBudget::new(limits)),
+        }
+    }
+
+    /// A mailbox for a new connection.
+    pub(crate) fn open_mailbox(&self) -> Mailbox {
+        let (queue, deliveries) = mpsc::channel(self.budget.limits.frames.max(1));
         Mailbox {
             id: ConnectionId(self.next_connection.fetch_add(1, Ordering::Relaxed)),
             queue,
             deliveries,
             overflow: CancellationToken::new(),
             membership: Arc::default(),
+            load: Arc::default(),
+            missed: Arc::default(),
+            budget: self.budget.clone(),
         }
     }
 
@@ -122,6 +203,8 @@ impl SubscriptionHub {
             queue: mailbox.queue.clone(),
             overflow: mailbox.overflow.clone(),
             membership: mailbox.membership.clone(),
+            load: mailbox.load.clone(),
+            missed: mailbox.missed.clone(),
         };
         self.write().entry(audience).or_default().push(subscriber);
         metrics::gauge!(metric::SUBSCRIPTIONS).increment(1.0);
@@ -179,7 +262,9 @@ impl SubscriptionHub {
         self.read().values().map(Vec::len).sum()
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Audience, Vec<Subscriber>>> {
+    pub(crate) fn read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<Audience, Vec<Subscriber>>> {
         self.audiences
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -189,6 +274,80 @@ impl SubscriptionHub {
         self.audiences
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Queues `delivery` to `subscriber`, after the gap of its missed run if it has one.
+    fn offer(&self, subscriber: &Subscriber, audience: Audience, delivery: Delivery) -> Offered {
+        if !subscriber.missed.pending() {
+            return match self.push(subscriber, delivery) {
+                Ok(()) => Offered::Queued,
+                Err((Refused::Closed, _)) => Offered::Gone,
+                Err((refused, seq)) => {
+                    let mut runs = subscriber.missed.lock();
+                    self.dropped(subscriber, &mut runs, audience, seq, &refused)
+                }
+            };
+        }
+        let mut runs = subscriber.missed.lock();
+        if let Some(run) = runs.take(&subscriber.subscription)
+            && let Err((refused, _)) = self.push(subscriber, run.notice())
+        {
+            runs.restore(run);
+            return self.dropped(subscriber, &mut runs, audience, delivery.seq, &refused);
+        }
+        match self.push(subscriber, delivery) {
+            Ok(()) => Offered::Queued,
+            Err((Refused::Closed, _)) => Offered::Gone,
+            Err((refused, seq)) => self.dropped(subscriber, &mut runs, audience, seq, &refused),
+        }
+    }
+
+    /// Queues one delivery, within the queue's and the budget's bounds; refused, the
+    /// delivery's seq comes back.
+    fn push(
+        &self,
+        subscriber: &Subscriber,
+        delivery: Delivery,
+    ) -> Result<(), (Refused, Option<Seq>)> {
+        let seq = delivery.seq;
+        subscriber
+            .load
+            .admit(&self.budget, cost(&delivery), || {
+                subscriber
+                    .queue
+                    .try_send(delivery)
+                    .map_err(|error| match error {
+                        mpsc::error::TrySendError::Full(_) => (Refused::QueueFull, ()),
+                        mpsc::error::TrySendError::Closed(_) => (Refused::Closed, ()),
+                    })
+            })
+            .map_err(|(refused, _)| (refused, seq))
+    }
+
+    /// A delivery did not fit: a room event joins its subscription's missed run (its gap
+    /// follows), and a queue that keeps overflowing makes its connection a slow consumer.
+    fn dropped(
+        &self,
+        subscriber: &Subscriber,
+        runs: &mut LockedRuns<'_>,
+        audience: Audience,
+        seq: Option<Seq>,
+        refused: &Refused,
+    ) -> Offered {
+        metrics::counter!(metric::DELIVERIES_DROPPED).increment(1);
+        if let Some(seq) = seq {
+            let destination: Arc<str> = Arc::from(audience_destination(audience));
+            runs.missed(&subscriber.subscription, &destination, audience, seq);
+        }
+        if *refused == Refused::QueueFull
+            && subscriber.load.overflowed(&self.budget)
+            && !subscriber.overflow.is_cancelled()
+        {
+            tracing::warn!(%audience, "slow consumer: outbound queue overflowing while others drain; disconnecting it");
+            metrics::counter!(metric::SLOW_CONSUMERS).increment(1);
+            subscriber.overflow.cancel();
+        }
+        Offered::Dropped
     }
 }
 
@@ -210,16 +369,8 @@ impl RoomBroadcaster for SubscriptionHub {
                     body: body.clone(),
                     seq,
                 };
-                match subscriber.queue.try_send(delivery) {
-                    Ok(()) => delivered += 1,
-                    Err(mpsc::error::TrySendError::Closed(_)) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        if !subscriber.overflow.is_cancelled() {
-                            tracing::warn!(%audience, "slow consumer: outbound queue full, disconnecting it");
-                            metrics::counter!(metric::SLOW_CONSUMERS).increment(1);
-                        }
-                        subscriber.overflow.cancel();
-                    }
+                if let Offered::Queued = self.offer(subscriber, *audience, delivery) {
+                    delivered += 1;
                 }
             }
         }
@@ -247,7 +398,12 @@ impl RoomBroadcaster for SubscriptionHub {
 
 #[cfg(test)]
 mod tests {
-    use domain::{PresenceChange, PresenceStatus, RoomId, UserId};
+    use std::time::Duration;
+
+    use domain::{
+        MessageBody, MessageId, NewMessage, PresenceChange, PresenceStatus, RoomId, RoomRef,
+        Timestamp, UserId, UserProfile,
+    };
     use metrics::{
         Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit,
     };
@@ -255,6 +411,37 @@ mod tests {
     use super::*;
 
     const DM: Audience = Audience::Direct(RoomId::new(5));
+
+    /// A hub whose queues hold `frames` frames, slow consumers after `slow_consumer`.
+    fn hub(frames: usize, slow_consumer: Duration) -> SubscriptionHub {
+        SubscriptionHub::new(OutboundLimits {
+            frames,
+            slow_consumer,
+            ..OutboundLimits::default()
+        })
+    }
+
+    fn posted(seq: u64) -> ChatEvent {
+        ChatEvent::Posted(
+            NewMessage {
+                id: MessageId::parse(&format!("m{seq}")).expect("id"),
+                room: RoomRef::Direct(RoomId::new(5)),
+                author: UserProfile::anonymous(UserId::new(1)),
+                body: MessageBody::parse(&format!("text {seq}")).expect("body"),
+                parent: None,
+                attachment: None,
+                sent_at: Timestamp::from_unix_micros(0),
+                client_msg_id: None,
+            }
+            .stored_at(Seq::new(seq)),
+        )
+    }
+
+    /// The next delivery's body as JSON, taken off the queue.
+    fn next_json(mailbox: &mut Mailbox) -> serde_json::Value {
+        let delivery = mailbox.try_next().expect("a delivery");
+        serde_json::from_slice(&delivery.body).expect("json")
+    }
 
     fn presence() -> ChatEvent {
         ChatEvent::Presence(PresenceChange {
@@ -267,35 +454,99 @@ mod tests {
     #[tokio::test]
     async fn every_subscriber_gets_the_same_serialised_bytes() {
         let hub = SubscriptionHub::default();
-        let mut first = hub.open_mailbox(8);
-        let mut second = hub.open_mailbox(8);
+        let mut first = hub.open_mailbox();
+        let mut second = hub.open_mailbox();
         hub.subscribe(&first, "sub-0", DM);
         hub.subscribe(&second, "sub-7", DM);
 
         hub.deliver(&[DM], &presence());
 
-        let a = first.deliveries.recv().await.expect("delivered");
-        let b = second.deliveries.recv().await.expect("delivered");
+        let a = first.next().await.expect("delivered");
+        let b = second.next().await.expect("delivered");
         assert_eq!(a.body.as_ptr(), b.body.as_ptr(), "serialised once, shared");
         assert_eq!(&*a.destination, "/topic/direct/5");
         assert_eq!(&*b.subscription, "sub-7");
     }
 
-    #[tokio::test]
-    async fn a_full_queue_marks_only_that_connection_as_a_slow_consumer() {
-        let hub = SubscriptionHub::default();
-        let slow = hub.open_mailbox(1);
-        let mut fast = hub.open_mailbox(8);
+    #[test]
+    fn a_delivery_that_does_not_fit_is_announced_by_a_gap_before_anything_newer() {
+        let hub = hub(2, Duration::from_secs(10));
+        let mut mailbox = hub.open_mailbox();
+        hub.subscribe(&mailbox, "s", DM);
+
+        for seq in 1..=4 {
+            hub.deliver(&[DM], &posted(seq));
+        }
+        assert_eq!(next_json(&mut mailbox)["seq"], 1);
+        hub.deliver(&[DM], &posted(5));
+
+        assert_eq!(next_json(&mut mailbox)["seq"], 2);
+        let gap = next_json(&mut mailbox);
+        assert_eq!(
+            (&gap["type"], &gap["fromSeq"], &gap["toSeq"]),
+            (&"gap".into(), &3.into(), &4.into())
+        );
+        assert!(mailbox.try_next().is_none(), "5 did not fit after the gap");
+        let last = mailbox.gaps_due();
+        assert_eq!(
+            last.len(),
+            1,
+            "with the queue empty, its gap is due at once"
+        );
+        let gap: serde_json::Value = serde_json::from_slice(&last[0].body).expect("json");
+        assert_eq!((&gap["fromSeq"], &gap["toSeq"]), (&5.into(), &5.into()));
+        assert!(mailbox.gaps_due().is_empty(), "each gap once");
+    }
+
+    #[test]
+    fn a_gap_waits_for_what_was_queued_before_it() {
+        let hub = hub(1, Duration::from_secs(10));
+        let mut mailbox = hub.open_mailbox();
+        hub.subscribe(&mailbox, "s", DM);
+        hub.deliver(&[DM], &posted(1));
+        hub.deliver(&[DM], &posted(2));
+
+        assert!(mailbox.gaps_due().is_empty(), "1 is still queued");
+        assert_eq!(next_json(&mut mailbox)["seq"], 1);
+        assert_eq!(mailbox.gaps_due().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_a_queue_that_keeps_overflowing_without_draining_is_a_slow_consumer() {
+        let hub = hub(1, Duration::from_secs(5));
+        let slow = hub.open_mailbox();
+        let mut fast = hub.open_mailbox();
         hub.subscribe(&slow, "s", DM);
         hub.subscribe(&fast, "f", DM);
 
         hub.deliver(&[DM], &presence());
+        fast.try_next().expect("delivered");
+        hub.deliver(&[DM], &presence());
+        assert!(
+            !slow.overflow.is_cancelled(),
+            "one overflow is not yet slow"
+        );
+        fast.try_next().expect("delivered");
+        tokio::time::advance(Duration::from_secs(6)).await;
         hub.deliver(&[DM], &presence());
 
         assert!(slow.overflow.is_cancelled());
         assert!(!fast.overflow.is_cancelled());
-        assert!(fast.deliveries.recv().await.is_some());
-        assert!(fast.deliveries.recv().await.is_some());
+        assert!(fast.try_next().is_some());
+    }
+
+    #[test]
+    fn a_closed_mailbox_gives_what_it_held_back_to_the_budget() {
+        let hub = hub(8, Duration::from_secs(10));
+        let mailbox = hub.open_mailbox();
+        hub.subscribe(&mailbox, "s", DM);
+        hub.deliver(&[DM], &posted(1));
+        assert!(hub.budget.queued_bytes() > 0);
+
+        hub.close(mailbox.id, [DM]);
+        drop(mailbox);
+
+        assert_eq!(hub.budget.queued_bytes(), 0);
     }
 
     #[tokio::test(start_paused = true)]
@@ -303,9 +554,9 @@ mod tests {
         let community = Audience::Community(domain::CommunityId::new(3));
         let channel = Audience::Group(domain::ChannelId::new(30));
         let hub = SubscriptionHub::default();
-        let in_dm = hub.open_mailbox(8);
-        let in_channel = hub.open_mailbox(8);
-        let elsewhere = hub.open_mailbox(8);
+        let in_dm = hub.open_mailbox();
+        let in_channel = hub.open_mailbox();
+        let elsewhere = hub.open_mailbox();
         hub.subscribe(&in_dm, "d", DM);
         hub.subscribe(&in_channel, "c", channel);
         hub.subscribe(&elsewhere, "o", Audience::Direct(RoomId::new(6)));
@@ -329,8 +580,8 @@ mod tests {
     #[tokio::test]
     async fn an_unsubscribed_or_closed_connection_gets_nothing() {
         let hub = SubscriptionHub::default();
-        let mut gone = hub.open_mailbox(8);
-        let mut left = hub.open_mailbox(8);
+        let mut gone = hub.open_mailbox();
+        let mut left = hub.open_mailbox();
         hub.subscribe(&gone, "g", DM);
         hub.subscribe(&left, "l", DM);
         hub.close(gone.id, [DM]);
@@ -394,8 +645,8 @@ mod tests {
         let recorded = Recorded::default();
         metrics::with_local_recorder(&recorded, || {
             let hub = SubscriptionHub::default();
-            let leaving = hub.open_mailbox(8);
-            let staying = hub.open_mailbox(8);
+            let leaving = hub.open_mailbox();
+            let staying = hub.open_mailbox();
             hub.subscribe(&leaving, "a", DM);
             hub.subscribe(&leaving, "b", Audience::Direct(RoomId::new(6)));
             hub.subscribe(&staying, "c", DM);
@@ -412,17 +663,19 @@ mod tests {
     }
 
     #[test]
-    fn queued_messages_are_counted_and_a_slow_consumer_only_once() {
+    #[allow(clippy::float_cmp, reason = "whole numbers are exact in f64")]
+    fn queued_and_dropped_deliveries_and_a_slow_consumer_are_counted_once_each() {
         let recorded = Recorded::default();
         metrics::with_local_recorder(&recorded, || {
-            let hub = SubscriptionHub::default();
-            let slow = hub.open_mailbox(1);
-            let fast = hub.open_mailbox(8);
+            let hub = hub(1, Duration::ZERO);
+            let slow = hub.open_mailbox();
+            let mut fast = hub.open_mailbox();
             hub.subscribe(&slow, "s", DM);
             hub.subscribe(&fast, "f", DM);
 
             for _ in 0..3 {
                 hub.deliver(&[DM], &presence());
+                fast.try_next().expect("delivered");
             }
 
             assert_eq!(
@@ -430,7 +683,10 @@ mod tests {
                 4,
                 "1 slow + 3 fast"
             );
+            assert_eq!(recorded.counter(metric::DELIVERIES_DROPPED), 2);
             assert_eq!(recorded.counter(metric::SLOW_CONSUMERS), 1);
+            assert_eq!(recorded.gauge(metric::OUTBOUND_QUEUED_FRAMES), 1.0);
+            assert_eq!(recorded.gauge(metric::CONNECTIONS_BEHIND), 1.0);
         });
     }
 }

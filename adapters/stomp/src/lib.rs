@@ -12,6 +12,7 @@
 
 mod caps;
 mod chat_ports;
+mod delivery_backlog;
 mod destination;
 mod event_json;
 pub mod frame;
@@ -19,6 +20,9 @@ mod gap_notice;
 mod heartbeat;
 mod hub;
 mod lobby_payload;
+mod log_throttle;
+mod missed_runs;
+mod outbound_queue;
 mod payload;
 mod refusal;
 mod refusal_budget;
@@ -31,6 +35,7 @@ mod websocket;
 
 pub use chat_ports::ChatPorts;
 pub use hub::SubscriptionHub;
+pub use outbound_queue::OutboundLimits;
 pub use server::StompServer;
 pub use settings::StompSettings;
 pub use sockjs::{SockJsSettings, sockjs_endpoint};

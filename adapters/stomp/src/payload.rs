@@ -40,6 +40,17 @@ impl Request {
             Self::Post(_) | Self::Reply(_) | Self::Edit(_) | Self::Delete(_)
         )
     }
+
+    /// The room whose messages it changes, if it changes any.
+    pub(crate) fn changed_room(&self) -> Option<RoomRef> {
+        match self {
+            Self::Post(cmd) => Some(cmd.room),
+            Self::Reply(cmd) => Some(cmd.room),
+            Self::Edit(cmd) => Some(cmd.room),
+            Self::Delete(cmd) => Some(cmd.room),
+            Self::Typing(_) | Self::ChangeLocation(..) | Self::EnterVoice { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -221,6 +232,30 @@ mod tests {
             None,
         );
         assert_eq!(missing.map_err(|r| r.code), Err("invalid_payload"));
+    }
+
+    #[test]
+    fn a_request_that_changes_messages_names_its_room_and_typing_names_none() {
+        let dm = RoomRef::Direct(RoomId::new(5));
+        for (verb, body, changed) in [
+            (Verb::Message, r#"{"content":"hi","channelId":5}"#, Some(dm)),
+            (
+                Verb::Modify,
+                r#"{"content":"hi","channelId":5,"id":"620f1c2a9b1e8a3d4c5b6a79"}"#,
+                Some(dm),
+            ),
+            (
+                Verb::Delete,
+                r#"{"channelId":5,"id":"620f1c2a9b1e8a3d4c5b6a79"}"#,
+                Some(dm),
+            ),
+            (Verb::Typing, r#"{"channelId":5}"#, None),
+        ] {
+            let request =
+                parse_request(RoomKind::Direct, verb, ME, body.as_bytes(), None).expect("parsed");
+            assert_eq!(request.changed_room(), changed, "{verb:?}");
+            assert_eq!(request.changes_messages(), changed.is_some(), "{verb:?}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use application::usecases::{
     ChangeLocationError, DeleteMessageError, EditMessageError, EnterVoiceError, ListenError,
-    PostError, RateLimited, ReplayError, ReplyToMessageError, TypingError,
+    Overloaded, PostError, RateLimited, ReplayError, ReplyToMessageError, TypingError,
 };
 use domain::{DeleteError, EditError, MessageBodyError, ReplyError};
 use serde::Serialize;
@@ -25,6 +25,12 @@ impl Refusal {
             code,
             message: message.into(),
         }
+    }
+
+    /// Whether the server's own state caused it (it is busy), not the client's request: such
+    /// a refusal spends nothing of the session's refusal budget.
+    pub(crate) fn is_server_busy(&self) -> bool {
+        self.code == "overloaded"
     }
 
     /// Counts this refusal in `chat_errors_total`.
@@ -246,6 +252,12 @@ impl From<EnterVoiceError> for Refusal {
 impl From<RateLimited> for Refusal {
     fn from(err: RateLimited) -> Self {
         Self::new("rate_limited", err.to_string())
+    }
+}
+
+impl From<Overloaded> for Refusal {
+    fn from(err: Overloaded) -> Self {
+        Self::new("overloaded", err.to_string())
     }
 }
 

@@ -42,6 +42,7 @@ impl StompServer {
         shutdown: CancellationToken,
     ) -> Arc<Self> {
         let caps = ConnectionCaps::new(CapLimits {
+            total: settings.max_connections,
             per_address: settings.max_connections_per_address,
             unauthenticated: settings.max_unauthenticated,
             per_user: settings.max_connections_per_user,
@@ -115,7 +116,7 @@ impl StompServer {
             .max_frame_size(Some(self.settings.max_frame_bytes))
     }
 
-    /// A place for a new socket from `remote` under the caps (see [`refused`] for
+    /// A place for a new socket from `remote` under the caps (see [`Self::refuse`] for
     /// the answer when there is none).
     pub(crate) fn admit_socket(
         &self,
@@ -123,6 +124,27 @@ impl StompServer {
     ) -> Result<SocketPermit, CapExceeded> {
         let address = remote.as_socket_addr().map(std::net::SocketAddr::ip);
         self.caps.admit_socket(address)
+    }
+
+    /// The HTTP answer to a socket refused over `cap` (counted and logged): 429 when
+    /// its address (or user) has too many, 503 when the server does.
+    pub(crate) fn refuse(&self, cap: CapExceeded) -> poem::Response {
+        use poem::http::StatusCode;
+        self.caps.record_refusal(cap);
+        let status = match cap {
+            CapExceeded::Address | CapExceeded::User => StatusCode::TOO_MANY_REQUESTS,
+            CapExceeded::Total | CapExceeded::Unauthenticated | CapExceeded::SockJsSessions => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        };
+        // `Connection: close`: a refused client does not keep its socket (and the
+        // server's descriptor) open for another request.
+        poem::Response::builder()
+            .status(status)
+            .header(poem::http::header::CONNECTION, "close")
+            .header(poem::http::header::RETRY_AFTER, "10")
+            .content_type("text/plain;charset=UTF-8")
+            .body(cap.message())
     }
 
     /// How long one write or close may take.
@@ -155,24 +177,6 @@ impl StompServer {
         let _open = OpenConnection::count();
         Session::new(self, out, offer, permit).run(inbound).await;
     }
-}
-
-/// The HTTP answer to a socket refused over a cap (counted and logged): 429 when
-/// its address (or user) has too many, 503 when the server does.
-pub(crate) fn refused(cap: CapExceeded) -> poem::Response {
-    use poem::http::StatusCode;
-    cap.record();
-    let status = match cap {
-        CapExceeded::Address | CapExceeded::User => StatusCode::TOO_MANY_REQUESTS,
-        CapExceeded::Unauthenticated | CapExceeded::SockJsSessions => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-    };
-    poem::Response::builder()
-        .status(status)
-        .header(poem::http::header::RETRY_AFTER, "10")
-        .content_type("text/plain;charset=UTF-8")
-        .body(cap.message())
 }
 
 /// Counts a session in `stomp_connections` for as long as its task lives,

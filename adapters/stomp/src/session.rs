@@ -111,7 +111,7 @@ impl<O: OutboundSink> Session<O> {
             max_body_bytes: settings.max_frame_bytes,
             ..Limits::default()
         };
-        let mailbox = server.hub.open_mailbox(settings.outbound_queue);
+        let mailbox = server.hub.open_mailbox();
         let refusals = RefusalBudget::new(settings.refusal_burst, settings.refusals_per_second);
         let now = Instant::now();
         Self {
@@ -170,7 +170,7 @@ impl<O: OutboundSink> Session<O> {
                     }
                     Inbound::Closed => Flow::Stop,
                 },
-                Some(delivery) = self.mailbox.deliveries.recv() => self.deliver(delivery).await,
+                Some(delivery) = self.mailbox.next() => self.deliver(delivery).await,
                 groups = membership.changed() => self.reauthorize(Some(&groups)).await,
                 () = tokio::time::sleep_until(deadline) => {
                     self.tick(started, connect_timeout).await

@@ -9,7 +9,7 @@ use poem::web::websocket::{CloseCode, Message, WebSocket, WebSocketStream};
 use poem::{Endpoint, FromRequest as _, IntoResponse as _, Request, Response};
 use tracing::Instrument as _;
 
-use crate::server::{StompServer, refused};
+use crate::server::StompServer;
 use crate::transport::{Close, Inbound, InboundSource, OutboundSink, TransportClosed};
 
 /// The STOMP sub-protocols we speak, best first.
@@ -69,7 +69,7 @@ pub fn websocket_endpoint(server: Arc<StompServer>) -> impl Endpoint<Output = Re
             let websocket = WebSocket::from_request_without_body(&request).await?;
             let permit = match server.admit_socket(request.remote_addr()) {
                 Ok(permit) => permit,
-                Err(cap) => return Ok(refused(cap)),
+                Err(cap) => return Ok(server.refuse(cap)),
             };
             let config = server.websocket_config();
             let span = tracing::info_span!("stomp.session", peer = %request.remote_addr());

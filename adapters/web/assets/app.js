@@ -2,10 +2,12 @@
 // or a community channel, read its history over REST (older pages as the user
 // scrolls up), then chat live over STOMP: send, reply, edit and delete one's own
 // messages, typing, who is online, and the server's refusals from
-// /user/queue/errors. After a lost connection the room is resumed from the last
-// `seq` seen (x-since-seq); a `gap` answer reloads it over REST.
+// /user/queue/errors. A send refused `overloaded` shows "server busy, retrying" and
+// is sent again (outbox.js). After a lost connection the room is resumed from the
+// last `seq` seen (x-since-seq); a `gap` answer reloads it over REST.
 
 import { HISTORY_PAGE, api } from './api.js';
+import { Outbox } from './outbox.js';
 import { StompClient } from './stomp.js';
 import { $, h, messageItem, toast, upsertMessage } from './view.js';
 
@@ -213,6 +215,7 @@ function onRoomEvent(e) {
 }
 
 function onRefusal(e) {
+  if (outbox.refused(e)) return;
   toast(`Refused: ${e.code ?? 'error'}`, e.message ?? JSON.stringify(e));
 }
 
@@ -225,9 +228,23 @@ const ids = () => (state.room.kind === 'direct'
 const roomLabel = (room) => (room.kind === 'direct' ? `DM room ${room.id}` : `Channel ${room.id}`);
 const roomKey = (room) => `${room.kind}:${room.id}`;
 
+// Posts, replies, edits and deletes wait for their RECEIPT, and are sent again while
+// the server refuses them as overloaded.
+const outbox = new Outbox({
+  transmit: (destination, json, headers) => {
+    if (!state.client) throw new Error('not connected');
+    state.client.send(destination, json, headers);
+  },
+  onBusy: (busy) => { $('#busy').hidden = !busy; },
+  onGiveUp: (e) => toast('Not sent: the server stayed busy', e.message ?? ''),
+});
+
 function send(action, body) {
+  const destination = `${prefix()}-${action}`;
+  const json = { ...ids(), ...body };
   try {
-    state.client.send(`${prefix()}-${action}`, { ...ids(), ...body });
+    if (action === 'typing') state.client.send(destination, json);
+    else outbox.send(destination, json, { idempotent: action === 'message' || action === 'reply' });
     return true;
   } catch (error) {
     toast('Not sent', error.message);
@@ -523,8 +540,10 @@ async function connect() {
   setStatus('online', 'online');
   client.subscribe('/user/queue/errors', onRefusal);
   client.onerror = (reason) => toast('Server error', reason);
+  client.onreceipt = (receipt) => outbox.receipted(receipt);
   client.onclose = () => {
     state.client = null;
+    outbox.connectionLost();
     setComposer(false);
     scheduleReconnect('connection lost');
   };
@@ -554,6 +573,7 @@ function enter(me) {
 function logout(message = '') {
   sessionStorage.removeItem(SESSION_KEY);
   state.client?.disconnect();
+  outbox.clear();
   Object.assign(state, { me: null, client: null, room: null, unsubscribe: [], lastSeq: 0 });
   knownRooms = [];
   $('#chat').hidden = true;

@@ -1,6 +1,7 @@
 // A minimal STOMP 1.2 client over the browser's WebSocket: CONNECT with headers,
-// SUBSCRIBE, SEND, heart-beats both ways, DISCONNECT. Enough for this page; it
-// keeps no queue while disconnected (the page reconnects and resumes its room).
+// SUBSCRIBE, SEND (with any headers, e.g. receipt), RECEIPT, heart-beats both ways,
+// DISCONNECT. Enough for this page; it keeps no queue while disconnected (the page
+// reconnects and resumes its room).
 
 const NUL = '\0';
 const OFFER_MS = 10000; // the heart-beat period offered both ways
@@ -49,6 +50,7 @@ export class StompClient {
     this.nextId = 1;
     this.onclose = () => {};
     this.onerror = () => {};
+    this.onreceipt = () => {}; // called with the receipt-id of each RECEIPT
   }
 
   // Resolves with the CONNECTED frame; rejects on ERROR or a closed socket.
@@ -72,6 +74,8 @@ export class StompClient {
             resolve(frame);
           } else if (frame.command === 'MESSAGE') {
             this.handlers.get(frame.headers.subscription)?.(frame);
+          } else if (frame.command === 'RECEIPT') {
+            this.onreceipt(frame.headers['receipt-id'], frame);
           } else if (frame.command === 'ERROR') {
             const reason = `${frame.headers.message ?? 'error'}${frame.body ? `: ${frame.body}` : ''}`;
             if (connected) this.onerror(reason); else reject(new Error(reason));
@@ -123,10 +127,11 @@ export class StompClient {
     };
   }
 
-  send(destination, json) {
+  // `headers` go on the SEND (receipt, client-msg-id); throws when not connected.
+  send(destination, json, headers = {}) {
     if (this.ws?.readyState !== 1) throw new Error('not connected');
     const body = JSON.stringify(json);
-    this.ws.send(encode('SEND', { destination, 'content-type': 'application/json' }, body));
+    this.ws.send(encode('SEND', { ...headers, destination, 'content-type': 'application/json' }, body));
   }
 
   disconnect() {

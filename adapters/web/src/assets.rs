@@ -40,11 +40,12 @@ static PAGE: LazyLock<Asset> = LazyLock::new(|| {
 });
 
 /// Everything under `/web/`.
-static FILES: LazyLock<[Asset; 6]> = LazyLock::new(|| {
+static FILES: LazyLock<[Asset; 7]> = LazyLock::new(|| {
     const JS: &str = "text/javascript; charset=utf-8";
     [
         Asset::new("app.js", JS, include_bytes!("../assets/app.js")),
         Asset::new("api.js", JS, include_bytes!("../assets/api.js")),
+        Asset::new("outbox.js", JS, include_bytes!("../assets/outbox.js")),
         Asset::new("stomp.js", JS, include_bytes!("../assets/stomp.js")),
         Asset::new("view.js", JS, include_bytes!("../assets/view.js")),
         Asset::new(

@@ -6,6 +6,7 @@
 
 mod clock;
 mod community_directory;
+mod delivery_backlog;
 mod delivery_monitor;
 mod event_bus;
 mod file_store;
@@ -21,6 +22,7 @@ mod user_directory;
 
 pub use clock::Clock;
 pub use community_directory::{CommunityDirectory, DirectoryError};
+pub use delivery_backlog::DeliveryBacklog;
 pub use delivery_monitor::{DeliveryMonitor, OrderReport};
 pub use event_bus::{BusError, EventBus, EventStream};
 pub use file_store::{ByteStream, FileStore, FileStoreError, FileUpload, StoredFile};
@@ -40,10 +42,10 @@ pub use user_directory::{UserDirectory, UserDirectoryError};
 #[cfg(any(test, feature = "mocks"))]
 pub use {
     clock::MockClock, community_directory::MockCommunityDirectory,
-    delivery_monitor::MockDeliveryMonitor, event_bus::MockEventBus, file_store::MockFileStore,
-    id_generator::MockIdGenerator, message_store::MockMessageStore,
-    presence_store::MockPresenceStore, rate_limiter::MockRateLimiter,
-    read_markers::MockReadMarkers, room_broadcaster::MockRoomBroadcaster,
-    session_state_gateway::MockSessionStateGateway, token_verifier::MockTokenVerifier,
-    user_directory::MockUserDirectory,
+    delivery_backlog::MockDeliveryBacklog, delivery_monitor::MockDeliveryMonitor,
+    event_bus::MockEventBus, file_store::MockFileStore, id_generator::MockIdGenerator,
+    message_store::MockMessageStore, presence_store::MockPresenceStore,
+    rate_limiter::MockRateLimiter, read_markers::MockReadMarkers,
+    room_broadcaster::MockRoomBroadcaster, session_state_gateway::MockSessionStateGateway,
+    token_verifier::MockTokenVerifier, user_directory::MockUserDirectory,
 };

@@ -1,10 +1,12 @@
 //! [`Adapters`]: the driven ports, as `bootstrap` builds them, that [`crate::Chat`] is built over.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::ports::outbound::{
-    Clock, CommunityDirectory, EventBus, FileStore, IdGenerator, MessageStore, PresenceStore,
-    RateLimiter, ReadMarkers, RoomBroadcaster, SessionStateGateway, TokenVerifier, UserDirectory,
+    Clock, CommunityDirectory, DeliveryBacklog, EventBus, FileStore, IdGenerator, MessageStore,
+    PresenceStore, RateLimiter, ReadMarkers, RoomBroadcaster, SessionStateGateway, TokenVerifier,
+    UserDirectory,
 };
 use crate::usecases::{ChannelBinding, FileLimits};
 
@@ -36,6 +38,11 @@ pub struct Adapters {
     pub files: Arc<dyn FileStore>,
     /// This instance's subscribers.
     pub broadcaster: Arc<dyn RoomBroadcaster>,
+    /// How far behind delivery to this instance's subscribers is.
+    pub backlog: Arc<dyn DeliveryBacklog>,
+    /// The longest a new message waits for its room's delivery to catch up before it is
+    /// refused as overloaded.
+    pub publish_patience: Duration,
     /// What uploads may be.
     pub file_limits: FileLimits,
     /// How a channel no authoritative source knows is treated.

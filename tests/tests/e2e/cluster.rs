@@ -448,6 +448,47 @@ async fn a_user_reading_through_two_instances_has_one_allowance_between_them() {
 }
 
 #[tokio::test]
+async fn posters_on_two_instances_share_one_room_allowance() {
+    let (room, community) = (unique_id(), unique_id());
+    let service = community_of_three(room, community).await;
+    let cluster = TestCluster::start_with(
+        2,
+        &service.base_url(),
+        &ClusterServices::shared(),
+        &[
+            ("CHAT_LIMITS__ROOM_WRITE_BURST", "4"),
+            ("CHAT_LIMITS__ROOM_WRITE_PER_SECOND", "0.001"),
+        ],
+    )
+    .await;
+    let mut alice = StompClient::connect(&cluster.node(0).ws_url(), 1, "alice").await;
+    let mut bob = StompClient::connect(&cluster.node(1).ws_url(), 2, "bob").await;
+    for client in [&mut alice, &mut bob] {
+        client.subscribe("errors", "/user/queue/errors").await;
+    }
+    let post = |text: &str| json!({"content": text, "channelId": room});
+    for n in 0..2 {
+        alice
+            .send_json("/kafka/send-direct-message", &post(&format!("a{n}")))
+            .await;
+        bob.send_json("/kafka/send-direct-message", &post(&format!("b{n}")))
+            .await;
+    }
+
+    let on_first = alice
+        .try_send_json("/kafka/send-direct-message", &post("one too many"))
+        .await
+        .expect_err("the room's allowance is spent on both instances");
+    let on_second = bob
+        .try_send_json("/kafka/send-direct-message", &post("one too many"))
+        .await
+        .expect_err("the room's allowance is spent on both instances");
+
+    assert_eq!(on_first["code"], "rate_limited", "{on_first}");
+    assert_eq!(on_second["code"], "rate_limited", "{on_second}");
+}
+
+#[tokio::test]
 async fn with_redis_down_each_instance_limits_on_its_own_with_the_stricter_allowance() {
     let (room, community) = (unique_id(), unique_id());
     let service = community_of_three(room, community).await;

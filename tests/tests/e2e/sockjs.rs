@@ -392,3 +392,35 @@ async fn broken_json_on_the_websocket_transport_closes_the_session() {
     );
     assert_eq!(next_text(&mut ws).await, "closed");
 }
+
+#[tokio::test]
+async fn a_sockjs_session_over_the_per_address_cap_is_refused_with_429_like_a_websocket() {
+    let server = TestServer::start_with(&[("CHAT_STOMP__MAX_CONNECTIONS_PER_ADDRESS", "1")]);
+    let first = HttpSession::new(&server, "first");
+    assert_eq!(first.poll().await, (StatusCode::OK, "o\n".to_owned()));
+
+    let (second, _) = HttpSession::new(&server, "second").poll().await;
+    let websocket = StompClient::try_open(&server.ws_url()).await.map(drop);
+
+    assert_eq!(second, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        websocket,
+        Err(429),
+        "the SockJS session holds the address's place"
+    );
+}
+
+#[tokio::test]
+async fn a_sockjs_session_of_a_user_at_the_per_user_cap_gets_an_error_frame() {
+    let server = TestServer::start_with(&[("CHAT_STOMP__MAX_CONNECTIONS_PER_USER", "1")]);
+    let _websocket = StompClient::connect(&server.ws_url(), 1, "alice").await;
+
+    let reply = HttpSession::new(&server, "alice-again")
+        .connect(1, "alice")
+        .await;
+
+    assert!(reply.starts_with("ERROR\n"), "{reply}");
+    assert!(reply.contains("message:too many connections"), "{reply}");
+    let bob = HttpSession::new(&server, "bob").connect(2, "bob").await;
+    assert!(bob.starts_with("CONNECTED\n"), "{bob}");
+}

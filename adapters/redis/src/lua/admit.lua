@@ -1,7 +1,8 @@
--- Takes one request from a user's allowance of one kind, atomically for every instance.
+-- Takes one request from an allowance (a user's of one kind, or a room's), atomically for
+-- every instance.
 -- GCRA (a token bucket kept as one number): the key holds the theoretical arrival time of the
 -- next request, in microseconds of Redis's own clock, so the instances' clocks never matter.
--- KEYS: the user's key for this kind
+-- KEYS: the allowance's key (a user's for one kind, or a room's)
 -- ARGV: emission interval (µs per request), burst tolerance (µs: (burst - 1) × interval)
 -- Returns {1, 0} when allowed, {0, µs until the next request is allowed} when limited.
 local clock = redis.call('TIME')

@@ -43,7 +43,7 @@ impl<O: OutboundSink> Session<O> {
             Some(Ok(verified)) => match self.server.caps.admit_user(verified.user) {
                 Ok(permit) => Some(permit),
                 Err(cap) => {
-                    cap.record();
+                    self.server.caps.record_refusal(cap);
                     return self
                         .fail(
                             Fatal::TooManyConnections,

@@ -20,6 +20,9 @@ impl<O: OutboundSink> Session<O> {
         receipt: Option<&str>,
     ) -> Flow {
         refusal.record();
+        if refusal.is_server_busy() {
+            return self.tell_error(refusal, destination, receipt).await;
+        }
         let verdict = self.refusals.spend();
         if verdict.log {
             let destination = destination.map(quoted);

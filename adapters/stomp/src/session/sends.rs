@@ -131,6 +131,13 @@ async fn execute(
         .admit(user, RequestKind::Write)
         .await
         .map_err(Refusal::from)?;
+    // A change to a room's messages also spends the room's allowance, which all its posters
+    // share (typing is not counted: it is stored nowhere, and each user's typing is already
+    // within their own write allowance), then waits while the room's delivery is behind.
+    if let Some(room) = request.changed_room() {
+        access.admit_room(user, room).await.map_err(Refusal::from)?;
+        access.pace_publish(room).await.map_err(Refusal::from)?;
+    }
     match request {
         Request::Post(cmd) => messaging
             .post(cmd, turn)

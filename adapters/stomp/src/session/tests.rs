@@ -9,7 +9,7 @@ use application::ports::inbound::{
     Messaging, MockAccess, MockMessaging, MockNavigation, MockReading, MockSessions, RequestKind,
     VerifiedToken,
 };
-use application::usecases::{Connected, ListenError, RateLimited};
+use application::usecases::{Connected, ListenError, Overloaded, RateLimited};
 use domain::{
     Audience, ChatEvent, PresenceChange, PresenceStatus, RoomId, Session, SessionId, Timestamp,
     UserId, UserProfile,
@@ -25,6 +25,7 @@ use crate::transport::{Close, Inbound, InboundSource, OutboundSink, TransportClo
 use application::ports::outbound::RoomBroadcaster as _;
 
 mod pipelining;
+mod room_allowance;
 
 const ALICE: UserId = UserId::new(1);
 const DM: Audience = Audience::Direct(RoomId::new(5));
@@ -175,11 +176,14 @@ fn alice_connects(mut chat: MockChat, valid_for: Duration, disconnects: &Disconn
         Ok(true)
     });
     chat.access.expect_admit().returning(|_, _| Ok(()));
+    chat.access.expect_pace_publish().returning(|_| Ok(()));
+    chat.access.expect_admit_room().returning(|_, _| Ok(()));
     chat
 }
 
 fn start(chat: MockChat, settings: StompSettings) -> Client {
-    start_on(Arc::new(SubscriptionHub::default()), chat, settings)
+    let hub = SubscriptionHub::new(settings.outbound_limits());
+    start_on(Arc::new(hub), chat, settings)
 }
 
 /// `start` on a hub the test holds already (e.g. for a mock to deliver through).
@@ -189,7 +193,8 @@ fn start_on(hub: Arc<SubscriptionHub>, chat: MockChat, settings: StompSettings) 
 
 /// `start` over ports a test assembled itself.
 fn start_over(ports: ChatPorts, settings: StompSettings) -> Client {
-    start_with(Arc::new(SubscriptionHub::default()), ports, settings)
+    let hub = SubscriptionHub::new(settings.outbound_limits());
+    start_with(Arc::new(hub), ports, settings)
 }
 
 fn start_with(hub: Arc<SubscriptionHub>, ports: ChatPorts, settings: StompSettings) -> Client {
@@ -498,6 +503,47 @@ async fn a_session_that_keeps_provoking_refusals_is_closed_with_an_error() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_send_to_a_room_whose_delivery_stays_behind_is_refused_as_overloaded_and_the_session_stays()
+ {
+    let disconnects = Disconnects::default();
+    let mut chat = MockChat::new();
+    chat.access.expect_admit().returning(|_, _| Ok(()));
+    chat.access
+        .expect_pace_publish()
+        .withf(|room| *room == domain::RoomRef::Direct(RoomId::new(5)))
+        .returning(|_| {
+            Err(Overloaded {
+                retry_after: Duration::from_secs(2),
+            })
+        });
+    chat.messaging.expect_post().never();
+    let mut strict = settings();
+    strict.refusal_burst = 1;
+    let mut client = start(
+        alice_connects(chat, Duration::from_secs(3600), &disconnects),
+        strict,
+    );
+    client.connect().await;
+    client.subscribe("errors", "/user/queue/errors").await;
+
+    // More refusals than the budget allows: the server's load is not the client's fault.
+    for n in 0..3 {
+        client.raw(
+            format!("SEND\ndestination:/kafka/send-direct-message\nreceipt:r-{n}\n\n{{\"content\":\"hi\",\"channelId\":\"5\"}}\0")
+                .as_bytes(),
+        );
+        let refusal = client.next().await;
+        assert!(refusal.contains("\"code\":\"overloaded\""), "{refusal}");
+        assert!(
+            refusal.contains(&format!("\"receipt-id\":\"r-{n}\"")),
+            "{refusal}"
+        );
+    }
+    client.writes_nothing_for(Duration::from_secs(1)).await;
+    assert_eq!(disconnects.count(), 0, "the session stays open");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_user_over_the_session_cap_is_refused_before_a_session_opens() {
     let disconnects = Disconnects::default();
     let mut chat = MockChat::new();
@@ -611,23 +657,26 @@ async fn a_socket_that_never_sends_connect_is_closed_after_the_connect_timeout()
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_client_whose_queue_overflows_is_closed_with_slow_consumer() {
+async fn a_client_whose_queue_keeps_overflowing_is_closed_with_slow_consumer() {
     let member = Arc::new(AtomicBool::new(true));
     let disconnects = Disconnects::default();
     let mut tiny = settings();
     tiny.outbound_queue = 1;
+    tiny.slow_consumer_ms = 0;
     let mut client = start(chat_with_membership(&member, &disconnects), tiny);
     client.connect().await;
     client.subscribe("room", "/topic/direct/5").await;
 
-    // Two events before the session can take the first: the second finds the queue full.
+    // Three events before the session can take the first: the second and third find the
+    // queue full, and it has been overflowing as long as allowed (no time at all).
     let online = ChatEvent::Presence(PresenceChange {
         user: UserId::new(2),
         status: PresenceStatus::Online,
         audiences: vec![DM],
     });
-    client.hub.deliver(&[DM], &online);
-    client.hub.deliver(&[DM], &online);
+    for _ in 0..3 {
+        client.hub.deliver(&[DM], &online);
+    }
     let error = client.next().await;
 
     assert!(error.starts_with("ERROR\n"), "{error}");

@@ -40,16 +40,26 @@ impl<O: OutboundSink> Session<O> {
         self.write_frame(&frame).await
     }
 
-    /// A live delivery from the hub, through the seam of a resumed subscription.
+    /// A live delivery from the hub, through the seam of a resumed subscription; then,
+    /// with the queue empty, the gaps of what did not fit in it meanwhile.
     pub(super) async fn deliver(&mut self, delivery: Delivery) -> Flow {
-        match self.seams.offer(delivery) {
+        let flow = match self.seams.offer(delivery) {
             Offer::Deliver(delivery) => self.write_delivery(delivery).await,
             Offer::Absorbed => Flow::Continue,
             Offer::Overflow => {
                 self.mailbox.overflow.cancel();
                 Flow::Continue
             }
+        };
+        if let Flow::Stop = flow {
+            return flow;
         }
+        for gap in self.mailbox.gaps_due() {
+            if let Flow::Stop = self.write_delivery(gap).await {
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
     }
 
     /// Writes a MESSAGE frame.

@@ -16,7 +16,6 @@ use super::http::{
 use super::registry::Lookup;
 use super::session::{Attach, Receiver};
 use super::{SockJs, remote_ip, session_id};
-use crate::server::refused;
 use crate::transport::HeartBeatOffer;
 
 /// Which receiving transport a request uses.
@@ -118,7 +117,7 @@ pub(crate) fn receive(sockjs: &Arc<SockJs>, request: &Request, kind: Receiving) 
         });
     let lookup = match lookup {
         Ok(lookup) => lookup,
-        Err(cap) => return cors(request, refused(cap)),
+        Err(cap) => return cors(request, sockjs.server.refuse(cap)),
     };
     let receiver = match lookup {
         Lookup::Foreign => return cors(request, not_found()),
@@ -130,7 +129,7 @@ pub(crate) fn receive(sockjs: &Arc<SockJs>, request: &Request, kind: Receiving) 
                 Err(cap) => {
                     session.close(ServerFrame::Close(1013, "Try again later".to_owned()));
                     sockjs.registry.remove(id, &session);
-                    return cors(request, refused(cap));
+                    return cors(request, sockjs.server.refuse(cap));
                 }
             };
             let span = tracing::info_span!("stomp.session", peer = %request.remote_addr(), transport = kind.name());

@@ -15,7 +15,6 @@ use super::frame::{ServerFrame, decode};
 use super::session::Attach;
 use super::{SockJs, go_away, session_id};
 use crate::caps::SocketPermit;
-use crate::server::refused;
 
 /// Serves `GET /{server}/{session}/websocket`.
 pub(crate) async fn upgrade(sockjs: Arc<SockJs>, request: Request) -> poem::Result<Response> {
@@ -28,7 +27,7 @@ pub(crate) async fn upgrade(sockjs: Arc<SockJs>, request: Request) -> poem::Resu
     let websocket = WebSocket::from_request_without_body(&request).await?;
     let permit = match sockjs.server.admit_socket(request.remote_addr()) {
         Ok(permit) => permit,
-        Err(cap) => return Ok(refused(cap)),
+        Err(cap) => return Ok(sockjs.server.refuse(cap)),
     };
     let max_message = sockjs.max_payload_bytes();
     let config = sockjs

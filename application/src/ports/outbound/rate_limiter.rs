@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use domain::UserId;
+use domain::{RoomKey, UserId};
 
 /// What a request draws on: each user has one allowance per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,7 +47,7 @@ impl Rate {
     }
 }
 
-/// The allowance of each request kind.
+/// The allowance of each request kind, and of each room.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rates {
     /// Posting, replying, editing, deleting, typing.
@@ -56,6 +56,10 @@ pub struct Rates {
     pub read: Rate,
     /// Subscribing.
     pub subscribe: Rate,
+    /// Changes to one room's messages (posts, replies, edits, deletes, file messages),
+    /// whoever makes them: what one room may cost its subscribers. `None`: rooms are not
+    /// limited (only their posters are).
+    pub room_write: Option<Rate>,
 }
 
 impl Rates {
@@ -75,6 +79,7 @@ impl Rates {
             write: self.write.scaled(factor),
             read: self.read.scaled(factor),
             subscribe: self.subscribe.scaled(factor),
+            room_write: self.room_write.map(|rate| rate.scaled(factor)),
         }
     }
 }
@@ -91,7 +96,7 @@ pub enum Admission {
     },
 }
 
-/// Per-user request allowances.
+/// Per-user request allowances, and per-room allowances of message changes.
 ///
 /// Implemented by `adapters/memory` (`TokenBucketLimiter`, per instance) and `adapters/redis`
 /// (`RedisRateLimiter`, shared by every instance); mocked as `MockRateLimiter`.
@@ -103,6 +108,13 @@ pub trait RateLimiter: Send + Sync + 'static {
     /// # Errors
     /// [`LimiterError::Unavailable`] when the limiter could not answer.
     async fn admit(&self, user: UserId, kind: RequestKind) -> Result<Admission, LimiterError>;
+
+    /// Takes one message change from `room`'s allowance, shared by everyone posting there.
+    /// Always [`Admission::Allowed`] when [`Rates::room_write`] is `None`.
+    ///
+    /// # Errors
+    /// [`LimiterError::Unavailable`] when the limiter could not answer.
+    async fn admit_room(&self, room: RoomKey) -> Result<Admission, LimiterError>;
 }
 
 /// Failures of the rate limiter.
