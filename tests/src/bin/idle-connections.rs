@@ -164,14 +164,19 @@ async fn main() {
         args.in_flight
     );
     let rss_before = rss_kib(pid).expect("the server's /proc/<pid>/status");
+    let cpu_before_setup = cpu_time(pid).expect("the server's /proc/<pid>/stat");
     let started = Instant::now();
     let (clients, mut took, failures) = open_all(&args).await;
     let setup = started.elapsed();
+    let setup_cpu = cpu_time(pid)
+        .expect("the server's /proc/<pid>/stat")
+        .saturating_sub(cpu_before_setup);
     println!(
-        "setup: {} open in {:.1} s ({:.0} sessions/s); per session {}",
+        "setup: {} open in {:.1} s ({:.0} sessions/s, server CPU {:.1} s); per session {}",
         clients.len(),
         setup.as_secs_f64(),
         clients.len() as f64 / setup.as_secs_f64(),
+        setup_cpu.as_secs_f64(),
         latency_summary(&mut took)
     );
     let mut by_phase: BTreeMap<&str, (usize, String)> = BTreeMap::new();
