@@ -5,6 +5,7 @@ pub mod accept_backoff;
 pub mod community;
 pub mod descriptor_limit;
 pub mod dev_tokens;
+pub mod listen;
 pub mod metrics;
 pub mod migrate;
 pub mod probe_cache;
@@ -26,7 +27,7 @@ use anyhow::Context as _;
 use application::ports::outbound::EventStream;
 use application::usecases::{DeliverEvent, DisconnectSession, ExpireOrphanedSessions};
 use application::{Adapters, Chat};
-use poem::listener::{Acceptor as _, Listener as _, TcpAcceptor, TcpListener};
+use poem::listener::{Acceptor as _, TcpAcceptor};
 
 use crate::accept_backoff::BackoffAcceptor;
 use crate::descriptor_limit::ConnectionLimit;
@@ -182,10 +183,14 @@ impl App {
         let routes = Arc::new(routes);
 
         let bind = format!("{}:{}", settings.http.host, settings.http.port);
-        let acceptor = TcpListener::bind(bind.clone())
-            .into_acceptor()
+        anyhow::ensure!(
+            settings.http.listen_backlog > 0,
+            "http.listen_backlog must be at least 1"
+        );
+        let listener = listen::listen(&bind, settings.http.listen_backlog)
             .await
             .with_context(|| format!("failed to bind {bind}"))?;
+        let acceptor = TcpAcceptor::from_tokio(listener).context("listener has no address")?;
         let local_addr = acceptor
             .local_addr()
             .first()

@@ -194,6 +194,10 @@ pub struct HttpSettings {
     pub host: String,
     /// Port to bind; 0 lets the OS choose.
     pub port: u16,
+    /// Connections the kernel queues for the server to accept (at least 1; the kernel caps
+    /// it at `net.core.somaxconn`): a burst beyond it has its SYNs dropped and retried after
+    /// seconds.
+    pub listen_backlog: u32,
     /// On SIGTERM: how long sessions get to close and users to go offline before the
     /// server exits anyway, whatever the clients do (seconds).
     pub shutdown_grace_seconds: u64,

@@ -7,6 +7,7 @@ use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// How long any expected frame may take.
@@ -55,6 +56,17 @@ impl Frame {
     }
 }
 
+/// Why a frame did not come (see [`StompClient::try_next_frame`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameLost {
+    /// Nothing within the time given.
+    Timeout,
+    /// The server closed the WebSocket (its close code, if it gave one) or the TCP stream.
+    Closed(Option<u16>),
+    /// The socket failed.
+    Failed(String),
+}
+
 /// One client connection.
 pub struct StompClient {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -94,6 +106,33 @@ impl StompClient {
             ["v10.stomp", "v11.stomp", "v12.stomp"].contains(&protocol),
             "the server agrees on a STOMP sub-protocol, got `{protocol}`"
         );
+        Ok(Self {
+            ws,
+            receipts: 0,
+            held: Vec::new(),
+        })
+    }
+
+    /// Opens the WebSocket over an already connected `stream` (for a client socket bound to
+    /// a chosen source address), offering the STOMP sub-protocols; the handshake's error.
+    /// Its buffers are small (tungstenite's defaults are 128 KiB each), so that a load tool
+    /// can hold a hundred thousand of them.
+    pub async fn try_open_over(url: &str, stream: TcpStream) -> Result<Self, String> {
+        let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "v10.stomp, v11.stomp, v12.stomp".parse().expect("header"),
+        );
+        let config = WebSocketConfig::default()
+            .read_buffer_size(4 * 1024)
+            .write_buffer_size(0);
+        let (ws, _response) = tokio_tungstenite::client_async_with_config(
+            request,
+            MaybeTlsStream::Plain(stream),
+            Some(config),
+        )
+        .await
+        .map_err(|error| error.to_string())?;
         Ok(Self {
             ws,
             receipts: 0,
@@ -145,10 +184,42 @@ impl StompClient {
 
     /// Sends raw text as one WebSocket message.
     pub async fn send_raw(&mut self, text: &str) {
+        self.try_send_raw(text).await.expect("WebSocket send");
+    }
+
+    /// Sends raw text as one WebSocket message; the error instead of a panic.
+    pub async fn try_send_raw(&mut self, text: &str) -> Result<(), String> {
         self.ws
             .send(Message::text(text.to_owned()))
             .await
-            .expect("WebSocket send");
+            .map_err(|error| error.to_string())
+    }
+
+    /// The next frame within `within` (heart-beats skipped), or why none came: for load
+    /// tools, which count failures instead of panicking on them.
+    pub async fn try_next_frame(&mut self, within: Duration) -> Result<Frame, FrameLost> {
+        if !self.held.is_empty() {
+            return Ok(self.held.remove(0));
+        }
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .map_err(|_elapsed| FrameLost::Timeout)?;
+            let text = match next {
+                Some(Ok(Message::Text(text))) => text.to_string(),
+                Some(Ok(Message::Binary(data))) => String::from_utf8_lossy(&data).into_owned(),
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(FrameLost::Closed(frame.map(|f| f.code.into())));
+                }
+                None => return Err(FrameLost::Closed(None)),
+                Some(Err(error)) => return Err(FrameLost::Failed(error.to_string())),
+            };
+            if !text.trim_matches(['\r', '\n']).is_empty() {
+                return Ok(Frame::parse(&text));
+            }
+        }
     }
 
     fn next_receipt(&mut self) -> String {

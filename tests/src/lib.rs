@@ -13,6 +13,7 @@ mod fake_runtime;
 mod fake_state_server;
 mod flooder;
 mod http;
+pub mod load;
 mod private_services;
 mod refused_start;
 mod server;
@@ -20,7 +21,7 @@ pub mod services;
 mod split_client;
 mod tokens;
 
-pub use client::{Frame, StompClient};
+pub use client::{Frame, FrameLost, StompClient};
 pub use cluster::{ClusterServices, TEST_LEASE_SECONDS, TestCluster};
 pub use fake_auth_service::{FakeAuthService, FakeProfile, RecordedRequest};
 pub use fake_community_service::{CommunityData, FakeCommunityService};
@@ -31,7 +32,9 @@ pub use private_services::{PrivateKafka, PrivateRedis};
 pub use refused_start::refused_start;
 pub use server::TestServer;
 pub use split_client::{StompReader, StompWriter, connect_split};
-pub use tokens::{DEVELOPMENT_SECRET, TEST_JWT_SECRET, expired_token, token, token_signed_with};
+pub use tokens::{
+    DEVELOPMENT_SECRET, TEST_JWT_SECRET, expired_token, token, token_for, token_signed_with,
+};
 
 /// A room, channel or community id no other test uses.
 pub fn unique_id() -> u64 {

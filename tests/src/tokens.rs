@@ -32,8 +32,14 @@ pub fn token_signed_with(secret: &str, claims: &serde_json::Value) -> String {
 
 /// A valid token for `user` named `name`.
 pub fn token(user: u64, name: &str) -> String {
+    token_for(TEST_JWT_SECRET, user, name)
+}
+
+/// A valid token for `user` named `name`, signed with `secret` (load tools sign for the
+/// server they are pointed at).
+pub fn token_for(secret: &str, user: u64, name: &str) -> String {
     token_signed_with(
-        TEST_JWT_SECRET,
+        secret,
         &json!({"sub": format!("{name}@example.com"), "role": "ROLE_USER", "id": user, "name": name, "iat": now(), "exp": now() + 3600}),
     )
 }
