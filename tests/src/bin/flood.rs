@@ -230,6 +230,20 @@ async fn main() {
         peak / 1024,
         rss_end / 1024,
     );
+    let (_, _, metrics) = server.rest().get_text("/metrics").await;
+    let wanted = [
+        "stomp_publishes_delayed_total",
+        "stomp_deliveries_dropped_total",
+        "stomp_slow_consumers_total",
+        "chat_delivery_skipped_total",
+        "chat_delivery_late_total",
+        "chat_delivery_filled_total",
+    ];
+    let figures: Vec<&str> = metrics
+        .lines()
+        .filter(|line| wanted.iter().any(|name| line.starts_with(name)))
+        .collect();
+    println!("server metrics: {}", figures.join("; "));
     for task in tasks {
         task.abort();
     }
