@@ -139,6 +139,24 @@ fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
+/// The server's own count of what its delivery waited for, dropped, skipped and filled.
+async fn print_delivery_metrics(server: &TestServer) {
+    let (_, _, metrics) = server.rest().get_text("/metrics").await;
+    let wanted = [
+        "stomp_publishes_delayed_total",
+        "stomp_deliveries_dropped_total",
+        "stomp_slow_consumers_total",
+        "chat_delivery_skipped_total",
+        "chat_delivery_late_total",
+        "chat_delivery_filled_total",
+    ];
+    let figures: Vec<&str> = metrics
+        .lines()
+        .filter(|line| wanted.iter().any(|name| line.starts_with(name)))
+        .collect();
+    println!("server metrics: {}", figures.join("; "));
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -230,20 +248,7 @@ async fn main() {
         peak / 1024,
         rss_end / 1024,
     );
-    let (_, _, metrics) = server.rest().get_text("/metrics").await;
-    let wanted = [
-        "stomp_publishes_delayed_total",
-        "stomp_deliveries_dropped_total",
-        "stomp_slow_consumers_total",
-        "chat_delivery_skipped_total",
-        "chat_delivery_late_total",
-        "chat_delivery_filled_total",
-    ];
-    let figures: Vec<&str> = metrics
-        .lines()
-        .filter(|line| wanted.iter().any(|name| line.starts_with(name)))
-        .collect();
-    println!("server metrics: {}", figures.join("; "));
+    print_delivery_metrics(&server).await;
     for task in tasks {
         task.abort();
     }
