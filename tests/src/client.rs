@@ -67,6 +67,21 @@ pub enum FrameLost {
     Failed(String),
 }
 
+/// A frame as text, escaping nothing: tests use plain header values.
+pub(crate) fn frame_text(command: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut text = format!("{command}\n");
+    for (name, value) in headers {
+        text.push_str(name);
+        text.push(':');
+        text.push_str(value);
+        text.push('\n');
+    }
+    text.push('\n');
+    text.push_str(body);
+    text.push('\0');
+    text
+}
+
 /// One client connection.
 pub struct StompClient {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -169,17 +184,7 @@ impl StompClient {
 
     /// Sends a frame (escaping nothing: tests use plain header values).
     pub async fn send(&mut self, command: &str, headers: &[(&str, &str)], body: &str) {
-        let mut text = format!("{command}\n");
-        for (name, value) in headers {
-            text.push_str(name);
-            text.push(':');
-            text.push_str(value);
-            text.push('\n');
-        }
-        text.push('\n');
-        text.push_str(body);
-        text.push('\0');
-        self.send_raw(&text).await;
+        self.send_raw(&frame_text(command, headers, body)).await;
     }
 
     /// Sends raw text as one WebSocket message.

@@ -63,16 +63,7 @@ pub async fn connect_split(
 impl StompWriter {
     /// Writes a frame; `false` once the connection is gone.
     pub async fn send(&mut self, command: &str, headers: &[(&str, &str)], body: &str) -> bool {
-        let mut text = format!("{command}\n");
-        for (name, value) in headers {
-            text.push_str(name);
-            text.push(':');
-            text.push_str(value);
-            text.push('\n');
-        }
-        text.push('\n');
-        text.push_str(body);
-        text.push('\0');
+        let text = crate::client::frame_text(command, headers, body);
         self.0.send(Message::text(text)).await.is_ok()
     }
 }
