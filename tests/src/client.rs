@@ -68,7 +68,7 @@ pub enum FrameLost {
 }
 
 /// A frame as text, escaping nothing: tests use plain header values.
-pub(crate) fn frame_text(command: &str, headers: &[(&str, &str)], body: &str) -> String {
+pub fn frame_text(command: &str, headers: &[(&str, &str)], body: &str) -> String {
     let mut text = format!("{command}\n");
     for (name, value) in headers {
         text.push_str(name);

@@ -21,7 +21,7 @@ pub mod services;
 mod split_client;
 mod tokens;
 
-pub use client::{Frame, FrameLost, StompClient};
+pub use client::{Frame, FrameLost, StompClient, frame_text};
 pub use cluster::{ClusterServices, TEST_LEASE_SECONDS, TestCluster};
 pub use fake_auth_service::{FakeAuthService, FakeProfile, RecordedRequest};
 pub use fake_community_service::{CommunityData, FakeCommunityService};

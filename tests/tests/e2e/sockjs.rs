@@ -13,17 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// A STOMP frame as text, as a SockJS client sends it inside a JSON array.
 fn stomp(command: &str, headers: &[(&str, &str)], body: &str) -> String {
-    let mut text = format!("{command}\n");
-    for (name, value) in headers {
-        text.push_str(name);
-        text.push(':');
-        text.push_str(value);
-        text.push('\n');
-    }
-    text.push('\n');
-    text.push_str(body);
-    text.push('\0');
-    text
+    chat_tests::frame_text(command, headers, body)
 }
 
 /// The messages of an `a[…]` frame.
