@@ -11,7 +11,6 @@
 //! at least half the room is behind that long too: then the server is the slow one, and the
 //! room keeps waiting.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use application::ports::outbound::DeliveryBacklog;
@@ -24,9 +23,6 @@ use crate::hub::SubscriptionHub;
 /// How often a waiting SEND looks again even without a catch-up signal (a subscriber that
 /// left, a membership change), so no wait depends on a wake-up alone.
 const RECHECK: Duration = Duration::from_millis(50);
-
-/// Seconds (since the process started) of the last "delivery behind" log line: one a second at most.
-static LAST_LOGGED: AtomicU64 = AtomicU64::new(0);
 
 impl SubscriptionHub {
     /// Whether delivery to `audience` on this instance is behind.
@@ -49,18 +45,6 @@ impl SubscriptionHub {
     }
 }
 
-fn log_behind(audience: Audience) {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    let now = START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_secs()
-        + 1;
-    if LAST_LOGGED.swap(now, Ordering::Relaxed) != now {
-        tracing::warn!(%audience, "delivery is behind: SENDs to the room wait for its subscribers to catch up");
-    }
-}
-
 #[async_trait::async_trait]
 impl DeliveryBacklog for SubscriptionHub {
     async fn wait_for_room(&self, audience: Audience, patience: Duration) -> bool {
@@ -76,7 +60,9 @@ impl DeliveryBacklog for SubscriptionHub {
             if !waited {
                 waited = true;
                 metrics::counter!(metric::PUBLISHES_DELAYED).increment(1);
-                log_behind(audience);
+                if let Some(unlogged) = self.behind_log.admit() {
+                    tracing::warn!(%audience, unlogged, "delivery is behind: SENDs to the room wait for its subscribers to catch up");
+                }
             }
             let now = Instant::now();
             if now >= deadline {

@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::destination::audience_destination;
 use crate::event_json::event_body;
+use crate::log_throttle::{LOG_EVERY, LogThrottle};
 use crate::missed_runs::{LockedRuns, MissedRun, MissedRuns};
 use crate::outbound_queue::{OutboundBudget, OutboundLimits, QueueLoad, Refused, cost};
 
@@ -98,6 +99,8 @@ pub struct SubscriptionHub {
     audiences: RwLock<HashMap<Audience, Vec<Subscriber>>>,
     next_connection: AtomicU64,
     pub(crate) budget: Arc<OutboundBudget>,
+    /// "Delivery is behind" is logged once a second at most.
+    pub(crate) behind_log: LogThrottle,
 }
 
 impl Default for SubscriptionHub {
@@ -177,6 +180,7 @@ impl SubscriptionHub {
             audiences: RwLock::default(),
             next_connection: AtomicU64::new(0),
             budget: Arc::new(OutboundBudget::new(limits)),
+            behind_log: LogThrottle::new(LOG_EVERY),
         }
     }
 
